@@ -76,7 +76,9 @@ impl KeyMaterial {
         let mut block = Block::<aes::Aes128>::default();
         // Each cipher value zeroizes its round keys on drop (the crates' `zeroize` feature).
         match (spec, self.len()) {
-            (Some(KeySpec::AliyunSm4), _) => new_cipher::<sm4::Sm4>(&self.bytes)?.encrypt_block(&mut block),
+            (Some(KeySpec::AliyunSm4), _) => {
+                new_cipher::<sm4::Sm4>(&self.bytes)?.encrypt_block(&mut block)
+            }
             (_, 16) => new_cipher::<aes::Aes128>(&self.bytes)?.encrypt_block(&mut block),
             (_, 24) => new_cipher::<aes::Aes192>(&self.bytes)?.encrypt_block(&mut block),
             (_, 32) => new_cipher::<aes::Aes256>(&self.bytes)?.encrypt_block(&mut block),
@@ -133,7 +135,11 @@ mod tests {
         // 16 zero bytes (the keys are the FIPS-197 Appendix C keys and the GB/T 32907 example key).
         let cases = [
             ("000102030405060708090a0b0c0d0e0f", None, "C6A13B"),
-            ("000102030405060708090a0b0c0d0e0f1011121314151617", None, "916251"),
+            (
+                "000102030405060708090a0b0c0d0e0f1011121314151617",
+                None,
+                "916251",
+            ),
             (
                 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
                 None,
@@ -157,8 +163,13 @@ mod tests {
         let err = material.key_check_value(None).unwrap_err();
         assert_eq!(err.code(), "MaterialLength");
         assert!(err.to_string().contains("got 20"), "{err}");
-        let err = material.key_check_value(Some(KeySpec::AliyunAes256)).unwrap_err();
-        assert_eq!(err.to_string(), "Aliyun_AES_256 key material must be 32 bytes, got 20");
+        let err = material
+            .key_check_value(Some(KeySpec::AliyunAes256))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Aliyun_AES_256 key material must be 32 bytes, got 20"
+        );
     }
 
     #[test]

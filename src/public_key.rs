@@ -37,7 +37,10 @@ impl WrappingPublicKey {
             let text = core::str::from_utf8(input)
                 .map_err(|_| invalid("PEM text that is not valid UTF-8"))?;
             Self::from_pem(text)
-        } else if input.iter().all(|&b| is_base64_char(b) || b.is_ascii_whitespace()) {
+        } else if input
+            .iter()
+            .all(|&b| is_base64_char(b) || b.is_ascii_whitespace())
+        {
             // DER always starts with 0x30 0x8x for keys this size, and 0x8x is not base64, so a
             // DER key can never be mistaken for base64 text.
             Self::from_base64(core::str::from_utf8(input).unwrap_or_default())
@@ -62,7 +65,11 @@ impl WrappingPublicKey {
         let refusal = if blocks.iter().any(|b| b.label.contains("PRIVATE KEY")) {
             Found::PrivateKey("a PEM private key")
         } else if let Some(b) = blocks.iter().find(|b| b.label.contains("CERTIFICATE")) {
-            Found::Certificate(if b.label == "CERTIFICATE" { "a PEM" } else { "a PEM trusted" })
+            Found::Certificate(if b.label == "CERTIFICATE" {
+                "a PEM"
+            } else {
+                "a PEM trusted"
+            })
         } else if let Some(block) = blocks.first() {
             return Err(invalid(&format!(
                 "a PEM block labelled {:?}; expected \"PUBLIC KEY\" or \"RSA PUBLIC KEY\"",
@@ -200,7 +207,10 @@ mod tests {
         let key = WrappingPublicKey::parse(SPKI_2048_B64.as_bytes()).unwrap();
         assert_eq!(key.spec(), WrappingKeySpec::Rsa2048);
         assert_eq!(key.modulus_len(), 256);
-        assert_eq!(key.max_material_len(WrappingAlgorithm::RsaesOaepSha256), 190);
+        assert_eq!(
+            key.max_material_len(WrappingAlgorithm::RsaesOaepSha256),
+            190
+        );
         assert_eq!(format!("{key:?}"), "WrappingPublicKey(RSA_2048)");
     }
 
@@ -225,18 +235,27 @@ mod tests {
         let cases: [(&[u8], &str); 6] = [
             (b"", "empty"),
             (b"   \n", "empty"),
-            (b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "certificate"),
+            (
+                b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+                "certificate",
+            ),
             (
                 b"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
                 "private key",
             ),
-            (b"-----BEGIN FOO-----\nMIIB\n-----END FOO-----\n", "labelled \"FOO\""),
+            (
+                b"-----BEGIN FOO-----\nMIIB\n-----END FOO-----\n",
+                "labelled \"FOO\"",
+            ),
             (b"not a key at all!", "neither"),
         ];
         for (input, needle) in cases {
             let err = WrappingPublicKey::parse(input).unwrap_err();
             assert_eq!(err.code(), "InvalidPublicKey");
-            assert!(err.to_string().contains(needle), "{err} should mention {needle}");
+            assert!(
+                err.to_string().contains(needle),
+                "{err} should mention {needle}"
+            );
         }
     }
 }

@@ -20,7 +20,11 @@ pub enum WrappingAlgorithm {
 
 impl WrappingAlgorithm {
     /// Every algorithm, recommended first.
-    pub const ALL: [Self; 3] = [Self::RsaesOaepSha256, Self::RsaesOaepSha1, Self::RsaesPkcs1V15];
+    pub const ALL: [Self; 3] = [
+        Self::RsaesOaepSha256,
+        Self::RsaesOaepSha1,
+        Self::RsaesPkcs1V15,
+    ];
 
     /// The wire name, e.g. `RSAES_OAEP_SHA_256`.
     pub fn as_str(self) -> &'static str {
@@ -192,7 +196,10 @@ mod tests {
     #[test]
     fn wire_names_round_trip() {
         for algorithm in WrappingAlgorithm::ALL {
-            assert_eq!(algorithm.as_str().parse::<WrappingAlgorithm>(), Ok(algorithm));
+            assert_eq!(
+                algorithm.as_str().parse::<WrappingAlgorithm>(),
+                Ok(algorithm)
+            );
         }
         for spec in WrappingKeySpec::ALL {
             assert_eq!(spec.to_string().parse::<WrappingKeySpec>(), Ok(spec));

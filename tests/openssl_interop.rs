@@ -52,14 +52,20 @@ fn openssl_pkeyutl_decrypts_what_we_wrap() {
         for algorithm in WrappingAlgorithm::ALL {
             let padding: &[&str] = match algorithm {
                 WrappingAlgorithm::RsaesOaepSha256 => &[
-                    "-pkeyopt", "rsa_padding_mode:oaep",
-                    "-pkeyopt", "rsa_oaep_md:sha256",
-                    "-pkeyopt", "rsa_mgf1_md:sha256",
+                    "-pkeyopt",
+                    "rsa_padding_mode:oaep",
+                    "-pkeyopt",
+                    "rsa_oaep_md:sha256",
+                    "-pkeyopt",
+                    "rsa_mgf1_md:sha256",
                 ],
                 WrappingAlgorithm::RsaesOaepSha1 => &[
-                    "-pkeyopt", "rsa_padding_mode:oaep",
-                    "-pkeyopt", "rsa_oaep_md:sha1",
-                    "-pkeyopt", "rsa_mgf1_md:sha1",
+                    "-pkeyopt",
+                    "rsa_padding_mode:oaep",
+                    "-pkeyopt",
+                    "rsa_oaep_md:sha1",
+                    "-pkeyopt",
+                    "rsa_mgf1_md:sha1",
                 ],
                 WrappingAlgorithm::RsaesPkcs1V15 => &["-pkeyopt", "rsa_padding_mode:pkcs1"],
             };
@@ -77,10 +83,21 @@ fn openssl_pkeyutl_decrypts_what_we_wrap() {
                 let wrapped_file = format!("wrapped-{bits}-{algorithm}-{len}.bin");
                 std::fs::write(dir.join(&wrapped_file), wrapped.as_bytes()).unwrap();
                 let private_key = format!("rsa{bits}.pem");
-                let mut args = vec!["pkeyutl", "-decrypt", "-inkey", &private_key, "-in", &wrapped_file];
+                let mut args = vec![
+                    "pkeyutl",
+                    "-decrypt",
+                    "-inkey",
+                    &private_key,
+                    "-in",
+                    &wrapped_file,
+                ];
                 args.extend_from_slice(padding);
                 let decrypted = openssl(&dir, &args, b"");
-                assert_eq!(decrypted, material.expose_secret(), "RSA-{bits} {algorithm} {len} bytes");
+                assert_eq!(
+                    decrypted,
+                    material.expose_secret(),
+                    "RSA-{bits} {algorithm} {len} bytes"
+                );
             }
         }
     }
@@ -93,7 +110,11 @@ fn our_base64_is_openssl_enc_base64_a() {
     for _ in 0..8 {
         let material = KeyMaterial::generate(KeySpec::AliyunAes256).unwrap();
         let wrapped = byok_wrap::wrap(&key, WrappingAlgorithm::RsaesOaepSha256, &material).unwrap();
-        let theirs = openssl(&f.path(""), &["enc", "-e", "-base64", "-A"], wrapped.as_bytes());
+        let theirs = openssl(
+            &f.path(""),
+            &["enc", "-e", "-base64", "-A"],
+            wrapped.as_bytes(),
+        );
         assert_eq!(wrapped.to_base64().as_bytes(), theirs.trim_ascii_end());
         assert!(!wrapped.to_base64().contains('\n'));
     }
@@ -111,10 +132,22 @@ fn key_check_values_match_openssl() {
     for (spec, cipher) in cases {
         for _ in 0..4 {
             let material = KeyMaterial::generate(spec).unwrap();
-            let hex: String = material.expose_secret().iter().map(|b| format!("{b:02x}")).collect();
-            let block = openssl(&f.path(""), &["enc", &format!("-{cipher}"), "-nopad", "-K", &hex], &[0u8; 16]);
+            let hex: String = material
+                .expose_secret()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let block = openssl(
+                &f.path(""),
+                &["enc", &format!("-{cipher}"), "-nopad", "-K", &hex],
+                &[0u8; 16],
+            );
             let expected: String = block[..3].iter().map(|b| format!("{b:02X}")).collect();
-            assert_eq!(material.key_check_value(Some(spec)).unwrap(), expected, "{spec}");
+            assert_eq!(
+                material.key_check_value(Some(spec)).unwrap(),
+                expected,
+                "{spec}"
+            );
         }
     }
 }
@@ -145,7 +178,10 @@ fn refuses_what_is_not_an_rsa_wrapping_key_and_says_what_it_is() {
         let err = WrappingPublicKey::parse(&f.read(file)).expect_err(file);
         assert_eq!(err.code(), "InvalidPublicKey", "{file}");
         let message = err.to_string();
-        assert!(message.contains(needle), "{file}: {message:?} should say {needle:?}");
+        assert!(
+            message.contains(needle),
+            "{file}: {message:?} should say {needle:?}"
+        );
     }
 }
 

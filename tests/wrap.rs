@@ -37,7 +37,11 @@ fn every_error_has_its_stable_code_and_a_message_that_says_what_to_do() {
             "UnknownAlgorithm",
             "use RSAES_OAEP_SHA_256",
         ),
-        ("AES_512".parse::<KeySpec>().unwrap_err(), "UnknownKeySpec", "Aliyun_AES_256"),
+        (
+            "AES_512".parse::<KeySpec>().unwrap_err(),
+            "UnknownKeySpec",
+            "Aliyun_AES_256",
+        ),
         (
             "RSA_1024".parse::<WrappingKeySpec>().unwrap_err(),
             "UnknownWrappingKeySpec",
@@ -81,7 +85,10 @@ fn every_error_has_its_stable_code_and_a_message_that_says_what_to_do() {
     ];
     for (error, code, needle) in cases {
         assert_eq!(error.code(), code, "{error}");
-        assert!(error.to_string().contains(needle), "{error:?} should say {needle:?}");
+        assert!(
+            error.to_string().contains(needle),
+            "{error:?} should say {needle:?}"
+        );
     }
 }
 
@@ -103,7 +110,10 @@ fn the_limit_is_exactly_what_each_algorithm_carries_for_each_key_size() {
             allow_legacy_pkcs1: true,
             key_spec: None,
         };
-        assert!(wrap_with(&k, &material(max), &options).is_ok(), "{bits} {algorithm} {max}");
+        assert!(
+            wrap_with(&k, &material(max), &options).is_ok(),
+            "{bits} {algorithm} {max}"
+        );
         let err = wrap_with(&k, &material(max + 1), &options).unwrap_err();
         assert_eq!(
             err,
@@ -155,7 +165,10 @@ fn the_legacy_refusal_comes_first_and_the_opt_in_lifts_it() {
 fn wrapping_is_randomised() {
     let k = key(2048);
     let m = KeyMaterial::generate(KeySpec::AliyunAes256).unwrap();
-    for algorithm in [WrappingAlgorithm::RsaesOaepSha256, WrappingAlgorithm::RsaesOaepSha1] {
+    for algorithm in [
+        WrappingAlgorithm::RsaesOaepSha256,
+        WrappingAlgorithm::RsaesOaepSha1,
+    ] {
         let a = wrap(&k, algorithm, &m).unwrap();
         let b = wrap(&k, algorithm, &m).unwrap();
         assert_ne!(a, b, "{algorithm} must use a fresh seed per wrap");

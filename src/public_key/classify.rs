@@ -75,9 +75,18 @@ pub(super) fn classify(der: &[u8]) -> Found {
         },
         [INTEGER, SEQUENCE, OCTET_STRING, ..] => Found::PrivateKey("a PKCS#8 private key"),
         [SEQUENCE, OCTET_STRING] => Found::PrivateKey("an encrypted PKCS#8 private key"),
-        [INTEGER, INTEGER, INTEGER, INTEGER, INTEGER, INTEGER, INTEGER, INTEGER, INTEGER, ..] => {
-            Found::PrivateKey("an RSA private key (PKCS#1)")
-        }
+        [
+            INTEGER,
+            INTEGER,
+            INTEGER,
+            INTEGER,
+            INTEGER,
+            INTEGER,
+            INTEGER,
+            INTEGER,
+            INTEGER,
+            ..,
+        ] => Found::PrivateKey("an RSA private key (PKCS#1)"),
         [INTEGER, OCTET_STRING, ..] => Found::PrivateKey("an EC private key (SEC 1)"),
         _ => Found::OtherDer,
     }
@@ -96,12 +105,18 @@ const KNOWN_ALGORITHMS: &[(&[u8], &str)] = &[
         &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A],
         "an RSASSA-PSS public key (restricted to signatures)",
     ),
-    (&[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01], "an EC public key"),
+    (
+        &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01],
+        "an EC public key",
+    ),
     (&[0x2B, 0x65, 0x70], "an Ed25519 public key"),
     (&[0x2B, 0x65, 0x71], "an Ed448 public key"),
     (&[0x2B, 0x65, 0x6E], "an X25519 public key"),
     (&[0x2B, 0x65, 0x6F], "an X448 public key"),
-    (&[0x2A, 0x86, 0x48, 0xCE, 0x38, 0x04, 0x01], "a DSA public key"),
+    (
+        &[0x2A, 0x86, 0x48, 0xCE, 0x38, 0x04, 0x01],
+        "a DSA public key",
+    ),
     (
         &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x03, 0x01],
         "a Diffie-Hellman public key",
@@ -179,7 +194,9 @@ fn read_tlv(input: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
             }
             let (bytes, tail) = rest.split_at(count);
             rest = tail;
-            let len = bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            let len = bytes
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
             // DER demands the shortest length form.
             if len < 0x80 || bytes[0] == 0 {
                 return None;
@@ -262,7 +279,13 @@ mod tests {
 
     #[test]
     fn non_der_is_garbage() {
-        for input in [&b""[..], b"\x30", b"\x30\x05\x02\x01", b"\x30\x80\x00\x00", b"\x02\x01\x01"] {
+        for input in [
+            &b""[..],
+            b"\x30",
+            b"\x30\x05\x02\x01",
+            b"\x30\x80\x00\x00",
+            b"\x02\x01\x01",
+        ] {
             assert_eq!(classify(input), Found::Garbage, "{input:?}");
         }
         // Trailing bytes after the outer SEQUENCE.

@@ -69,37 +69,50 @@ pub fn fixtures() -> &'static Fixtures {
     static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
     FIXTURES.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        let run = |args: &[&str]| {
-            openssl(d, args, b"");
+        let run = |command: &str| {
+            let args: Vec<&str> = command.split_whitespace().collect();
+            openssl(dir.path(), &args, b"");
         };
         for bits in [1024, 2048, 3072, 4096] {
-            let key = format!("rsa{bits}.pem");
-            run(&["genpkey", "-algorithm", "RSA", "-pkeyopt", &format!("rsa_keygen_bits:{bits}"), "-out", &key]);
-            run(&["pkey", "-in", &key, "-pubout", "-out", &format!("rsa{bits}.pub.pem")]);
-            run(&["pkey", "-in", &key, "-pubout", "-outform", "DER", "-out", &format!("rsa{bits}.pub.der")]);
-            run(&["rsa", "-in", &key, "-RSAPublicKey_out", "-out", &format!("rsa{bits}.rsapub.pem")]);
-            run(&["rsa", "-in", &key, "-RSAPublicKey_out", "-outform", "DER", "-out", &format!("rsa{bits}.rsapub.der")]);
-            run(&["pkcs8", "-topk8", "-nocrypt", "-in", &key, "-outform", "DER", "-out", &format!("rsa{bits}.pk8.der")]);
+            for command in PER_RSA_SIZE {
+                run(&command.replace("{bits}", &bits.to_string()));
+            }
         }
-        run(&["rsa", "-in", "rsa2048.pem", "-traditional", "-out", "rsa2048.pkcs1.pem"]);
-        run(&["pkcs8", "-topk8", "-in", "rsa2048.pem", "-passout", "pass:byok", "-out", "rsa2048.enc.pem"]);
-        run(&["pkcs8", "-topk8", "-in", "rsa2048.pem", "-passout", "pass:byok", "-outform", "DER", "-out", "rsa2048.enc.der"]);
-        run(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ec.pem"]);
-        run(&["pkey", "-in", "ec.pem", "-pubout", "-out", "ec.pub.pem"]);
-        run(&["pkey", "-in", "ec.pem", "-pubout", "-outform", "DER", "-out", "ec.pub.der"]);
-        run(&["ec", "-in", "ec.pem", "-outform", "DER", "-out", "ec.sec1.der"]);
-        run(&["genpkey", "-algorithm", "SM2", "-out", "sm2.pem"]);
-        run(&["pkey", "-in", "sm2.pem", "-pubout", "-out", "sm2.pub.pem"]);
-        run(&["genpkey", "-algorithm", "ED25519", "-out", "ed25519.pem"]);
-        run(&["pkey", "-in", "ed25519.pem", "-pubout", "-out", "ed25519.pub.pem"]);
-        run(&["genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsapss.pem"]);
-        run(&["pkey", "-in", "rsapss.pem", "-pubout", "-out", "rsapss.pub.pem"]);
-        run(&["req", "-x509", "-new", "-key", "rsa2048.pem", "-subj", "/CN=byok test", "-days", "1", "-out", "cert.pem"]);
-        run(&["x509", "-in", "cert.pem", "-outform", "DER", "-out", "cert.der"]);
+        for command in OTHERS {
+            run(command);
+        }
         Fixtures { dir }
     })
 }
+
+/// openssl commands run for each RSA size (`{bits}`).
+const PER_RSA_SIZE: &[&str] = &[
+    "genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:{bits} -out rsa{bits}.pem",
+    "pkey -in rsa{bits}.pem -pubout -out rsa{bits}.pub.pem",
+    "pkey -in rsa{bits}.pem -pubout -outform DER -out rsa{bits}.pub.der",
+    "rsa -in rsa{bits}.pem -RSAPublicKey_out -out rsa{bits}.rsapub.pem",
+    "rsa -in rsa{bits}.pem -RSAPublicKey_out -outform DER -out rsa{bits}.rsapub.der",
+    "pkcs8 -topk8 -nocrypt -in rsa{bits}.pem -outform DER -out rsa{bits}.pk8.der",
+];
+
+/// openssl commands for everything that is not an RSA wrapping key.
+const OTHERS: &[&str] = &[
+    "rsa -in rsa2048.pem -traditional -out rsa2048.pkcs1.pem",
+    "pkcs8 -topk8 -in rsa2048.pem -passout pass:byok -out rsa2048.enc.pem",
+    "pkcs8 -topk8 -in rsa2048.pem -passout pass:byok -outform DER -out rsa2048.enc.der",
+    "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.pem",
+    "pkey -in ec.pem -pubout -out ec.pub.pem",
+    "pkey -in ec.pem -pubout -outform DER -out ec.pub.der",
+    "ec -in ec.pem -outform DER -out ec.sec1.der",
+    "genpkey -algorithm SM2 -out sm2.pem",
+    "pkey -in sm2.pem -pubout -out sm2.pub.pem",
+    "genpkey -algorithm ED25519 -out ed25519.pem",
+    "pkey -in ed25519.pem -pubout -out ed25519.pub.pem",
+    "genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out rsapss.pem",
+    "pkey -in rsapss.pem -pubout -out rsapss.pub.pem",
+    "req -x509 -new -key rsa2048.pem -subj /CN=byok-test -days 1 -out cert.pem",
+    "x509 -in cert.pem -outform DER -out cert.der",
+];
 
 /// Decrypts `wrapped` with aws-lc-rs (an RSA implementation independent of the one we wrap with).
 pub fn aws_lc_unwrap(
@@ -114,7 +127,7 @@ pub fn aws_lc_unwrap(
     use byok_wrap::WrappingAlgorithm as A;
     let key = PrivateDecryptingKey::from_pkcs8(private_pkcs8_der).unwrap();
     let mut out = vec![0u8; key.key_size_bytes()];
-    let plain = match algorithm {
+    match algorithm {
         A::RsaesOaepSha256 | A::RsaesOaepSha1 => {
             let oaep = if algorithm == A::RsaesOaepSha256 {
                 &OAEP_SHA256_MGF1SHA256
@@ -132,6 +145,5 @@ pub fn aws_lc_unwrap(
             .decrypt(wrapped, &mut out)
             .unwrap()
             .to_vec(),
-    };
-    plain
+    }
 }

@@ -1,0 +1,60 @@
+// Assembles the npm package in pkg/ from the wasm that `cargo build --profile wasm-release` made:
+// wasm-bindgen (web target) → wasm-opt -Oz → package.json, Node entry and README.
+// Run by `make pkg`; expects wasm-bindgen (the version in Cargo.lock) on PATH.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pkg = join(root, 'pkg');
+const wasm = join(root, 'target/wasm32-unknown-unknown/wasm-release/byok_wrap.wasm');
+
+const cargoToml = readFileSync(join(root, 'Cargo.toml'), 'utf8');
+const lock = readFileSync(join(root, 'Cargo.lock'), 'utf8');
+const field = (text, pattern, what) => {
+  const match = text.match(pattern);
+  if (!match) throw new Error(`cannot find ${what}`);
+  return match[1];
+};
+const version = field(cargoToml, /\[package\][^[]*?\nversion = "([^"]+)"/, 'the package version in Cargo.toml');
+const description = field(cargoToml, /\[package\][^[]*?\ndescription = "([^"]+)"/, 'the description in Cargo.toml');
+const bindgenVersion = field(lock, /name = "wasm-bindgen"\nversion = "([^"]+)"/, 'wasm-bindgen in Cargo.lock');
+
+const cli = execFileSync('wasm-bindgen', ['--version'], { encoding: 'utf8' }).trim();
+if (cli !== `wasm-bindgen ${bindgenVersion}`) {
+  throw new Error(`${cli} is installed but Cargo.lock has wasm-bindgen ${bindgenVersion}; run \`make setup\``);
+}
+
+rmSync(pkg, { recursive: true, force: true });
+mkdirSync(pkg);
+execFileSync('wasm-bindgen', ['--target', 'web', '--out-dir', pkg, '--out-name', 'byok_wrap', wasm], { stdio: 'inherit' });
+const bg = join(pkg, 'byok_wrap_bg.wasm');
+execFileSync(join(root, 'node_modules/.bin/wasm-opt'), ['-Oz', bg, '-o', bg], { stdio: 'inherit' });
+copyFileSync(join(root, 'npm/node.js'), join(pkg, 'node.js'));
+copyFileSync(join(root, 'npm/README.md'), join(pkg, 'README.md'));
+
+const manifest = {
+  name: 'byok-wrap',
+  version,
+  description,
+  license: 'Apache-2.0',
+  keywords: ['kms', 'byok', 'key-import', 'rsa-oaep', 'webassembly', 'alibaba-cloud'],
+  type: 'module',
+  main: './byok_wrap.js',
+  module: './byok_wrap.js',
+  types: './byok_wrap.d.ts',
+  exports: {
+    '.': {
+      types: './byok_wrap.d.ts',
+      node: './node.js',
+      default: './byok_wrap.js',
+    },
+    './byok_wrap_bg.wasm': './byok_wrap_bg.wasm',
+    './package.json': './package.json',
+  },
+  files: ['byok_wrap.js', 'byok_wrap.d.ts', 'byok_wrap_bg.wasm', 'byok_wrap_bg.wasm.d.ts', 'node.js', 'README.md'],
+  engines: { node: '>=20' },
+};
+writeFileSync(join(pkg, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+console.log(`pkg/: byok-wrap ${version}`);

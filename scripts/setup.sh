@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need, idempotently and at pinned versions. `make` runs it;
+# every step is skipped when its tool is already there at the right version.
+#
+#   scripts/setup.sh build   the wasm toolchain and npm packages (make pkg, make run)
+#   scripts/setup.sh test    also Chromium + ChromeDriver and openssl (make test, make bench)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-test}
+
+# Debian's Chromium, pinned; Debian's security archive drops superseded builds, so if this exact
+# version is gone we install the current one and say so rather than fail.
+CHROMIUM_VERSION=156.0.8078.108-1~deb12u1
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+export NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# Rust: the wasm target and the lint components.
+installed_targets=$(rustup target list --installed)
+grep -qx wasm32-unknown-unknown <<<"$installed_targets" || { say "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
+for component in clippy rustfmt; do
+  rustup component list --installed | grep -q "^$component" || { say "rustup component add $component"; rustup component add "$component"; }
+done
+
+# wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock.
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
+if [ "$have" != "$want" ]; then
+  say "cargo install wasm-bindgen-cli --version $want (about two minutes)"
+  # Not --locked: its lockfile wants a crate version the registry mirror lacks.
+  cargo install wasm-bindgen-cli --version "$want"
+fi
+
+# npm packages from package-lock.json (binaryen's wasm-opt, playwright-core, node-forge, typescript).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+[ "$mode" = test ] || exit 0
+
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: please install the Debian packages: $*" >&2
+    exit 1
+  fi
+  if [ -z "${apt_updated:-}" ]; then
+    say "apt-get update"
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+if ! command -v openssl >/dev/null; then
+  say "apt-get install openssl"
+  apt_install openssl
+fi
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  say "apt-get install chromium chromium-driver ($CHROMIUM_VERSION)"
+  apt_install "chromium=$CHROMIUM_VERSION" "chromium-common=$CHROMIUM_VERSION" "chromium-driver=$CHROMIUM_VERSION" ||
+    { say "WARNING: chromium $CHROMIUM_VERSION is no longer in the archive; installing the current build"; apt_install chromium chromium-driver; }
+fi

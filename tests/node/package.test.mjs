@@ -1,0 +1,168 @@
+// The npm package as a user gets it: `npm pack` pkg/, install the tarball into an empty directory,
+// import it from Node 20 (ESM), wrap, and let Node's own crypto (OpenSSL) decrypt. Also type-checks
+// the README example against the installed declarations.
+//
+// Needs `make pkg` first; `make test` does that.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, privateDecrypt, createCipheriv, constants } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let dir;
+let lib;
+
+before(() => {
+  assert.ok(existsSync(join(root, 'pkg/package.json')), 'run `make pkg` first');
+  dir = mkdtempSync(join(tmpdir(), 'byok-wrap-npm-'));
+  const tarball = execFileSync('npm', ['pack', join(root, 'pkg'), '--pack-destination', dir, '--silent'], {
+    encoding: 'utf8',
+  }).trim().split('\n').pop();
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', join(dir, tarball)], { cwd: dir, stdio: 'pipe' });
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+// Imports the installed package the way a consumer's module would (a file inside `dir`).
+async function load() {
+  if (!lib) {
+    const entry = join(dir, 'entry.mjs');
+    writeFileSync(entry, "export * from 'byok-wrap'; export { default } from 'byok-wrap';\n");
+    lib = await import(pathToFileURL(entry).href);
+  }
+  return lib;
+}
+
+function rsaPair(modulusLength) {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength });
+  return {
+    privateKey,
+    base64: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+    pem: publicKey.export({ type: 'spki', format: 'pem' }),
+    pkcs1Pem: publicKey.export({ type: 'pkcs1', format: 'pem' }),
+    der: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
+  };
+}
+
+test('the tarball holds exactly the package files', () => {
+  const installed = join(dir, 'node_modules/byok-wrap');
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+  assert.equal(manifest.name, 'byok-wrap');
+  assert.equal(manifest.type, 'module');
+  assert.equal(manifest.types, './byok_wrap.d.ts');
+  for (const file of manifest.files) assert.ok(existsSync(join(installed, file)), file);
+});
+
+test('Node crypto decrypts what the installed package wraps', async () => {
+  const { default: init, generateKeyMaterial, wrapKeyMaterial } = await load();
+  await init();
+  for (const bits of [2048, 3072, 4096]) {
+    const pair = rsaPair(bits);
+    for (const [algorithm, oaepHash] of [['RSAES_OAEP_SHA_256', 'sha256'], ['RSAES_OAEP_SHA_1', 'sha1']]) {
+      for (const publicKey of [pair.base64, pair.pem, pair.pkcs1Pem, pair.der]) {
+        const material = generateKeyMaterial('Aliyun_AES_256');
+        const wrapped = wrapKeyMaterial({ material, publicKey, algorithm, keySpec: 'Aliyun_AES_256' });
+        assert.match(wrapped, /^[A-Za-z0-9+/]+={0,2}$/);
+        const plain = privateDecrypt(
+          { key: pair.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash },
+          Buffer.from(wrapped, 'base64'),
+        );
+        assert.deepEqual(new Uint8Array(plain), material, `RSA-${bits} ${algorithm}`);
+      }
+    }
+  }
+});
+
+test('init is idempotent and generated material differs per call', async () => {
+  const { default: init, generateKeyMaterial } = await load();
+  await init();
+  await init();
+  const lengths = { Aliyun_AES_256: 32, Aliyun_AES_192: 24, Aliyun_AES_128: 16, Aliyun_SM4: 16 };
+  for (const [spec, length] of Object.entries(lengths)) {
+    const a = generateKeyMaterial(spec);
+    const b = generateKeyMaterial(spec);
+    assert.ok(a instanceof Uint8Array);
+    assert.equal(a.length, length);
+    assert.notDeepEqual(a, b);
+  }
+  assert.equal(generateKeyMaterial().length, 32);
+});
+
+test('key check values match Node crypto AES-ECB', async () => {
+  const { default: init, generateKeyMaterial, keyCheckValue } = await load();
+  await init();
+  for (const [spec, cipher] of [['AES_128', 'aes-128-ecb'], ['AES_192', 'aes-192-ecb'], ['AES_256', 'aes-256-ecb']]) {
+    const material = generateKeyMaterial(spec);
+    const c = createCipheriv(cipher, material, null).setAutoPadding(false);
+    const block = Buffer.concat([c.update(Buffer.alloc(16)), c.final()]);
+    assert.equal(keyCheckValue(material), block.subarray(0, 3).toString('hex').toUpperCase());
+  }
+});
+
+test('errors are ByokError with a stable code', async () => {
+  const { default: init, wrapKeyMaterial, generateKeyMaterial, keyCheckValue } = await load();
+  await init();
+  const { base64 } = rsaPair(2048);
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' });
+  const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' });
+  const material = generateKeyMaterial();
+  const cases = [
+    [() => wrapKeyMaterial({ material, publicKey: ec }), 'InvalidPublicKey', /EC public key on P-256/],
+    [() => wrapKeyMaterial({ material, publicKey: small }), 'InvalidPublicKey', /RSA-1024/],
+    [() => wrapKeyMaterial({ material, publicKey: base64, algorithm: 'RSAES_PKCS1_V1_5' }), 'LegacyAlgorithmRefused', /allowLegacyPkcs1/],
+    [() => wrapKeyMaterial({ material, publicKey: base64, keySpec: 'Aliyun_AES_128' }), 'MaterialLength', /must be 16 bytes, got 32/],
+    [() => wrapKeyMaterial({ material: Array.from(material), publicKey: base64 }), 'InvalidArgument', /Uint8Array/],
+    [() => wrapKeyMaterial({ material, publicKey: base64, algoritm: 'RSAES_OAEP_SHA_1' }), 'InvalidArgument', /unknown option "algoritm"/],
+    [() => generateKeyMaterial('AES_512'), 'UnknownKeySpec', /AES_512/],
+    [() => keyCheckValue(new Uint8Array(7)), 'MaterialLength', /got 7/],
+  ];
+  for (const [call, code, message] of cases) {
+    assert.throws(call, (error) => {
+      assert.ok(error instanceof Error);
+      assert.equal(error.name, 'ByokError');
+      assert.equal(error.code, code);
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+  // Legacy padding works once opted in; Node 20 refuses PKCS#1 v1.5 decryption (CVE-2023-46809),
+  // so the openssl tests check that this output decrypts.
+  const wrapped = wrapKeyMaterial({ material, publicKey: base64, algorithm: 'RSAES_PKCS1_V1_5', allowLegacyPkcs1: true });
+  assert.equal(Buffer.from(wrapped, 'base64').length, 256);
+});
+
+test('no copy of the material remains in the shipped module\'s memory', async () => {
+  const { default: init, wrapKeyMaterial, keyCheckValue } = await load();
+  const { memory } = await init();
+  const { base64 } = rsaPair(2048);
+  const contains = (needle) => {
+    const hay = Buffer.from(memory.buffer);
+    const half = needle.length >> 1;
+    return [needle, needle.subarray(0, half), needle.subarray(half)].some((part) => hay.indexOf(part) !== -1);
+  };
+  for (let i = 0; i < 16; i++) {
+    const material = crypto.getRandomValues(new Uint8Array(32));
+    wrapKeyMaterial({ material, publicKey: base64 });
+    keyCheckValue(material);
+    assert.ok(!contains(Buffer.from(material)), 'material found in wasm memory');
+  }
+});
+
+test('the README example type-checks against the installed declarations', () => {
+  const readme = readFileSync(join(dir, 'node_modules/byok-wrap/README.md'), 'utf8');
+  const example = readme.match(/```js\n([\s\S]*?)```/)[1];
+  writeFileSync(join(dir, 'example.ts'), `${example}\nexport {};\n`);
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true,
+      noEmit: true, lib: ['es2022', 'dom'], types: [], skipLibCheck: false,
+    },
+    files: ['example.ts'],
+  }));
+  execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.json')], { stdio: 'pipe' });
+});
