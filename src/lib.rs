@@ -34,3 +34,8 @@ pub use material::KeyMaterial;
 pub use public_key::WrappingPublicKey;
 pub use spec::{KeySpec, WrappingAlgorithm, WrappingKeySpec};
 pub use wrap::{WrapOptions, WrappedKeyMaterial, check_before_wrapping, wrap, wrap_with};
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, privateDecrypt, createCipheriv, constants } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -55,7 +55,7 @@ test('the tarball holds exactly the package files', () => {
   assert.equal(manifest.name, 'byok-wrap');
   assert.equal(manifest.type, 'module');
   assert.equal(manifest.types, './byok_wrap.d.ts');
-  for (const file of manifest.files) assert.ok(existsSync(join(installed, file)), file);
+  assert.deepEqual(readdirSync(installed).sort(), [...manifest.files, 'package.json'].sort());
 });
 
 test('Node crypto decrypts what the installed package wraps', async () => {
@@ -153,16 +153,29 @@ test('no copy of the material remains in the shipped module\'s memory', async ()
   }
 });
 
-test('the README example type-checks against the installed declarations', () => {
-  const readme = readFileSync(join(dir, 'node_modules/byok-wrap/README.md'), 'utf8');
-  const example = readme.match(/```js\n([\s\S]*?)```/)[1];
-  writeFileSync(join(dir, 'example.ts'), `${example}\nexport {};\n`);
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true,
-      noEmit: true, lib: ['es2022', 'dom'], types: [], skipLibCheck: false,
-    },
-    files: ['example.ts'],
-  }));
-  execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.json')], { stdio: 'pipe' });
-});
+// The first ```js block of each README, exactly as written: it must run under Node against the
+// installed package and type-check with tsc against its declarations.
+const READMES = {
+  'package README': () => join(dir, 'node_modules/byok-wrap/README.md'),
+  'repository README': () => join(root, 'README.md'),
+};
+
+for (const [name, path] of Object.entries(READMES)) {
+  test(`the ${name} example runs as written and type-checks`, () => {
+    const example = readFileSync(path(), 'utf8').match(/```js\n([\s\S]*?)```/)[1];
+    const slug = name.replace(/ /g, '-');
+    writeFileSync(join(dir, `${slug}.mjs`), example);
+    const out = execFileSync(process.execPath, [join(dir, `${slug}.mjs`)], { cwd: dir, encoding: 'utf8' });
+    assert.match(out, /^key check value: [0-9A-F]{6}\nEncryptedKeyMaterial=[A-Za-z0-9+/]{342}==\n$/);
+
+    writeFileSync(join(dir, `${slug}.ts`), `${example}\nexport {};\n`);
+    writeFileSync(join(dir, `tsconfig.${slug}.json`), JSON.stringify({
+      compilerOptions: {
+        target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true,
+        noEmit: true, lib: ['es2022', 'dom'], types: [],
+      },
+      files: [`${slug}.ts`],
+    }));
+    execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(dir, `tsconfig.${slug}.json`)], { stdio: 'pipe' });
+  });
+}

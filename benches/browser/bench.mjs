@@ -1,0 +1,145 @@
+// `make bench`: byok-wrap in one headless Chromium run, beside its peers in the same run.
+//   - warm wrap: RSA-2048 OAEP-SHA-256 of 32 bytes per call — ours vs WebCrypto vs node-forge,
+//     each timed in batches (performance.now() is coarsened to 0.1 ms outside isolated pages);
+//   - cold start: fetch + compile + instantiate + first wrap in a fresh browser context, median;
+//   - size of every file of pkg/, raw and gzipped.
+// Prints a table with ratios; `--json` prints the figures as JSON as well. Never part of `make test`.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { serve } from '../../scripts/serve.mjs';
+import { launch } from '../../tests/e2e/chromium.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const BATCH = 200;
+const ROUNDS = 7;
+const COLD_RUNS = 15;
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+const server = await serve({
+  mounts: { '/': 'benches/browser', '/pkg/': 'pkg', '/forge/': 'node_modules/node-forge/dist' },
+});
+const origin = `http://127.0.0.1:${server.address().port}`;
+const browser = await launch();
+
+try {
+  // ---- warm wrap -------------------------------------------------------------------------------
+  const page = await browser.newPage();
+  await page.goto(`${origin}/`);
+  await page.addScriptTag({ url: '/forge/forge.min.js' });
+  const warm = await page.evaluate(async ({ BATCH, ROUNDS }) => {
+    const m = await import('/pkg/byok_wrap.js');
+    await m.default();
+    const pair = await crypto.subtle.generateKey(
+      { name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      true, ['encrypt', 'decrypt']);
+    const spki = new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey));
+    const base64 = btoa(String.fromCharCode(...spki));
+    const pem = `-----BEGIN PUBLIC KEY-----\n${base64.replace(/.{1,64}/g, '$&\n')}-----END PUBLIC KEY-----\n`;
+    const material = crypto.getRandomValues(new Uint8Array(32));
+    const forgeKey = forge.pki.publicKeyFromPem(pem);
+    const materialString = String.fromCharCode(...material);
+    const webcryptoKey = await crypto.subtle.importKey('spki', spki, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+
+    const contenders = {
+      ours: async () => m.wrapKeyMaterial({ material, publicKey: base64 }),
+      webcrypto: async () => crypto.subtle.encrypt({ name: 'RSA-OAEP' }, webcryptoKey, material),
+      forge: async () => forgeKey.encrypt(materialString, 'RSA-OAEP', {
+        md: forge.md.sha256.create(), mgf1: { md: forge.md.sha256.create() },
+      }),
+    };
+    const perCall = {};
+    for (const [name, fn] of Object.entries(contenders)) {
+      for (let i = 0; i < 20; i++) await fn(); // warm up
+      const rounds = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const t0 = performance.now();
+        for (let i = 0; i < BATCH; i++) await fn();
+        rounds.push((performance.now() - t0) / BATCH);
+      }
+      rounds.sort((a, b) => a - b);
+      perCall[name] = rounds[rounds.length >> 1];
+    }
+    return perCall;
+  }, { BATCH, ROUNDS });
+  await page.close();
+
+  // ---- cold start ------------------------------------------------------------------------------
+  const cold = { ours: [], forge: [], webcrypto: [] };
+  for (let run = 0; run < COLD_RUNS; run++) {
+    const context = await browser.newContext(); // fresh profile state: no HTTP or code cache
+    const p = await context.newPage();
+    await p.goto(`${origin}/`);
+    const times = await p.evaluate(async () => {
+      const pair = await crypto.subtle.generateKey(
+        { name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+        true, ['encrypt', 'decrypt']);
+      const spki = new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey));
+      const base64 = btoa(String.fromCharCode(...spki));
+      const pem = `-----BEGIN PUBLIC KEY-----\n${base64.replace(/.{1,64}/g, '$&\n')}-----END PUBLIC KEY-----\n`;
+      const material = crypto.getRandomValues(new Uint8Array(32));
+
+      let t0 = performance.now();
+      const m = await import('/pkg/byok_wrap.js');
+      await m.default();
+      m.wrapKeyMaterial({ material, publicKey: base64 });
+      const ours = performance.now() - t0;
+
+      t0 = performance.now();
+      await new Promise((resolve, reject) => {
+        const s = document.createElement('script');
+        s.src = '/forge/forge.min.js';
+        s.onload = resolve;
+        s.onerror = reject;
+        document.head.append(s);
+      });
+      forge.pki.publicKeyFromPem(pem).encrypt(String.fromCharCode(...material), 'RSA-OAEP', {
+        md: forge.md.sha256.create(), mgf1: { md: forge.md.sha256.create() },
+      });
+      const forgeTime = performance.now() - t0;
+
+      t0 = performance.now();
+      const key = await crypto.subtle.importKey('spki', spki, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+      await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, key, material);
+      const webcrypto = performance.now() - t0;
+      return { ours, forge: forgeTime, webcrypto };
+    });
+    for (const k of Object.keys(cold)) cold[k].push(times[k]);
+    await context.close();
+  }
+  const coldMedian = Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, median(v)]));
+
+  // ---- size ------------------------------------------------------------------------------------
+  const sizes = readdirSync(join(root, 'pkg')).filter((f) => statSync(join(root, 'pkg', f)).isFile()).map((file) => {
+    const bytes = readFileSync(join(root, 'pkg', file));
+    return { file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  });
+
+  // ---- report ----------------------------------------------------------------------------------
+  const ms = (x) => `${x.toFixed(3)} ms`;
+  const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
+  const rows = [
+    ['warm wrap, per call', ms(warm.ours), ms(warm.webcrypto), ratio(warm.ours, warm.webcrypto), ms(warm.forge), ratio(warm.ours, warm.forge)],
+    ['cold start + first wrap (median)', ms(coldMedian.ours), ms(coldMedian.webcrypto), ratio(coldMedian.ours, coldMedian.webcrypto), ms(coldMedian.forge), ratio(coldMedian.ours, coldMedian.forge)],
+  ];
+  const version = (await browser.version());
+  console.log(`\nbyok-wrap in headless Chromium ${version}: RSA-2048 OAEP-SHA-256, 32-byte material`);
+  console.log(`(warm: median of ${ROUNDS} batches of ${BATCH} sequential calls; cold: median of ${COLD_RUNS} fresh contexts)\n`);
+  table(['figure', 'ours', 'WebCrypto', 'ours/WebCrypto', 'node-forge', 'ours/node-forge'], rows);
+  console.log('');
+  table(['pkg/ file', 'raw bytes', 'gzip -9 bytes'], sizes.map((s) => [s.file, String(s.raw), String(s.gzip)]));
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ chromium: version, warm, cold: coldMedian, sizes }, null, 2));
+} finally {
+  await browser.close();
+  server.close();
+}
+
+function table(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
