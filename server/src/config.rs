@@ -1,0 +1,179 @@
+//! The command line and environment, in one place, and opening the KMS they describe.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use clap::{Args, Parser, Subcommand};
+
+use crate::clock::SystemClock;
+use crate::crypto::RootKey;
+use crate::error::{Error, Result};
+use crate::kms::Kms;
+use crate::store::SqliteStore;
+
+/// byok-kms: a KMS server with the whole bring-your-own-key import lifecycle, speaking the Alibaba
+/// Cloud KMS API (2016-01-20), so the official SDKs work against it unchanged.
+#[derive(Debug, Parser)]
+#[command(name = "byok-kms", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the KMS server (API at POST /, console at GET /).
+    Serve(ServeArgs),
+    /// Create another account and print its access key (for multi-account tests).
+    CreateAccount(StorageArgs),
+}
+
+/// Where the KMS keeps its state.
+#[derive(Debug, Clone, Args)]
+pub struct StorageArgs {
+    /// The data directory: the SQLite database and, unless BYOK_KMS_ROOT_KEY is set, root.key.
+    /// Created (mode 0700) if missing.
+    #[arg(long, env = "BYOK_KMS_DATA_DIR", default_value = "byok-kms-data")]
+    pub data_dir: PathBuf,
+
+    /// The database, as a URL. Default: the SQLite file <data-dir>/kms.sqlite3.
+    /// `sqlite:PATH` selects another SQLite file.
+    #[arg(long, env = "BYOK_KMS_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// The region named in ARNs.
+    #[arg(long, env = "BYOK_KMS_REGION", default_value = "cn-hangzhou")]
+    pub region: String,
+}
+
+/// `byok-kms serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "BYOK_KMS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Storage.
+    #[command(flatten)]
+    pub storage: StorageArgs,
+
+    /// The directory of static files served at GET / (the console).
+    #[arg(long, env = "BYOK_KMS_WWW_DIR", default_value = "www")]
+    pub www_dir: PathBuf,
+
+    /// Seconds between sweeps that erase expired material and delete keys whose pending window
+    /// ended. (Expired material is never used, even between sweeps.)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub sweep_interval: u64,
+}
+
+/// The environment variables that hold the default account's access key.
+pub const ACCESS_KEY_ID_ENV: &str = "BYOK_KMS_ACCESS_KEY_ID";
+/// See [`ACCESS_KEY_ID_ENV`].
+pub const ACCESS_KEY_SECRET_ENV: &str = "BYOK_KMS_ACCESS_KEY_SECRET";
+/// The environment variable that holds the root key (base64 of 32 bytes).
+pub const ROOT_KEY_ENV: &str = "BYOK_KMS_ROOT_KEY";
+
+impl StorageArgs {
+    /// Opens the KMS: the data directory, the root key, the database.
+    pub fn open(&self) -> Result<Kms<SqliteStore>> {
+        create_private_dir(&self.data_dir)?;
+        let root_key = load_root_key(&self.data_dir)?;
+        let path = match self.database_url.as_deref() {
+            None => self.data_dir.join("kms.sqlite3"),
+            Some(url) => match url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+            {
+                Some(path) => PathBuf::from(path),
+                None => {
+                    return Err(Error::internal(format!(
+                        "unsupported --database-url {url:?}: this build supports sqlite:PATH \
+                         (PostgreSQL support is planned)"
+                    )));
+                }
+            },
+        };
+        let store = SqliteStore::open(&path)?;
+        Kms::new(store, &root_key, Arc::new(SystemClock), &self.region)
+    }
+}
+
+/// The root key: `BYOK_KMS_ROOT_KEY` (base64), else `<data-dir>/root.key`, created on first start.
+fn load_root_key(data_dir: &Path) -> Result<RootKey> {
+    if let Ok(text) = std::env::var(ROOT_KEY_ENV) {
+        let bytes = zeroize::Zeroizing::new(
+            STANDARD
+                .decode(text.trim())
+                .map_err(|_| Error::internal(format!("{ROOT_KEY_ENV} is not base64")))?,
+        );
+        return RootKey::from_bytes(&bytes).map_err(|_| {
+            Error::internal(format!("{ROOT_KEY_ENV} must be the base64 of 32 bytes"))
+        });
+    }
+    let path = data_dir.join("root.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let bytes = zeroize::Zeroizing::new(
+                STANDARD
+                    .decode(text.trim())
+                    .map_err(|_| Error::internal(format!("{} is not base64", path.display())))?,
+            );
+            RootKey::from_bytes(&bytes)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = RootKey::generate()?;
+            let text =
+                zeroize::Zeroizing::new(format!("{}\n", STANDARD.encode(key.expose_secret())));
+            write_private_file(&path, text.as_bytes())?;
+            Ok(key)
+        }
+        Err(e) => Err(Error::internal(format!("reading {}: {e}", path.display()))),
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| Error::internal(format!("creating {}: {e}", dir.display())))
+}
+
+/// Writes a new file readable only by its owner (mode 0600).
+fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| Error::internal(format!("creating {}: {e}", path.display())))?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::internal(format!("writing {}: {e}", path.display())))
+}
+
+/// The default account's access key from the environment, if both variables are set.
+pub fn preset_access_key() -> Result<Option<(String, zeroize::Zeroizing<String>)>> {
+    match (
+        std::env::var(ACCESS_KEY_ID_ENV),
+        std::env::var(ACCESS_KEY_SECRET_ENV),
+    ) {
+        (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => {
+            Ok(Some((id, zeroize::Zeroizing::new(secret))))
+        }
+        (Err(_), Err(_)) => Ok(None),
+        _ => Err(Error::internal(format!(
+            "set both {ACCESS_KEY_ID_ENV} and {ACCESS_KEY_SECRET_ENV}, or neither"
+        ))),
+    }
+}

@@ -1,0 +1,215 @@
+//! The HTTP router: `POST /` is the KMS API, `GET /healthz` a liveness probe, and other `GET`s
+//! serve the console's static files from the www directory.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::api::{self, WireRequest};
+use crate::crypto;
+use crate::kms::Kms;
+use crate::store::Store;
+
+/// The largest request body accepted, in bytes. The largest legitimate one (Encrypt with 6 KiB of
+/// plaintext, base64 in a form body) is well under it.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The security headers of every page the server serves (DESIGN.md, "The console").
+pub const SECURITY_HEADERS: [(&str, &str); 4] = [
+    (
+        "content-security-policy",
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; \
+         style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("cache-control", "no-store"),
+];
+
+/// What the handlers share.
+pub struct AppState<S: Store> {
+    /// The KMS.
+    pub kms: Arc<Kms<S>>,
+    /// Where static files are served from; `None` serves none.
+    pub www_dir: Option<PathBuf>,
+}
+
+/// Builds the router.
+pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .fallback(dispatch::<S>)
+        .with_state(state)
+}
+
+async fn dispatch<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match (method.clone(), uri.path()) {
+        (Method::POST, "/") => api_call(state, method, uri, headers, body).await,
+        (Method::GET | Method::HEAD, path) => match &state.www_dir {
+            Some(dir) => static_file(dir, path).await,
+            None => plain(StatusCode::NOT_FOUND, "not found\n"),
+        },
+        _ => plain(StatusCode::METHOD_NOT_ALLOWED, "the KMS API is POST /\n"),
+    }
+}
+
+async fn api_call<S: Store>(
+    state: Arc<AppState<S>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let request_id = crypto::random_uuid()
+        .map(|id| id.to_ascii_uppercase())
+        .unwrap_or_default();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes.to_vec(),
+        Err(_) => {
+            let error = crate::error::Error::invalid(
+                "body",
+                format!("the request body must be at most {MAX_BODY} bytes"),
+            );
+            return json_error(&error, &request_id);
+        }
+    };
+    let request = WireRequest {
+        method: method.as_str().to_owned(),
+        path: uri.path().to_owned(),
+        query: uri.query().unwrap_or_default().to_owned(),
+        headers: headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body,
+    };
+    let kms = state.kms.clone();
+    let id = request_id.clone();
+    let reply = tokio::task::spawn_blocking(move || api::handle(&kms, &request, &id)).await;
+    let reply = match reply {
+        Ok(reply) => reply,
+        Err(e) => {
+            tracing::error!(request_id, "request handler failed: {e}");
+            return json_error(&crate::error::Error::internal("handler"), &request_id);
+        }
+    };
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let action = reply.action.as_deref().unwrap_or("-");
+    match reply.code {
+        None => tracing::info!(request_id, action, status = reply.status, elapsed_ms, "ok"),
+        Some(code) => tracing::info!(
+            request_id,
+            action,
+            status = reply.status,
+            code,
+            elapsed_ms,
+            "refused"
+        ),
+    }
+    json_response(reply.status, reply.body, &request_id)
+}
+
+fn json_error(error: &crate::error::Error, request_id: &str) -> Response {
+    if let crate::error::Error::Internal(cause) = error {
+        tracing::error!(request_id, "internal failure: {cause}");
+    }
+    let body = serde_json::json!({
+        "HttpStatus": error.http_status(),
+        "Code": error.code(),
+        "Message": error.public_message(),
+        "RequestId": request_id,
+    });
+    json_response(error.http_status(), body.to_string(), request_id)
+}
+
+fn json_response(status: u16, body: String, request_id: &str) -> Response {
+    let mut response = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        body,
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-acs-request-id", value);
+    }
+    response
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    with_security_headers((status, text).into_response())
+}
+
+fn with_security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+async fn static_file(dir: &Path, path: &str) -> Response {
+    let relative = path.trim_start_matches('/');
+    let relative = if relative.is_empty() || relative.ends_with('/') {
+        format!("{relative}index.html")
+    } else {
+        relative.to_owned()
+    };
+    let relative = Path::new(&relative);
+    // Only plain names: no `..`, no absolute paths, no drive prefixes.
+    if !relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)))
+    {
+        return plain(StatusCode::NOT_FOUND, "not found\n");
+    }
+    let file = dir.join(relative);
+    match tokio::fs::read(&file).await {
+        Ok(bytes) => {
+            let mut response = bytes.into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type(&file)),
+            );
+            with_security_headers(response)
+        }
+        Err(_) => plain(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+fn content_type(file: &Path) -> &'static str {
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ts") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
