@@ -65,6 +65,8 @@ pub struct WireResponse {
 pub fn handle<S: Store>(kms: &Kms<S>, request: &WireRequest, request_id: &str) -> WireResponse {
     let mut action = None;
     let result = (|| {
+        // A body that does not match its signed hash is refused before it is even parsed.
+        auth::check_body_hash(request)?;
         let params = Params::from_request(request)?;
         let name = action_name(request, &params)?;
         action = Some(name.clone());

@@ -102,20 +102,6 @@ impl SqliteStore {
         let store = Self {
             conn: Mutex::new(conn),
         };
-        store.transaction(|tx| {
-            let done: usize = tx
-                .meta("schema_version")?
-                .map(|v| v.parse().map_err(Error::internal))
-                .transpose()?
-                .unwrap_or(0);
-            if done > MIGRATIONS.len() {
-                return Err(Error::internal(format!(
-                    "the database has schema version {done}, newer than this byok-kms ({})",
-                    MIGRATIONS.len()
-                )));
-            }
-            Ok(done)
-        })?;
         store.migrate()?;
         Ok(store)
     }
@@ -134,6 +120,12 @@ impl SqliteStore {
             .optional()
             .map_err(db)?
             .map_or(Ok(0), |v| v.parse().map_err(Error::internal))?;
+        if done > MIGRATIONS.len() {
+            return Err(Error::internal(format!(
+                "the database has schema version {done}, newer than this byok-kms knows ({})",
+                MIGRATIONS.len()
+            )));
+        }
         for (i, migration) in MIGRATIONS.iter().enumerate().skip(done) {
             tx.execute_batch(migration).map_err(db)?;
             tx.execute(
@@ -144,6 +136,35 @@ impl SqliteStore {
             .map_err(db)?;
         }
         tx.commit().map_err(db)
+    }
+
+    /// Every row of every table that holds KMS state, as text, in a stable order: two dumps are
+    /// equal exactly when the state is. Signature nonces are left out: they are bookkeeping of
+    /// the authentication layer, recorded even for requests that then fail.
+    pub fn dump(&self) -> Result<String> {
+        let conn = self.lock();
+        let mut out = String::new();
+        for (table, order) in [
+            ("meta", "name"),
+            ("accounts", "id"),
+            ("access_keys", "id"),
+            ("keys", "seq"),
+            ("aliases", "seq"),
+            ("wrapping_keys", "id"),
+        ] {
+            out.push_str(&format!("[{table}]\n"));
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM {table} ORDER BY {order}"))
+                .map_err(db)?;
+            let columns = stmt.column_count();
+            let mut rows = stmt.query([]).map_err(db)?;
+            while let Some(row) = rows.next().map_err(db)? {
+                let cells: Vec<String> = (0..columns).map(|i| cell(row, i)).collect();
+                out.push_str(&cells.join(" | "));
+                out.push('\n');
+            }
+        }
+        Ok(out)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -544,6 +565,18 @@ impl Transaction for SqliteTransaction<'_> {
             .execute("DELETE FROM nonces WHERE expires_at < ?1", [now])
             .map(|n| n as u64)
             .map_err(db)
+    }
+}
+
+fn cell(row: &Row<'_>, i: usize) -> String {
+    use rusqlite::types::ValueRef;
+    match row.get_ref(i) {
+        Ok(ValueRef::Null) => "NULL".to_owned(),
+        Ok(ValueRef::Integer(n)) => n.to_string(),
+        Ok(ValueRef::Real(x)) => x.to_string(),
+        Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+        Ok(ValueRef::Blob(b)) => crate::crypto::hex(b),
+        Err(e) => format!("<{e}>"),
     }
 }
 

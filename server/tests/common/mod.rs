@@ -1,0 +1,169 @@
+//! Shared test fixtures: a KMS on an in-memory SQLite database with a manual clock, and helpers
+//! that wrap material the way a client does (with byok-wrap).
+
+#![allow(dead_code)] // each test binary uses a different part of this
+
+pub mod client;
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use byok_kms::clock::ManualClock;
+use byok_kms::crypto::RootKey;
+use byok_kms::kms::key::Origin;
+use byok_kms::kms::{CreateKey, ImportParameters, KeyMetadata, Kms};
+use byok_kms::store::SqliteStore;
+use byok_wrap::{KeyMaterial, KeySpec, WrapOptions, WrappingAlgorithm, WrappingPublicKey};
+
+/// 2026-11-29T00:00:00Z.
+pub const T0: i64 = 1_795_910_400;
+
+/// A KMS with a manual clock and one account.
+pub struct Fixture {
+    /// The KMS.
+    pub kms: Arc<Kms<SqliteStore>>,
+    /// Its clock.
+    pub clock: Arc<ManualClock>,
+    /// The default account.
+    pub account: String,
+}
+
+impl Fixture {
+    /// A fresh KMS on an in-memory database at [`T0`].
+    pub fn new() -> Self {
+        Self::new_with_root([42; 32])
+    }
+
+    /// A fresh KMS with this root key.
+    pub fn new_with_root(root: [u8; 32]) -> Self {
+        let clock = Arc::new(ManualClock::new(T0));
+        let root = RootKey::from_bytes(&root).unwrap();
+        let kms = Kms::new(
+            SqliteStore::in_memory().unwrap(),
+            &root,
+            clock.clone(),
+            "cn-hangzhou",
+        )
+        .unwrap();
+        Self::wrapping(kms, clock)
+    }
+
+    /// A fixture around an existing KMS; its default account has access key `testid`/`testsecret`.
+    pub fn wrapping(kms: Kms<SqliteStore>, clock: Arc<ManualClock>) -> Self {
+        let (credentials, _) = kms
+            .default_credentials(Some(("testid", "testsecret")))
+            .unwrap();
+        Self {
+            account: credentials.account_id.clone(),
+            kms: Arc::new(kms),
+            clock,
+        }
+    }
+
+    /// Creates a key in the default account.
+    pub fn create(&self, origin: Origin, key_spec: KeySpec) -> KeyMetadata {
+        self.kms
+            .create_key(
+                &self.account,
+                &CreateKey {
+                    origin,
+                    key_spec,
+                    ..CreateKey::default()
+                },
+            )
+            .unwrap()
+    }
+
+    /// Creates an EXTERNAL Aliyun_AES_256 key (PendingImport).
+    pub fn external_key(&self) -> String {
+        self.create(Origin::External, KeySpec::AliyunAes256).key_id
+    }
+
+    /// GetParametersForImport with `algorithm`.
+    pub fn params(&self, key_id: &str, algorithm: WrappingAlgorithm) -> ImportParameters {
+        self.kms
+            .get_parameters_for_import(&self.account, key_id, algorithm)
+            .unwrap()
+    }
+
+    /// Imports `material` into `key_id` with a fresh token (OAEP-SHA-256).
+    pub fn import(&self, key_id: &str, material: &KeyMaterial) -> byok_kms::Result<()> {
+        self.import_call(key_id, material)()
+    }
+
+    /// Gets a fresh token and wraps `material`, then returns the import call itself, so that a
+    /// test can check what the import alone changes.
+    pub fn import_call<'a>(
+        &'a self,
+        key_id: &'a str,
+        material: &KeyMaterial,
+    ) -> impl FnOnce() -> byok_kms::Result<()> + 'a {
+        let params = self.params(key_id, WrappingAlgorithm::RsaesOaepSha256);
+        let wrapped = wrap(&params, material, WrappingAlgorithm::RsaesOaepSha256);
+        move || {
+            self.kms.import_key_material(
+                &self.account,
+                key_id,
+                &wrapped,
+                &params.import_token,
+                None,
+            )
+        }
+    }
+
+    /// The state of every table (nonces aside).
+    pub fn dump(&self) -> String {
+        self.kms.store().dump().unwrap()
+    }
+
+    /// Runs `call`, which must fail with `code`, and checks that it changed nothing.
+    pub fn refused<T>(
+        &self,
+        code: &str,
+        call: impl FnOnce() -> byok_kms::Result<T>,
+    ) -> byok_kms::Error {
+        let before = self.dump();
+        let error = match call() {
+            Ok(_) => panic!("expected {code}, but the call succeeded"),
+            Err(e) => e,
+        };
+        assert_eq!(error.code(), code, "{error}");
+        let after = self.dump();
+        if after != before {
+            let changed: Vec<_> = after
+                .lines()
+                .filter(|l| !before.lines().any(|b| b == *l))
+                .collect();
+            panic!("a refused call ({code}) changed the database; new rows: {changed:#?}");
+        }
+        error
+    }
+}
+
+/// Wraps `material` under the public key of `params` with `algorithm`, as a client does.
+pub fn wrap(
+    params: &ImportParameters,
+    material: &KeyMaterial,
+    algorithm: WrappingAlgorithm,
+) -> Vec<u8> {
+    let key = WrappingPublicKey::from_der(&params.public_key_der).unwrap();
+    let options = WrapOptions {
+        algorithm,
+        allow_legacy_pkcs1: true,
+        key_spec: None,
+    };
+    byok_wrap::wrap_with(&key, material, &options)
+        .unwrap()
+        .into_bytes()
+}
+
+/// Fresh AES-256 material.
+pub fn material() -> KeyMaterial {
+    KeyMaterial::generate(KeySpec::AliyunAes256).unwrap()
+}
+
+/// Base64, standard.
+pub fn b64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
