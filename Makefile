@@ -1,22 +1,25 @@
-# byok: `make run` builds and serves; `make test` installs what is missing and runs every test.
+# byok: `make run` builds and starts the KMS with the console; `make test` installs what is
+# missing and runs every test.
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 export NODE_EXTRA_CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
 
 WASM_TARGET := wasm32-unknown-unknown
 CARGO_WASM := cargo build --target $(WASM_TARGET) --profile wasm-release -p byok-wrap
-PORT ?= 8080
+LISTEN ?= 127.0.0.1:8080
+DATA_DIR ?= build/kms-data
 
-.PHONY: all run test pkg bench setup setup-build lint test-native test-browser test-node clean
+.PHONY: all run test pkg bench setup setup-build lint test-native test-browser test-node test-sdk server clean
 
-all: pkg
+all: pkg server
 
-## make run: build the npm package and serve the demo page on http://127.0.0.1:$(PORT)/
+## make run: build the npm package and byok-kms, and serve the KMS API and the page on $(LISTEN)
 run: setup-build pkg
-	node scripts/serve.mjs --port $(PORT)
+	cargo build --release -p byok-kms
+	RUST_LOG=$${RUST_LOG:-info} target/release/byok-kms serve --listen $(LISTEN) --data-dir $(DATA_DIR) --www-dir www --pkg-dir pkg
 
-## make test: everything — lints, native, browser (wasm-bindgen-test), Node and Chromium e2e tests
-test: setup lint test-native test-browser pkg test-node
+## make test: everything — lints, native, browser (wasm-bindgen-test), Node, Chromium e2e, official SDK
+test: setup lint test-native test-browser pkg test-node test-sdk
 	@echo "make test: all passed"
 
 setup:
@@ -30,27 +33,35 @@ pkg:
 	$(CARGO_WASM)
 	node scripts/build-pkg.mjs
 
+server:
+	cargo build -p byok-kms
+
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
-	cargo clippy --all-targets --target $(WASM_TARGET) -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p byok-wrap --all-targets --target $(WASM_TARGET) -- -D warnings
 
 test-native:
-	cargo test --all-targets
-	cargo test --doc
+	cargo test --workspace --all-targets
+	cargo test --workspace --doc
 
 # In the debug build (overflow checks on) and in the size-optimised build that ships.
 test-browser:
-	cargo test --target $(WASM_TARGET) --test browser
-	cargo test --target $(WASM_TARGET) --profile wasm-release --test browser
+	cargo test -p byok-wrap --target $(WASM_TARGET) --test browser
+	cargo test -p byok-wrap --target $(WASM_TARGET) --profile wasm-release --test browser
 
 test-node:
 	node --test tests/node/ tests/e2e/
 
-## make bench: wrap speed, cold start and size in one headless Chromium run (not a test)
+# The official Alibaba Cloud Python SDK against a real byok-kms serve.
+test-sdk: server
+	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms build/venv/bin/python -m unittest discover -s server/tests/sdk -v
+
+## make bench: wrap speed, cold start and size in Chromium; the server's import path (criterion)
 bench: setup pkg
 	node benches/browser/bench.mjs
+	cargo bench -p byok-kms --bench import
 
 clean:
 	cargo clean
-	rm -rf pkg
+	rm -rf pkg build

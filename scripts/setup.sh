@@ -40,6 +40,18 @@ fi
 
 [ "$mode" = test ] || exit 0
 
+# The official Alibaba Cloud SDK, for the server tests, in a virtualenv inside build/ (every
+# package pinned in the requirements file).
+requirements=server/tests/sdk/requirements.txt
+want_hash=$(sha256sum "$requirements" | cut -d' ' -f1)
+if [ "$(cat build/venv/.requirements.sha256 2>/dev/null)" != "$want_hash" ]; then
+  say "python venv build/venv with $requirements"
+  rm -rf build/venv
+  python3 -m venv build/venv
+  build/venv/bin/pip install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$want_hash" > build/venv/.requirements.sha256
+fi
+
 apt_install() {
   if [ "$(id -u)" != 0 ]; then
     echo "setup: please install the Debian packages: $*" >&2

@@ -29,6 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the KMS server (API at POST /, console at GET /).
+    #[command(after_help = SERVE_ENVIRONMENT)]
     Serve(ServeArgs),
     /// Create another account and print its access key (for multi-account tests).
     CreateAccount(StorageArgs),
@@ -67,11 +68,25 @@ pub struct ServeArgs {
     #[arg(long, env = "BYOK_KMS_WWW_DIR", default_value = "www")]
     pub www_dir: PathBuf,
 
+    /// The directory of the npm package (`make pkg`), served at GET /pkg/ for the console.
+    #[arg(long, env = "BYOK_KMS_PKG_DIR", default_value = "pkg")]
+    pub pkg_dir: PathBuf,
+
     /// Seconds between sweeps that erase expired material and delete keys whose pending window
     /// ended. (Expired material is never used, even between sweeps.)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub sweep_interval: u64,
 }
+
+const SERVE_ENVIRONMENT: &str = "Environment:
+  BYOK_KMS_ACCESS_KEY_ID, BYOK_KMS_ACCESS_KEY_SECRET
+      The default account's access key. Without them one is generated on first start, kept
+      (sealed) in the database and printed; every start prints the console URL with it.
+  BYOK_KMS_ROOT_KEY
+      Base64 of the 32-byte root key that seals every secret at rest. Without it the key is
+      <data-dir>/root.key, created (mode 0600) on first start.
+  RUST_LOG
+      Log filter (default info). Logs go to stderr and never contain secrets.";
 
 /// The environment variables that hold the default account's access key.
 pub const ACCESS_KEY_ID_ENV: &str = "BYOK_KMS_ACCESS_KEY_ID";

@@ -84,7 +84,12 @@ fn serve(args: ServeArgs) -> byok_kms::Result<()> {
             Duration::from_secs(args.sweep_interval),
         ));
         let www_dir = args.www_dir.is_dir().then_some(args.www_dir.clone());
-        let app = router(Arc::new(AppState { kms, www_dir }));
+        let pkg_dir = args.pkg_dir.is_dir().then_some(args.pkg_dir.clone());
+        let app = router(Arc::new(AppState {
+            kms,
+            www_dir,
+            pkg_dir,
+        }));
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -1,5 +1,5 @@
-//! The HTTP router: `POST /` is the KMS API, `GET /healthz` a liveness probe, and other `GET`s
-//! serve the console's static files from the www directory.
+//! The HTTP router: `POST /` is the KMS API, `GET /healthz` a liveness probe, `GET /pkg/…` the npm
+//! package's files, and other `GET`s the console's static files.
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -38,8 +38,10 @@ pub const SECURITY_HEADERS: [(&str, &str); 4] = [
 pub struct AppState<S: Store> {
     /// The KMS.
     pub kms: Arc<Kms<S>>,
-    /// Where static files are served from; `None` serves none.
+    /// Where the console's static files are served from (at `/`); `None` serves none.
     pub www_dir: Option<PathBuf>,
+    /// Where the npm package's files are served from (at `/pkg/`); `None` serves none.
+    pub pkg_dir: Option<PathBuf>,
 }
 
 /// Builds the router.
@@ -59,10 +61,16 @@ async fn dispatch<S: Store>(
 ) -> Response {
     match (method.clone(), uri.path()) {
         (Method::POST, "/") => api_call(state, method, uri, headers, body).await,
-        (Method::GET | Method::HEAD, path) => match &state.www_dir {
-            Some(dir) => static_file(dir, path).await,
-            None => plain(StatusCode::NOT_FOUND, "not found\n"),
-        },
+        (Method::GET | Method::HEAD, path) => {
+            let (dir, rest) = match path.strip_prefix("/pkg/") {
+                Some(rest) => (&state.pkg_dir, rest),
+                None => (&state.www_dir, path),
+            };
+            match dir {
+                Some(dir) => static_file(dir, rest).await,
+                None => plain(StatusCode::NOT_FOUND, "not found\n"),
+            }
+        }
         _ => plain(StatusCode::METHOD_NOT_ALLOWED, "the KMS API is POST /\n"),
     }
 }

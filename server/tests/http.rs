@@ -30,6 +30,7 @@ fn server() -> Server {
     let router = router(Arc::new(AppState {
         kms: f.kms.clone(),
         www_dir: None,
+        pkg_dir: None,
     }));
     Server {
         f,
