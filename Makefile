@@ -19,7 +19,7 @@ run: setup-build pkg
 	RUST_LOG=$${RUST_LOG:-info} target/release/byok-kms serve --listen $(LISTEN) --data-dir $(DATA_DIR) --www-dir www --pkg-dir pkg
 
 ## make test: everything — lints, native, browser (wasm-bindgen-test), Node, Chromium e2e, official SDK
-test: setup lint test-native test-browser pkg test-node test-sdk
+test: setup lint test-native test-browser pkg server test-node test-sdk
 	@echo "make test: all passed"
 
 setup:

@@ -31,6 +31,10 @@ mkdirSync(pkg);
 execFileSync('wasm-bindgen', ['--target', 'web', '--out-dir', pkg, '--out-name', 'byok_wrap', wasm], { stdio: 'inherit' });
 const bg = join(pkg, 'byok_wrap_bg.wasm');
 execFileSync(join(root, 'node_modules/.bin/wasm-opt'), ['-Oz', bg, '-o', bg], { stdio: 'inherit' });
+// wasm-bindgen declares `[Symbol.dispose]()` on classes; say which TypeScript lib that needs, so
+// that consumers whose `lib` stops at ES2022 still type-check (TypeScript >= 5.2).
+const dts = join(pkg, 'byok_wrap.d.ts');
+writeFileSync(dts, `/// <reference lib="esnext.disposable" />\n${readFileSync(dts, 'utf8')}`);
 copyFileSync(join(root, 'npm/node.js'), join(pkg, 'node.js'));
 copyFileSync(join(root, 'npm/README.md'), join(pkg, 'README.md'));
 

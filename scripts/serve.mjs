@@ -33,14 +33,15 @@ const TYPES = {
 
 /**
  * Starts the server. `mounts` maps URL prefixes to directories (relative to the repository);
- * the longest matching prefix wins. Resolves to the listening `http.Server`.
+ * the longest matching prefix wins; `headers` override the security headers (tests of
+ * cross-origin pages). Resolves to the listening `http.Server`.
  */
-export function serve({ port = 0, host = '127.0.0.1', mounts = { '/': 'www', '/pkg/': 'pkg' } } = {}) {
+export function serve({ port = 0, host = '127.0.0.1', mounts = { '/': 'www', '/pkg/': 'pkg' }, headers = {} } = {}) {
   const table = Object.entries(mounts).sort(([a], [b]) => b.length - a.length);
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://localhost');
     const send = (status, type, body) => {
-      res.writeHead(status, { 'content-type': type, ...SECURITY_HEADERS });
+      res.writeHead(status, { 'content-type': type, ...SECURITY_HEADERS, ...headers });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');

@@ -69,6 +69,36 @@ pub enum Error {
     /// panicking.
     #[error("RSA encryption failed: {0}")]
     Encryption(String),
+
+    /// The KMS refused a call. `code` is the KMS's own error code (for example
+    /// `InvalidKeyMaterial`), which is also this error's [`Error::code`].
+    #[error("{message}")]
+    Kms {
+        /// The KMS error code.
+        code: String,
+        /// The KMS's message.
+        message: String,
+        /// The request id, for the KMS's logs.
+        request_id: String,
+        /// The HTTP status of the reply.
+        http_status: u16,
+    },
+
+    /// The KMS could not be reached (network failure, CORS refusal, DNS).
+    #[error("the KMS at {endpoint} could not be reached: {reason}")]
+    Network {
+        /// The endpoint called.
+        endpoint: String,
+        /// What the platform reported.
+        reason: String,
+    },
+
+    /// The KMS answered with something that is not a KMS reply.
+    #[error("the KMS replied with something that is not a KMS API reply (HTTP {http_status})")]
+    InvalidResponse {
+        /// The HTTP status of the reply.
+        http_status: u16,
+    },
 }
 
 /// The length a piece of key material had to have.
@@ -91,9 +121,13 @@ pub enum ExpectedLength {
 }
 
 impl Error {
-    /// The stable, machine-readable name of this error, e.g. `"MaterialLength"`.
-    pub fn code(&self) -> &'static str {
+    /// The stable, machine-readable name of this error, e.g. `"MaterialLength"`; for a refusal by
+    /// the KMS, the KMS's own code.
+    pub fn code(&self) -> &str {
         match self {
+            Self::Kms { code, .. } => code,
+            Self::Network { .. } => "NetworkError",
+            Self::InvalidResponse { .. } => "InvalidResponse",
             Self::InvalidPublicKey(_) => "InvalidPublicKey",
             Self::UnknownAlgorithm(_) => "UnknownAlgorithm",
             Self::UnknownKeySpec(_) => "UnknownKeySpec",

@@ -8,6 +8,10 @@
 //! wasm-bindgen would copy into (and later free, but not wipe from) wasm memory: we copy them once
 //! into a zeroizing buffer of our own, which is wiped when the call returns.
 
+mod kms_client;
+
+pub use kms_client::{KmsClient, import_key_material};
+
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
@@ -36,19 +40,27 @@ export type KeySpec =
  */
 export type WrappingAlgorithm = "RSAES_OAEP_SHA_256" | "RSAES_OAEP_SHA_1" | "RSAES_PKCS1_V1_5";
 
-/** The stable `code` of a {@link ByokError}. */
+/**
+ * The stable `code` of a {@link ByokError}: one of these for errors found locally, or the KMS's
+ * own error code (e.g. `"InvalidKeyMaterial"`, `"ExpiredImportToken"`) for a refusal by the KMS.
+ */
 export type ByokErrorCode =
   | "InvalidPublicKey" | "UnknownAlgorithm" | "UnknownKeySpec" | "UnknownWrappingKeySpec"
   | "LegacyAlgorithmRefused" | "MaterialLength" | "RandomUnavailable" | "InvalidArgument"
-  | "EncryptionFailed";
+  | "EncryptionFailed" | "NetworkError" | "InvalidResponse" | (string & {});
 
 /**
- * What every function of this package throws: an `Error` whose `name` is `"ByokError"`, with a
- * stable `code` and a message a person can act on. Messages never contain key material.
+ * What every function of this package throws (or rejects with): an `Error` whose `name` is
+ * `"ByokError"`, with a stable `code` and a message a person can act on. Messages never contain
+ * key material. A refusal by the KMS also carries its `requestId` and `httpStatus`.
  */
 export interface ByokError extends Error {
   name: "ByokError";
   code: ByokErrorCode;
+  /** The KMS's request id, for a refusal by the KMS. */
+  requestId?: string;
+  /** The HTTP status of the KMS's reply. */
+  httpStatus?: number;
 }
 
 /** Options of {@link wrapKeyMaterial}. Unknown option names are refused, to catch typos. */
@@ -244,11 +256,26 @@ fn invalid_argument(message: &str) -> JsValue {
     to_js(Error::InvalidArgument(message.to_owned()))
 }
 
-/// Turns an [`Error`] into the `ByokError` that JavaScript callers catch.
+/// Turns an [`Error`] into the `ByokError` that JavaScript callers catch: `code`, and for a
+/// refusal by the KMS also `requestId` and `httpStatus`.
 pub(crate) fn to_js(error: Error) -> JsValue {
     let js_error = js_sys::Error::new(&error.to_string());
     js_error.set_name("ByokError");
-    // Setting a property on a fresh, ordinary Error object cannot fail.
+    // Setting properties on a fresh, ordinary Error object cannot fail.
     let _ = Reflect::set(&js_error, &"code".into(), &error.code().into());
+    match &error {
+        Error::Kms {
+            request_id,
+            http_status,
+            ..
+        } => {
+            let _ = Reflect::set(&js_error, &"requestId".into(), &request_id.into());
+            let _ = Reflect::set(&js_error, &"httpStatus".into(), &(*http_status).into());
+        }
+        Error::InvalidResponse { http_status } => {
+            let _ = Reflect::set(&js_error, &"httpStatus".into(), &(*http_status).into());
+        }
+        _ => {}
+    }
     js_error.into()
 }

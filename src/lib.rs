@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod error;
 pub mod material;
 pub mod public_key;

@@ -72,6 +72,16 @@ pub struct ServeArgs {
     #[arg(long, env = "BYOK_KMS_PKG_DIR", default_value = "pkg")]
     pub pkg_dir: PathBuf,
 
+    /// An origin (e.g. `http://localhost:5173`) whose pages may call the API from a browser
+    /// (CORS). Repeat for several; `*` allows any origin. Off by default: only the console,
+    /// served by byok-kms itself, can call it.
+    #[arg(
+        long = "cors-origin",
+        env = "BYOK_KMS_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+
     /// Seconds between sweeps that erase expired material and delete keys whose pending window
     /// ended. (Expired material is never used, even between sweeps.)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=3600))]

@@ -89,6 +89,7 @@ fn serve(args: ServeArgs) -> byok_kms::Result<()> {
             kms,
             www_dir,
             pkg_dir,
+            cors_origins: args.cors_origins.clone(),
         }));
         axum::serve(listener, app)
             .with_graceful_shutdown(async {

@@ -42,7 +42,28 @@ pub struct AppState<S: Store> {
     pub www_dir: Option<PathBuf>,
     /// Where the npm package's files are served from (at `/pkg/`); `None` serves none.
     pub pkg_dir: Option<PathBuf>,
+    /// Origins whose pages may call the API (CORS); `*` for any. Empty: none but our own.
+    pub cors_origins: Vec<String>,
 }
+
+impl<S: Store> AppState<S> {
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if it is allowed.
+    fn allowed_origin(&self, headers: &HeaderMap) -> Option<HeaderValue> {
+        let origin = headers.get(header::ORIGIN)?;
+        let origin_text = origin.to_str().ok()?;
+        if self.cors_origins.iter().any(|o| o == "*") {
+            Some(HeaderValue::from_static("*"))
+        } else if self.cors_origins.iter().any(|o| o == origin_text) {
+            Some(origin.clone())
+        } else {
+            None
+        }
+    }
+}
+
+/// The request headers a browser must be allowed to send for a signed API call.
+const CORS_ALLOWED_HEADERS: &str = "authorization, content-type, x-acs-action, x-acs-version, \
+     x-acs-date, x-acs-signature-nonce, x-acs-content-sha256";
 
 /// Builds the router.
 pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
@@ -60,7 +81,45 @@ async fn dispatch<S: Store>(
     body: Body,
 ) -> Response {
     match (method.clone(), uri.path()) {
-        (Method::POST, "/") => api_call(state, method, uri, headers, body).await,
+        (Method::POST, "/") => {
+            let allowed = state.allowed_origin(&headers);
+            let mut response = api_call(state, method, uri, headers, body).await;
+            if let Some(origin) = allowed {
+                let h = response.headers_mut();
+                h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                h.insert(
+                    header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                    HeaderValue::from_static("x-acs-request-id"),
+                );
+                h.insert(header::VARY, HeaderValue::from_static("origin"));
+            }
+            response
+        }
+        (Method::OPTIONS, "/") => match state.allowed_origin(&headers) {
+            Some(origin) => {
+                let mut response = StatusCode::NO_CONTENT.into_response();
+                let h = response.headers_mut();
+                h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                h.insert(
+                    header::ACCESS_CONTROL_ALLOW_METHODS,
+                    HeaderValue::from_static("POST"),
+                );
+                h.insert(
+                    header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    HeaderValue::from_static(CORS_ALLOWED_HEADERS),
+                );
+                h.insert(
+                    header::ACCESS_CONTROL_MAX_AGE,
+                    HeaderValue::from_static("600"),
+                );
+                h.insert(header::VARY, HeaderValue::from_static("origin"));
+                response
+            }
+            None => plain(
+                StatusCode::FORBIDDEN,
+                "this origin may not call the KMS API; start byok-kms with --cors-origin\n",
+            ),
+        },
         (Method::GET | Method::HEAD, path) => {
             let (dir, rest) = match path.strip_prefix("/pkg/") {
                 Some(rest) => (&state.pkg_dir, rest),

@@ -16,7 +16,7 @@ use common::client::{Signed, Signer};
 use serde_json::Value;
 
 fn vectors() -> Value {
-    serde_json::from_str(include_str!("data/signature-vectors.json")).unwrap()
+    serde_json::from_str(include_str!("../../tests/data/signature-vectors.json")).unwrap()
 }
 
 struct Server {
@@ -31,6 +31,7 @@ fn server() -> Server {
         kms: f.kms.clone(),
         www_dir: None,
         pkg_dir: None,
+        cors_origins: vec!["http://app.example".into()],
     }));
     Server {
         f,
@@ -701,4 +702,70 @@ async fn other_routes() {
     assert_eq!(page.status(), 404, "no www directory configured");
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     let _ = s.call("ListKeys", &[]).await;
+
+    // CORS: only for the configured origin, and only on the API.
+    let preflight = |origin: &str| {
+        axum::http::Request::builder()
+            .method("OPTIONS")
+            .uri("/")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let allowed = s
+        .router
+        .clone()
+        .oneshot(preflight("http://app.example"))
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 204);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "http://app.example"
+    );
+    assert!(
+        allowed.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("x-acs-signature-nonce")
+    );
+    let refused = s
+        .router
+        .clone()
+        .oneshot(preflight("http://evil.example"))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let mut request = s.acs3("ListKeys", &[]);
+    request
+        .headers
+        .push(("origin".into(), "http://app.example".into()));
+    let call = |r: Signed| {
+        let mut builder = axum::http::Request::builder()
+            .method("POST")
+            .uri(format!("/?{}", r.query));
+        for (n, v) in &r.headers {
+            builder = builder.header(n, v);
+        }
+        builder.body(axum::body::Body::empty()).unwrap()
+    };
+    let reply = s.router.clone().oneshot(call(request)).await.unwrap();
+    assert_eq!(reply.status(), 200);
+    assert_eq!(
+        reply.headers()["access-control-allow-origin"],
+        "http://app.example"
+    );
+    let mut request = s.acs3("ListKeys", &[]);
+    request
+        .headers
+        .push(("origin".into(), "http://evil.example".into()));
+    let reply = s.router.clone().oneshot(call(request)).await.unwrap();
+    assert!(reply.headers().get("access-control-allow-origin").is_none());
 }

@@ -176,6 +176,100 @@ for (const [name, path] of Object.entries(READMES)) {
       },
       files: [`${slug}.ts`],
     }));
-    execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(dir, `tsconfig.${slug}.json`)], { stdio: 'pipe' });
+    try {
+      execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(dir, `tsconfig.${slug}.json`)], { encoding: 'utf8' });
+    } catch (error) {
+      assert.fail(`tsc: ${error.stdout}${error.stderr}`);
+    }
   });
 }
+
+test('KmsClient and importKeyMaterial work from Node 20 against a real byok-kms', async () => {
+  const { startKms } = await import('../kms.mjs');
+  const kms = await startKms();
+  try {
+    const { default: init, KmsClient, importKeyMaterial, generateKeyMaterial, wrapKeyMaterial } = await load();
+    await init();
+    const client = new KmsClient({ endpoint: kms.origin, accessKeyId: kms.accessKeyId, accessKeySecret: kms.accessKeySecret, regionId: 'cn-hangzhou' });
+    assert.equal(client.endpoint, kms.origin);
+    assert.equal(client.regionId, 'cn-hangzhou');
+
+    const key = await client.createKey({ description: 'from node' });
+    assert.equal(key.Origin, 'EXTERNAL');
+    assert.equal(key.KeyState, 'PendingImport');
+    const material = generateKeyMaterial();
+    const expireUnix = Math.floor(Date.now() / 1000) + 3600;
+    const imported = await importKeyMaterial(client, { keyId: key.KeyId, material, expireUnix });
+    assert.equal(imported.KeyState, 'Enabled');
+    assert.match(imported.MaterialExpireTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+    // Refusals carry the KMS's code, message and request id.
+    await assert.rejects(importKeyMaterial(client, { keyId: key.KeyId, material: generateKeyMaterial() }), (e) => {
+      assert.equal(e.name, 'ByokError');
+      assert.equal(e.code, 'InvalidKeyMaterial');
+      assert.equal(e.httpStatus, 400);
+      assert.match(e.requestId, /^[0-9A-F-]{36}$/);
+      return true;
+    });
+    // A wrong length is refused locally, before anything is sent.
+    await assert.rejects(importKeyMaterial(client, { keyId: key.KeyId, material: generateKeyMaterial('AES_128') }),
+      (e) => e.code === 'MaterialLength' && /must be 32 bytes, got 16/.test(e.message));
+
+    // The step-by-step path, with SHA-1, after deleting the material.
+    await client.deleteKeyMaterial(key.KeyId);
+    assert.equal((await client.describeKey(key.KeyId)).KeyState, 'PendingImport');
+    const params = await client.getParametersForImport(key.KeyId, 'RSAES_OAEP_SHA_1');
+    const encryptedKeyMaterial = wrapKeyMaterial({ material, publicKey: params.PublicKey, algorithm: 'RSAES_OAEP_SHA_1' });
+    await client.importKeyMaterial({ keyId: key.KeyId, encryptedKeyMaterial, importToken: params.ImportToken });
+    assert.equal((await client.describeKey(key.KeyId)).KeyState, 'Enabled');
+
+    const listed = await client.listKeys({ pageSize: 10 });
+    assert.ok(listed.Keys.Key.some((k) => k.KeyId === key.KeyId));
+    const encrypted = await client.call('Encrypt', { KeyId: key.KeyId, Plaintext: Buffer.from('hi').toString('base64') });
+    const decrypted = await client.call('Decrypt', { CiphertextBlob: encrypted.CiphertextBlob });
+    assert.equal(Buffer.from(decrypted.Plaintext, 'base64').toString(), 'hi');
+
+    const wrong = new KmsClient({ endpoint: kms.origin, accessKeyId: kms.accessKeyId, accessKeySecret: 'wrong' });
+    await assert.rejects(wrong.listKeys(), (e) => e.code === 'SignatureDoesNotMatch');
+    const nowhere = new KmsClient({ endpoint: 'http://127.0.0.1:9', accessKeyId: 'a', accessKeySecret: 'b' });
+    await assert.rejects(nowhere.listKeys(), (e) => e.code === 'NetworkError');
+    for (const endpoint of ['127.0.0.1:8080', 'ftp://x', 'http://x/path']) {
+      assert.throws(() => new KmsClient({ endpoint, accessKeyId: 'a', accessKeySecret: 'b' }), (e) => e.code === 'InvalidArgument');
+    }
+    assert.throws(() => new KmsClient({ endpoint: kms.origin, accessKeyId: 'a' }), (e) => e.code === 'InvalidArgument');
+  } finally {
+    await kms.stop();
+  }
+});
+
+test('the repository README KmsClient example runs against a real byok-kms and type-checks', async () => {
+  const { startKms } = await import('../kms.mjs');
+  const kms = await startKms();
+  try {
+    const blocks = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+    const example = blocks.find((b) => b.includes('new KmsClient'));
+    assert.ok(example, 'the README has a KmsClient example');
+    // The same code, with this server's address and key in place of the placeholders.
+    const configured = example
+      .replace(/endpoint: '[^']*'/, `endpoint: '${kms.origin}'`)
+      .replace(/accessKeyId: '[^']*'/, `accessKeyId: '${kms.accessKeyId}'`)
+      .replace(/accessKeySecret: '[^']*'/, `accessKeySecret: '${kms.accessKeySecret}'`);
+    assert.notEqual(configured, example);
+    writeFileSync(join(dir, 'client-example.mjs'), configured);
+    const out = execFileSync(process.execPath, [join(dir, 'client-example.mjs')], { cwd: dir, encoding: 'utf8' });
+    assert.match(out, /^[0-9a-f-]{36} is Enabled\n$/);
+
+    writeFileSync(join(dir, 'client-example.ts'), `${example}\nexport {};\n`);
+    writeFileSync(join(dir, 'tsconfig.client.json'), JSON.stringify({
+      compilerOptions: { target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, lib: ['es2022', 'dom'], types: [] },
+      files: ['client-example.ts'],
+    }));
+    try {
+      execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.client.json')], { encoding: 'utf8' });
+    } catch (error) {
+      assert.fail(`tsc: ${error.stdout}${error.stderr}`);
+    }
+  } finally {
+    await kms.stop();
+  }
+});

@@ -1,0 +1,370 @@
+// The byok console. Plain ES module, no framework, no third-party code.
+//
+// Secrets on this page: the access key (memory only; from the URL fragment, which is cleared, or
+// the form) and the key material (memory only; generated here or read from a local file, wrapped
+// by the byok-wrap wasm module, wiped after import). Only signed API calls leave the page, and the
+// only material in them is wrapped.
+import init, { KmsClient, generateKeyMaterial, keyCheckValue, wrapKeyMaterial } from '/pkg/byok_wrap.js';
+
+const $ = (id) => document.getElementById(id);
+const SPEC_LENGTH = { Aliyun_AES_256: 32, Aliyun_AES_192: 24, Aliyun_AES_128: 16, Aliyun_SM4: 16 };
+
+const state = {
+  client: null,
+  key: null, // KeyMetadata of the selected key
+  material: null, // Uint8Array, the plaintext material, or null
+  materialSource: '', // 'generated' | file name
+  backupUrl: null,
+};
+
+// ---- messages ----------------------------------------------------------------------------------
+
+const FRIENDLY = {
+  ExpiredImportToken: 'The import token expired (tokens last 24 hours). Wrap and import again: a new token is fetched each time.',
+  InvalidImportToken: 'The KMS refused the import token. Wrap and import again to use a fresh one.',
+  InvalidKeyMaterial: 'The KMS refused the material. A key accepts only the material first imported into it: to import again you need that identical material (compare its key check value with your backup).',
+  'Rejected.StateModifiedFailed': 'The key\'s current state does not allow this.',
+  'Rejected.PendingDeletion': 'The key is scheduled for deletion; cancel the deletion first.',
+  'Rejected.Disabled': 'The key is disabled; enable it first.',
+  'Rejected.PendingImport': 'The key has no material yet; import it first.',
+  'Unsupported.Origin': 'Only keys with Origin EXTERNAL take imported material.',
+  SignatureDoesNotMatch: 'The access key was refused: check the AccessKeySecret.',
+  'InvalidAccessKeyId.NotFound': 'The access key was refused: no such AccessKeyId.',
+  IllegalTimestamp: 'The KMS refused the request time: check this computer\'s clock.',
+  NetworkError: 'The KMS could not be reached.',
+  'Forbidden.KeyNotFound': 'The key does not exist (or belongs to another account).',
+};
+
+function status(text) {
+  $('status').textContent = text;
+  $('error').textContent = '';
+}
+
+function showError(error) {
+  const box = $('error');
+  box.replaceChildren();
+  const main = document.createElement('p');
+  const friendly = error && FRIENDLY[error.code];
+  main.textContent = friendly ? `${friendly} ${error.message}` : (error?.message ?? String(error));
+  box.append(main);
+  if (error?.code) {
+    const detail = document.createElement('p');
+    detail.className = 'hint';
+    detail.textContent = `Code ${error.code}${error.requestId ? `, request ${error.requestId}` : ''}.`;
+    box.append(detail);
+  }
+  $('status').textContent = '';
+}
+
+function guarded(action) {
+  return async (event) => {
+    event?.preventDefault?.();
+    try {
+      await action(event);
+    } catch (error) {
+      showError(error);
+    }
+  };
+}
+
+// ---- connecting --------------------------------------------------------------------------------
+
+async function connect(accessKeyId, accessKeySecret) {
+  const client = new KmsClient({ endpoint: location.origin, accessKeyId, accessKeySecret });
+  await client.listKeys({ pageSize: 1 }); // proves the key works before going on
+  state.client?.free();
+  state.client = client;
+  $('connection').textContent = `Connected to ${location.host} as ${accessKeyId}.`;
+  $('connect').hidden = true;
+  $('keys').hidden = false;
+  $('access-key-secret').value = '';
+  await refreshKeys();
+  status('Connected. Choose a key, or create one for your own material.');
+}
+
+function credentialsFromFragment() {
+  if (!location.hash.includes('ak=')) return null;
+  const params = new URLSearchParams(location.hash.slice(1));
+  // The fragment never reaches a server; remove it from the address bar and history at once.
+  history.replaceState(null, '', location.pathname + location.search);
+  const ak = params.get('ak');
+  const sk = params.get('sk');
+  return ak && sk ? { ak, sk } : null;
+}
+
+// ---- keys --------------------------------------------------------------------------------------
+
+async function refreshKeys() {
+  const page = await state.client.listKeys({ pageSize: 100 });
+  const keys = await Promise.all(page.Keys.Key.map((k) => state.client.describeKey(k.KeyId)));
+  const body = $('key-table').tBodies[0];
+  body.replaceChildren();
+  for (const key of keys) {
+    const row = body.insertRow();
+    for (const text of [key.KeyId, key.KeyState, key.Origin, key.KeySpec, key.MaterialExpireTime || 'never']) {
+      row.insertCell().textContent = text;
+    }
+    row.cells[0].className = 'mono';
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = key.Origin === 'EXTERNAL' ? 'Select' : 'View';
+    button.setAttribute('aria-label', `Select key ${key.KeyId}`);
+    button.addEventListener('click', guarded(() => selectKey(key)));
+    row.insertCell().append(button);
+    if (state.key?.KeyId === key.KeyId) row.classList.add('selected');
+  }
+  $('key-count').textContent = `(${page.TotalCount}${page.TotalCount > keys.length ? `, first ${keys.length} shown` : ''})`;
+}
+
+async function createKey() {
+  const key = await state.client.createKey({
+    keySpec: $('create-spec').value,
+    origin: 'EXTERNAL',
+    description: $('create-description').value,
+  });
+  $('create-description').value = '';
+  await refreshKeys();
+  selectKey(key);
+  status(`Created key ${key.KeyId} (${key.KeySpec}); it is PendingImport until you import its material.`);
+}
+
+function selectKey(key) {
+  if (state.key?.KeyId !== key.KeyId) forgetMaterial();
+  state.key = key;
+  for (const row of $('key-table').tBodies[0].rows) {
+    row.classList.toggle('selected', row.cells[0].textContent === key.KeyId);
+  }
+  $('import').hidden = key.Origin !== 'EXTERNAL';
+  $('import-key-id').textContent = key.KeyId;
+  $('import-key-spec').textContent = key.KeySpec;
+  $('import-key-state').textContent = key.KeyState;
+  $('progress').replaceChildren();
+  showDetails(key);
+  updateImportButton();
+  status(key.Origin === 'EXTERNAL'
+    ? `Key ${key.KeyId} selected. Generate or load its material, then wrap and import.`
+    : `Key ${key.KeyId} has KMS-generated material; only EXTERNAL keys take imported material.`);
+}
+
+function showDetails(key) {
+  $('details').hidden = false;
+  const list = $('metadata');
+  list.replaceChildren();
+  const fields = ['KeyId', 'KeyState', 'Origin', 'KeySpec', 'KeyUsage', 'ProtectionLevel', 'CreationDate',
+    'MaterialExpireTime', 'DeleteDate', 'Arn', 'Description'];
+  for (const field of fields) {
+    const dt = document.createElement('dt');
+    dt.textContent = field;
+    const dd = document.createElement('dd');
+    dd.textContent = key[field] === '' ? '—' : String(key[field] ?? '—');
+    dd.dataset.field = field;
+    list.append(dt, dd);
+  }
+  $('delete-material').hidden = key.Origin !== 'EXTERNAL';
+  $('confirm-delete').hidden = true;
+}
+
+async function refreshKey() {
+  const key = await state.client.describeKey(state.key.KeyId);
+  state.key = key;
+  $('import-key-state').textContent = key.KeyState;
+  showDetails(key);
+  await refreshKeys();
+}
+
+// ---- material ----------------------------------------------------------------------------------
+
+function expectedLength() {
+  return SPEC_LENGTH[state.key?.KeySpec] ?? 32;
+}
+
+function setMaterial(material, source) {
+  forgetMaterial();
+  state.material = material;
+  state.materialSource = source;
+  $('material-info').hidden = false;
+  $('kcv').textContent = keyCheckValue(material, state.key.KeySpec);
+  $('material-summary').textContent = source === 'generated'
+    ? `${material.length} bytes generated in this browser.`
+    : `${material.length} bytes loaded from ${source}.`;
+  const generated = source === 'generated';
+  $('backup-row').hidden = !generated;
+  $('backup-ack').checked = !generated; // a loaded file is its own backup
+  if (generated) {
+    state.backupUrl = URL.createObjectURL(new Blob([material], { type: 'application/octet-stream' }));
+    $('backup').href = state.backupUrl;
+    $('backup').download = `KeyMaterial-${state.key.KeyId}.bin`;
+  }
+  updateImportButton();
+}
+
+function forgetMaterial() {
+  state.material?.fill(0);
+  state.material = null;
+  state.materialSource = '';
+  if (state.backupUrl) URL.revokeObjectURL(state.backupUrl);
+  state.backupUrl = null;
+  $('backup').href = '#';
+  $('material-info').hidden = true;
+  $('kcv').textContent = '';
+  $('material-file').value = '';
+  updateImportButton();
+}
+
+function generate() {
+  setMaterial(generateKeyMaterial(state.key.KeySpec), 'generated');
+  status(`Generated ${state.material.length} bytes of material in this browser. Download a backup before importing.`);
+}
+
+async function loadFile(file) {
+  if (!file) return;
+  const need = expectedLength();
+  const refuse = (detail) => {
+    forgetMaterial();
+    const error = new Error(`The file ${file.name} is ${file.size} bytes; a ${state.key.KeySpec} key needs exactly ${need} bytes of raw key material. ${detail}`);
+    error.code = 'MaterialLength';
+    throw error;
+  };
+  if (file.size !== need) {
+    const text = file.size <= 4 * need ? (await file.text()).trim() : '';
+    if (/^[A-Za-z0-9+/]+={0,2}$/.test(text) && Math.floor(text.length * 3 / 4) - (text.match(/=/g) ?? []).length === need) {
+      refuse('It looks like base64 text: decode it first (openssl enc -d -base64 -A).');
+    }
+    if (/^[0-9A-Fa-f]+$/.test(text) && text.length === 2 * need) {
+      refuse('It looks like hex text: convert it to bytes first (xxd -r -p).');
+    }
+    refuse('Choose the binary file (for example KeyMaterial.bin from openssl rand).');
+  }
+  setMaterial(new Uint8Array(await file.arrayBuffer()), file.name);
+  status(`Loaded ${file.name}. Its key check value is shown; compare it with your records.`);
+}
+
+function selectedAlgorithm() {
+  return document.querySelector('input[name="algorithm"]:checked').value;
+}
+
+function updateImportButton() {
+  const legacy = selectedAlgorithm() === 'RSAES_PKCS1_V1_5';
+  $('legacy-warning').hidden = !legacy;
+  const ready = state.material && $('backup-ack').checked && (!legacy || $('legacy-ack').checked)
+    && state.key?.Origin === 'EXTERNAL';
+  $('wrap-import').disabled = !ready;
+}
+
+// ---- import ------------------------------------------------------------------------------------
+
+function step(text) {
+  const item = document.createElement('li');
+  item.textContent = `${text}…`;
+  $('progress').append(item);
+  return {
+    done(result) { item.textContent = `${text}: ${result}`; item.className = 'done'; },
+    failed(error) { item.textContent = `${text}: failed (${error.code ?? 'error'})`; item.className = 'failed'; },
+  };
+}
+
+async function run(text, action, describe) {
+  const s = step(text);
+  try {
+    const result = await action();
+    s.done(describe(result));
+    return result;
+  } catch (error) {
+    s.failed(error);
+    throw error;
+  }
+}
+
+function expiryUnix() {
+  if (document.querySelector('input[name="expiry"]:checked').value === 'never') return 0;
+  const value = $('expiry-at').value;
+  const at = Math.floor(new Date(value).getTime() / 1000);
+  if (!value || !Number.isFinite(at) || at <= Date.now() / 1000) {
+    const error = new Error('Choose an expiry time in the future, or “Never expires”.');
+    error.code = 'InvalidParameter';
+    throw error;
+  }
+  return at;
+}
+
+async function wrapAndImport() {
+  const keyId = state.key.KeyId;
+  const algorithm = selectedAlgorithm();
+  const expire = expiryUnix();
+  $('progress').replaceChildren();
+  $('wrap-import').disabled = true;
+  try {
+    const params = await run('Getting wrapping parameters (GetParametersForImport)',
+      () => state.client.getParametersForImport(keyId, algorithm, 'RSA_2048'),
+      (p) => `RSA-2048 public key and a token valid until ${p.TokenExpireTime}`);
+    const wrapped = await run(`Wrapping the material in this browser (${algorithm})`,
+      async () => wrapKeyMaterial({
+        material: state.material,
+        publicKey: params.PublicKey,
+        algorithm,
+        allowLegacyPkcs1: algorithm === 'RSAES_PKCS1_V1_5',
+        keySpec: state.key.KeySpec,
+      }),
+      (w) => `${w.length} base64 characters; the plaintext stays here`);
+    await run('Uploading the wrapped material (ImportKeyMaterial)',
+      () => state.client.importKeyMaterial({
+        keyId, encryptedKeyMaterial: wrapped, importToken: params.ImportToken, keyMaterialExpireUnix: expire,
+      }),
+      () => 'accepted');
+    const key = await run('Reading the key back (DescribeKey)',
+      () => state.client.describeKey(keyId),
+      (k) => `the key is ${k.KeyState}`);
+    state.key = key;
+    forgetMaterial();
+    await refreshKey();
+    status(`Imported. Key ${keyId} is ${key.KeyState}. The material was wiped from this page; keep your backup.`);
+  } finally {
+    updateImportButton();
+  }
+}
+
+async function deleteMaterial() {
+  await state.client.deleteKeyMaterial(state.key.KeyId);
+  await refreshKey();
+  status(`Deleted the material of ${state.key.KeyId}; it is ${state.key.KeyState}. Import the same material again to use it.`);
+}
+
+// ---- wiring ------------------------------------------------------------------------------------
+
+await init();
+
+$('connect-form').addEventListener('submit', guarded(() => connect($('access-key-id').value.trim(), $('access-key-secret').value)));
+$('refresh-keys').addEventListener('click', guarded(refreshKeys));
+$('create-form').addEventListener('submit', guarded(createKey));
+$('generate').addEventListener('click', guarded(generate));
+$('material-file').addEventListener('change', guarded((e) => loadFile(e.target.files[0])));
+$('forget').addEventListener('click', guarded(() => { forgetMaterial(); status('The material was wiped from this page.'); }));
+$('backup').addEventListener('click', () => { $('backup-ack').checked = true; updateImportButton(); });
+$('backup-ack').addEventListener('change', updateImportButton);
+$('legacy-ack').addEventListener('change', updateImportButton);
+for (const radio of document.querySelectorAll('input[name="algorithm"]')) radio.addEventListener('change', updateImportButton);
+for (const radio of document.querySelectorAll('input[name="expiry"]')) {
+  radio.addEventListener('change', () => { $('expiry-at').disabled = radio.value !== 'at' || !radio.checked; });
+}
+$('wrap-import').addEventListener('click', guarded(wrapAndImport));
+$('refresh-key').addEventListener('click', guarded(refreshKey));
+$('delete-material').addEventListener('click', () => { $('confirm-delete').hidden = false; $('confirm-delete').focus(); });
+$('confirm-delete').addEventListener('click', guarded(deleteMaterial));
+
+const zone = $('drop-zone');
+zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+zone.addEventListener('drop', guarded(async (e) => {
+  zone.classList.remove('over');
+  await loadFile(e.dataTransfer.files[0]);
+}));
+// The page must not navigate to a file dropped next to the zone.
+window.addEventListener('dragover', (e) => e.preventDefault());
+window.addEventListener('drop', (e) => e.preventDefault());
+
+const fromFragment = credentialsFromFragment();
+if (fromFragment) {
+  guarded(() => connect(fromFragment.ak, fromFragment.sk))();
+} else {
+  status('Enter an access key to connect.');
+}
