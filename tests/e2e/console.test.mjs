@@ -255,10 +255,17 @@ test('material from a file: picker and drag and drop, wrong sizes refused, re-im
   await page.getByText(/Code InvalidKeyMaterial, request [0-9A-F-]{36}/).waitFor();
   assert.equal((await api.describeKey(keyId)).KeyState, 'PendingImport');
 
-  // The backup goes back in, and the old ciphertext decrypts again.
+  // The backup goes back in, this time with an expiry, and the old ciphertext decrypts again.
   await page.getByLabel(/choose one/).setInputFiles(backup);
+  await page.getByLabel('Expires at').check();
+  const tomorrow = new Date(Date.now() + 86_400_000);
+  const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  await page.getByLabel('Expiry date and time').fill(local);
   await page.getByRole('button', { name: 'Wrap and import' }).click();
   await page.getByText(`Imported. Key ${keyId} is Enabled`).waitFor();
+  const expiry = (await api.describeKey(keyId)).MaterialExpireTime;
+  assert.equal(Date.parse(expiry), Math.floor(tomorrow.getTime() / 60_000) * 60_000, `expiry ${expiry}`);
+  assert.equal(await page.locator('dd[data-field="MaterialExpireTime"]').textContent(), expiry);
   const again = await api.call('Decrypt', { CiphertextBlob: blob, EncryptionContext: JSON.stringify({ test: 'console' }) });
   assert.equal(Buffer.from(again.Plaintext, 'base64').toString(), `proof for ${keyId}`);
 
