@@ -35,8 +35,9 @@ execFileSync(join(root, 'node_modules/.bin/wasm-opt'), ['-Oz', bg, '-o', bg], { 
 // that consumers whose `lib` stops at ES2022 still type-check (TypeScript >= 5.2).
 const dts = join(pkg, 'byok_wrap.d.ts');
 writeFileSync(dts, `/// <reference lib="esnext.disposable" />\n${readFileSync(dts, 'utf8')}`);
-copyFileSync(join(root, 'npm/node.js'), join(pkg, 'node.js'));
-copyFileSync(join(root, 'npm/README.md'), join(pkg, 'README.md'));
+for (const file of ['index.js', 'index.d.ts', 'client.js', 'node.js', 'README.md']) {
+  copyFileSync(join(root, 'npm', file), join(pkg, file));
+}
 
 const manifest = {
   name: 'byok-wrap',
@@ -45,19 +46,20 @@ const manifest = {
   license: 'Apache-2.0',
   keywords: ['kms', 'byok', 'key-import', 'rsa-oaep', 'webassembly', 'alibaba-cloud'],
   type: 'module',
-  main: './byok_wrap.js',
-  module: './byok_wrap.js',
-  types: './byok_wrap.d.ts',
+  main: './index.js',
+  module: './index.js',
+  types: './index.d.ts',
   exports: {
     '.': {
-      types: './byok_wrap.d.ts',
+      types: './index.d.ts',
       node: './node.js',
-      default: './byok_wrap.js',
+      default: './index.js',
     },
     './byok_wrap_bg.wasm': './byok_wrap_bg.wasm',
     './package.json': './package.json',
   },
-  files: ['byok_wrap.js', 'byok_wrap.d.ts', 'byok_wrap_bg.wasm', 'byok_wrap_bg.wasm.d.ts', 'node.js', 'README.md'],
+  files: ['index.js', 'index.d.ts', 'client.js', 'node.js', 'byok_wrap.js', 'byok_wrap.d.ts', 'byok_wrap_bg.wasm',
+    'byok_wrap_bg.wasm.d.ts', 'README.md'],
   engines: { node: '>=20' },
 };
 writeFileSync(join(pkg, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);

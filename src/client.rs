@@ -8,7 +8,6 @@
 
 use core::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -67,7 +66,7 @@ pub fn sign(
     nonce: &str,
 ) -> SignedRequest {
     let mut query: Vec<(&str, &str)> = params.to_vec();
-    query.sort_unstable();
+    sort_small(&mut query);
     let body_hash = hex(&Sha256::digest(b""));
     let mut headers: Vec<(String, String)> = vec![
         ("x-acs-action".into(), action.into()),
@@ -108,7 +107,7 @@ pub fn acs3_signature(
     secret: &str,
 ) -> (String, String) {
     let mut names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
-    names.sort_unstable();
+    sort_small(&mut names);
     names.dedup();
     let mut canonical_headers = String::new();
     for name in &names {
@@ -117,12 +116,12 @@ pub fn acs3_signature(
             .filter(|(n, _)| n == name)
             .map(|(_, v)| v.trim())
             .collect();
-        values.sort_unstable();
+        sort_small(&mut values);
         canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
     }
     let signed_headers = names.join(";");
     let mut sorted = query.to_vec();
-    sorted.sort_unstable();
+    sort_small(&mut sorted);
     let canonical_request = format!(
         "{method}\n{path}\n{}\n{canonical_headers}\n{signed_headers}\n{body_sha256_hex}",
         encode_query(&sorted)
@@ -131,10 +130,46 @@ pub fn acs3_signature(
         "{ALGORITHM}\n{}",
         hex(&Sha256::digest(canonical_request.as_bytes()))
     );
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(string_to_sign.as_bytes());
-    (signed_headers, hex(&mac.finalize().into_bytes()))
+    (
+        signed_headers,
+        hex(&hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes())),
+    )
+}
+
+/// HMAC-SHA256 (RFC 2104).
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut block = Zeroizing::new([0u8; 64]);
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| -> Zeroizing<[u8; 64]> {
+        let mut padded = Zeroizing::new(*block);
+        padded.iter_mut().for_each(|b| *b ^= byte);
+        padded
+    };
+    let inner = Sha256::new()
+        .chain_update(pad(0x36).as_slice())
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5C).as_slice())
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// Insertion sort: requests have a handful of parameters and headers, and the general sort
+/// would add kilobytes to the wasm module for nothing.
+fn sort_small<T: Ord>(items: &mut [T]) {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 && items[j - 1] > items[j] {
+            items.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }
 
 /// RFC 3986 percent-encoding: `A-Z a-z 0-9 - _ . ~` stay, everything else is `%XX`.
@@ -187,8 +222,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn small_sort_sorts() {
+        let mut v = vec![5, 1, 4, 1, 3];
+        sort_small(&mut v);
+        assert_eq!(v, [1, 1, 3, 4, 5]);
+    }
+
+    #[test]
     fn percent_encoding_is_rfc_3986() {
         assert_eq!(percent_encode("a b*c~d/é+"), "a%20b%2Ac~d%2F%C3%A9%2B");
+    }
+
+    #[test]
+    fn hmac_sha256_matches_rfc_4231() {
+        // Test cases 1 and 6 (a key longer than the block).
+        assert_eq!(
+            hex(&hmac_sha256(&[0x0b; 20], b"Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        assert_eq!(
+            hex(&hmac_sha256(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
     }
 
     #[test]

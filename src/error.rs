@@ -22,19 +22,19 @@ pub enum Error {
     /// The wrapping algorithm name is not one of `RSAES_OAEP_SHA_256`, `RSAES_OAEP_SHA_1`,
     /// `RSAES_PKCS1_V1_5`.
     #[error(
-        "unknown wrapping algorithm {0:?}: use RSAES_OAEP_SHA_256 (recommended), RSAES_OAEP_SHA_1 or RSAES_PKCS1_V1_5"
+        "unknown wrapping algorithm \"{0}\": use RSAES_OAEP_SHA_256 (recommended), RSAES_OAEP_SHA_1 or RSAES_PKCS1_V1_5"
     )]
     UnknownAlgorithm(String),
 
     /// The key spec name is not one of `Aliyun_AES_256`, `Aliyun_AES_192`, `Aliyun_AES_128`,
     /// `Aliyun_SM4` (or their short forms `AES_256`, `AES_192`, `AES_128`, `SM4`).
     #[error(
-        "unknown key spec {0:?}: use Aliyun_AES_256, Aliyun_AES_192, Aliyun_AES_128 or Aliyun_SM4"
+        "unknown key spec \"{0}\": use Aliyun_AES_256, Aliyun_AES_192, Aliyun_AES_128 or Aliyun_SM4"
     )]
     UnknownKeySpec(String),
 
     /// The wrapping key spec name is not one of `RSA_2048`, `RSA_3072`, `RSA_4096`.
-    #[error("unknown wrapping key spec {0:?}: use RSA_2048, RSA_3072 or RSA_4096")]
+    #[error("unknown wrapping key spec \"{0}\": use RSA_2048, RSA_3072 or RSA_4096")]
     UnknownWrappingKeySpec(String),
 
     /// `RSAES_PKCS1_V1_5` was requested without the explicit opt-in.
@@ -64,11 +64,6 @@ pub enum Error {
     /// `Uint8Array`).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
-
-    /// The RSA operation itself failed. Not expected after the checks above; reported instead of
-    /// panicking.
-    #[error("RSA encryption failed: {0}")]
-    Encryption(String),
 
     /// The KMS refused a call. `code` is the KMS's own error code (for example
     /// `InvalidKeyMaterial`), which is also this error's [`Error::code`].
@@ -136,7 +131,6 @@ impl Error {
             Self::MaterialLength { .. } => "MaterialLength",
             Self::RandomUnavailable(_) => "RandomUnavailable",
             Self::InvalidArgument(_) => "InvalidArgument",
-            Self::Encryption(_) => "EncryptionFailed",
         }
     }
 }
@@ -148,7 +142,7 @@ const MAX_ECHOED_NAME: usize = 40;
 /// Shortens a caller-supplied name for an error message.
 pub(crate) fn echoed(name: &str) -> String {
     match name.char_indices().nth(MAX_ECHOED_NAME) {
-        Some((cut, _)) => format!("{}…", &name[..cut]),
+        Some((cut, _)) => format!("{}…", name.get(..cut).unwrap_or_default()),
         None => name.to_owned(),
     }
 }

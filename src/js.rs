@@ -8,9 +8,10 @@
 //! wasm-bindgen would copy into (and later free, but not wipe from) wasm memory: we copy them once
 //! into a zeroizing buffer of our own, which is wiped when the call returns.
 
-mod kms_client;
+mod signer;
+mod webcrypto;
 
-pub use kms_client::{KmsClient, import_key_material};
+pub use signer::RequestSigner;
 
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -47,7 +48,7 @@ export type WrappingAlgorithm = "RSAES_OAEP_SHA_256" | "RSAES_OAEP_SHA_1" | "RSA
 export type ByokErrorCode =
   | "InvalidPublicKey" | "UnknownAlgorithm" | "UnknownKeySpec" | "UnknownWrappingKeySpec"
   | "LegacyAlgorithmRefused" | "MaterialLength" | "RandomUnavailable" | "InvalidArgument"
-  | "EncryptionFailed" | "NetworkError" | "InvalidResponse" | (string & {});
+  | "NetworkError" | "InvalidResponse" | (string & {});
 
 /**
  * What every function of this package throws (or rejects with): an `Error` whose `name` is
@@ -107,12 +108,43 @@ pub fn generate_key_material(
 pub fn wrap_key_material(
     #[wasm_bindgen(unchecked_param_type = "WrapKeyMaterialOptions")] opts: JsValue,
 ) -> Result<String, JsValue> {
-    let opts = WrapArguments::from_js(&opts)?;
+    let opts = WrapArguments::from_js(&opts, false)?;
     let key = parse_public_key(&opts.public_key)?;
-    // Refuse bad input before the secret is copied anywhere.
+    wrap_in_wasm(&key, &opts)
+}
+
+/// Like `wrapKeyMaterial`, but resolves asynchronously and lets the platform's WebCrypto
+/// (`crypto.subtle`, in secure contexts and Node) do the RSA-OAEP operation, which is several
+/// times faster than WebAssembly; the material then goes from your array straight to WebCrypto,
+/// never into wasm memory. Where WebCrypto is missing, and always for `RSAES_PKCS1_V1_5` (which
+/// WebCrypto lacks), the wasm implementation is used, as by `wrapKeyMaterial`.
+/// `webCrypto: false` forces the wasm implementation. All checks happen before anything is
+/// encrypted; a failure inside WebCrypto itself rejects with the platform's error.
+///
+/// The result is the same: base64 for `EncryptedKeyMaterial`.
+#[wasm_bindgen(js_name = wrapKeyMaterialAsync, unchecked_return_type = "Promise<string>")]
+pub fn wrap_key_material_async(
+    #[wasm_bindgen(unchecked_param_type = "WrapKeyMaterialOptions & { webCrypto?: boolean }")]
+    opts: JsValue,
+) -> Result<js_sys::Promise, JsValue> {
+    let opts = WrapArguments::from_js(&opts, true)?;
+    let key = parse_public_key(&opts.public_key)?;
     check_before_wrapping(&key, &opts.options, opts.material.length() as usize).map_err(to_js)?;
+    if opts.web_crypto {
+        if let Some(promise) = webcrypto::wrap(&key, opts.options.algorithm, &opts.material) {
+            return Ok(promise);
+        }
+    }
+    let wrapped = JsValue::from(wrap_in_wasm(&key, &opts)?);
+    Ok(js_sys::Promise::resolve(&wrapped))
+}
+
+/// The wasm wrap: checks, one zeroizing copy of the material, RSA, base64.
+fn wrap_in_wasm(key: &WrappingPublicKey, opts: &WrapArguments) -> Result<String, JsValue> {
+    // Refuse bad input before the secret is copied anywhere.
+    check_before_wrapping(key, &opts.options, opts.material.length() as usize).map_err(to_js)?;
     let material = copy_material(&opts.material)?;
-    let wrapped = wrap_with(&key, &material, &opts.options).map_err(to_js)?;
+    let wrapped = wrap_with(key, &material, &opts.options).map_err(to_js)?;
     Ok(wrapped.to_base64())
 }
 
@@ -145,18 +177,22 @@ struct WrapArguments {
     material: Uint8Array,
     public_key: JsValue,
     options: WrapOptions,
+    /// Whether the platform's WebCrypto may do the RSA operation (`wrapKeyMaterialAsync` only).
+    web_crypto: bool,
 }
 
 impl WrapArguments {
-    const NAMES: [&'static str; 5] = [
+    const NAMES: [&'static str; 6] = [
         "material",
         "publicKey",
         "algorithm",
         "allowLegacyPkcs1",
         "keySpec",
+        "webCrypto",
     ];
 
-    fn from_js(opts: &JsValue) -> Result<Self, JsValue> {
+    /// `is_async` admits the `webCrypto` option, which only `wrapKeyMaterialAsync` has.
+    fn from_js(opts: &JsValue, is_async: bool) -> Result<Self, JsValue> {
         if !opts.is_object() {
             return Err(invalid_argument(
                 "wrapKeyMaterial takes one options object: { material, publicKey, algorithm?, \
@@ -165,11 +201,12 @@ impl WrapArguments {
         }
         for name in Object::keys(opts.unchecked_ref::<Object>()).iter() {
             let name = name.as_string().unwrap_or_default();
-            if !Self::NAMES.contains(&name.as_str()) {
+            let known = Self::NAMES.contains(&name.as_str()) && (is_async || name != "webCrypto");
+            if !known {
                 return Err(invalid_argument(&format!(
-                    "unknown option {:?}; the options are {}",
+                    "unknown option \"{}\"; the options are {}",
                     crate::error::echoed(&name),
-                    Self::NAMES.join(", ")
+                    Self::NAMES[..if is_async { 6 } else { 5 }].join(", ")
                 )));
             }
         }
@@ -190,6 +227,12 @@ impl WrapArguments {
             .map(|name| name.parse())
             .transpose()
             .map_err(to_js)?;
+        let web_crypto = match get(opts, "webCrypto")? {
+            v if v.is_undefined() || v.is_null() => true,
+            v => v
+                .as_bool()
+                .ok_or_else(|| invalid_argument("webCrypto must be a boolean (true or false)"))?,
+        };
         Ok(Self {
             material,
             public_key,
@@ -198,20 +241,44 @@ impl WrapArguments {
                 allow_legacy_pkcs1,
                 key_spec,
             },
+            web_crypto,
         })
     }
 }
 
+/// Parses the `publicKey` option. The last key is remembered (compared in JavaScript, without
+/// copying it into wasm), so wrapping many times under one key parses it, and precomputes its
+/// constants, once.
 fn parse_public_key(value: &JsValue) -> Result<WrappingPublicKey, JsValue> {
-    if let Some(text) = value.as_string() {
-        WrappingPublicKey::parse(text.as_bytes()).map_err(to_js)
-    } else if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-        WrappingPublicKey::parse(&bytes.to_vec()).map_err(to_js)
-    } else {
-        Err(invalid_argument(
-            "publicKey must be a string (base64 DER or PEM) or a Uint8Array (DER or PEM)",
-        ))
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(JsValue, WrappingPublicKey)>> =
+            const { std::cell::RefCell::new(None) };
     }
+    let text = value.is_string();
+    if text {
+        // Strings compare by value with `===`; byte arrays are parsed each time (they may change).
+        if let Some(key) = LAST.with_borrow(|last| {
+            last.as_ref()
+                .filter(|(seen, _)| seen == value)
+                .map(|(_, key)| key.clone())
+        }) {
+            return Ok(key);
+        }
+    }
+    let input = if let Some(text) = value.as_string() {
+        text.into_bytes()
+    } else if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        bytes.to_vec()
+    } else {
+        return Err(invalid_argument(
+            "publicKey must be a string (base64 DER or PEM) or a Uint8Array (DER or PEM)",
+        ));
+    };
+    let key = WrappingPublicKey::parse(&input).map_err(to_js)?;
+    if text {
+        LAST.set(Some((value.clone(), key.clone())));
+    }
+    Ok(key)
 }
 
 /// Copies a secret from a JavaScript array into a zeroizing buffer: the only copy in wasm memory.

@@ -20,10 +20,13 @@
 
 #![warn(missing_docs)]
 
+pub mod base64;
 pub mod client;
 pub mod error;
 pub mod material;
+mod padding;
 pub mod public_key;
+mod rsa;
 pub mod spec;
 pub mod wrap;
 

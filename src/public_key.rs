@@ -6,22 +6,18 @@ mod classify;
 
 use core::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use rsa::PublicKey as RsaPublicKey;
-use rsa::pkcs1::DecodeRsaPublicKey;
-use rsa::pkcs8::DecodePublicKey;
-use rsa::traits::PublicKeyParts;
-
 use crate::error::{Error, Result};
+use crate::rsa::RsaPublicKey;
 use crate::spec::{WrappingAlgorithm, WrappingKeySpec};
-use classify::{Found, RsaForm};
+use classify::Found;
 
 /// An RSA public key fit to wrap key material: RSA 2048, 3072 or 4096 bits.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct WrappingPublicKey {
     key: RsaPublicKey,
     spec: WrappingKeySpec,
+    /// The key as a DER SubjectPublicKeyInfo, whatever form it came in.
+    spki: Vec<u8>,
 }
 
 impl WrappingPublicKey {
@@ -72,7 +68,7 @@ impl WrappingPublicKey {
             })
         } else if let Some(block) = blocks.first() {
             return Err(invalid(&format!(
-                "a PEM block labelled {:?}; expected \"PUBLIC KEY\" or \"RSA PUBLIC KEY\"",
+                "a PEM block labelled \"{}\"; expected \"PUBLIC KEY\" or \"RSA PUBLIC KEY\"",
                 crate::error::echoed(&block.label)
             )));
         } else {
@@ -89,8 +85,16 @@ impl WrappingPublicKey {
     /// Decodes DER that came inside `container` (base64 text, a PEM block), which a refusal names
     /// when the content is not DER at all.
     fn decode(der: &[u8], container: Option<&str>) -> Result<Self> {
-        let (form, modulus_bits) = match (classify::classify(der), container) {
-            (Found::Rsa { form, modulus_bits }, _) => (form, modulus_bits),
+        let (modulus_bits, modulus, exponent, pkcs1) = match (classify::classify(der), container) {
+            (
+                Found::Rsa {
+                    modulus_bits,
+                    modulus,
+                    exponent,
+                    pkcs1,
+                },
+                _,
+            ) => (modulus_bits, modulus, exponent, pkcs1),
             (Found::Garbage, Some(container)) => {
                 return Err(invalid(&format!("{container} whose content is not DER")));
             }
@@ -101,12 +105,14 @@ impl WrappingPublicKey {
                 "an RSA-{modulus_bits} public key; the wrapping key must be RSA 2048, 3072 or 4096 bits"
             ))
         })?;
-        let key = match form {
-            RsaForm::Spki => RsaPublicKey::from_public_key_der(der).map_err(|e| e.to_string()),
-            RsaForm::Pkcs1 => RsaPublicKey::from_pkcs1_der(der).map_err(|e| e.to_string()),
-        }
-        .map_err(|e| invalid(&format!("an RSA public key that does not decode ({e})")))?;
-        Ok(Self { key, spec })
+        let key = RsaPublicKey::new(modulus, exponent).ok_or_else(|| {
+            invalid("an RSA public key with an even modulus or an unusable public exponent")
+        })?;
+        Ok(Self {
+            key,
+            spec,
+            spki: spki_from_pkcs1(pkcs1),
+        })
     }
 
     /// The wrapping key spec matching the modulus size.
@@ -117,6 +123,11 @@ impl WrappingPublicKey {
     /// The modulus size in bytes, which is also the size of every wrapped output.
     pub fn modulus_len(&self) -> usize {
         self.key.size()
+    }
+
+    /// The key as a DER SubjectPublicKeyInfo (for WebCrypto's `importKey('spki', …)`).
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki
     }
 
     /// The most key material `algorithm` can wrap under this key.
@@ -135,6 +146,34 @@ impl fmt::Debug for WrappingPublicKey {
     }
 }
 
+/// Wraps a PKCS#1 `RSAPublicKey` in a SubjectPublicKeyInfo with `rsaEncryption` and NULL
+/// parameters (RFC 8017 Appendix A.1, RFC 5280 §4.1.2.7).
+fn spki_from_pkcs1(pkcs1: &[u8]) -> Vec<u8> {
+    const ALGORITHM: &[u8] = &[
+        0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    let mut bit_string = vec![0x03];
+    push_der_length(&mut bit_string, pkcs1.len() + 1);
+    bit_string.push(0); // no unused bits
+    bit_string.extend_from_slice(pkcs1);
+    let mut spki = vec![0x30];
+    push_der_length(&mut spki, ALGORITHM.len() + bit_string.len());
+    spki.extend_from_slice(ALGORITHM);
+    spki.extend_from_slice(&bit_string);
+    spki
+}
+
+fn push_der_length(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
 fn invalid(what: &str) -> Error {
     Error::InvalidPublicKey(format!("found {what}"))
 }
@@ -149,9 +188,7 @@ fn is_base64_char(b: u8) -> bool {
 
 fn decode_base64(text: &str) -> Result<Vec<u8>> {
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    STANDARD
-        .decode(compact)
-        .map_err(|e| invalid(&format!("text that is not valid base64 ({e})")))
+    crate::base64::decode(&compact).ok_or_else(|| invalid("text that is not valid base64"))
 }
 
 /// One `-----BEGIN x-----` … `-----END x-----` block (RFC 7468).
@@ -222,11 +259,12 @@ mod tests {
             .map(|c| format!("{}\n", core::str::from_utf8(c).unwrap()))
             .collect();
         let pem = format!("-----BEGIN PUBLIC KEY-----\n{wrapped}-----END PUBLIC KEY-----\n");
-        let der = STANDARD.decode(SPKI_2048_B64).unwrap();
+        let der = crate::base64::decode(SPKI_2048_B64).unwrap();
         let expected = WrappingPublicKey::from_der(&der).unwrap();
+        assert_eq!(expected.spki_der(), &der[..]);
         for input in [wrapped.as_bytes(), pem.as_bytes(), &der] {
             let key = WrappingPublicKey::parse(input).unwrap();
-            assert_eq!(key.rsa(), expected.rsa());
+            assert!(key == expected);
         }
     }
 

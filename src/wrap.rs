@@ -1,13 +1,12 @@
 //! Wrapping: encrypting key material under the KMS's RSA wrapping public key (RFC 8017 §7), the step
 //! that `openssl pkeyutl -encrypt` does in the KMS's own guide.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use sha1::Sha1;
 use sha2::Sha256;
 
 use crate::error::{Error, ExpectedLength, Result};
 use crate::material::{KeyMaterial, check_spec_length};
+use crate::padding;
 use crate::public_key::WrappingPublicKey;
 use crate::spec::{KeySpec, WrappingAlgorithm};
 
@@ -39,7 +38,7 @@ impl WrappedKeyMaterial {
     /// Standard base64 with padding and no line breaks, exactly what `openssl enc -e -base64 -A`
     /// prints: the value for `EncryptedKeyMaterial`.
     pub fn to_base64(&self) -> String {
-        STANDARD.encode(&self.bytes)
+        crate::base64::encode(&self.bytes)
     }
 
     /// The ciphertext bytes.
@@ -81,15 +80,12 @@ pub fn wrap_with(
     let algorithm = options.algorithm;
     let plaintext = material.expose_secret();
     let rsa = key.rsa();
-    let bytes = match algorithm {
-        WrappingAlgorithm::RsaesOaepSha256 => rsa.oaep_encrypt::<Sha256>(plaintext),
-        WrappingAlgorithm::RsaesOaepSha1 => rsa.oaep_encrypt::<Sha1>(plaintext),
-        WrappingAlgorithm::RsaesPkcs1V15 => rsa.pkcs1v15_encrypt(plaintext),
-    }
-    .map_err(|e| match e {
-        rsa::Error::Rng => Error::RandomUnavailable("RSA padding needs random bytes".to_owned()),
-        other => Error::Encryption(other.to_string()),
-    })?;
+    let encoded = match algorithm {
+        WrappingAlgorithm::RsaesOaepSha256 => padding::oaep::<Sha256>(plaintext, rsa.size())?,
+        WrappingAlgorithm::RsaesOaepSha1 => padding::oaep::<Sha1>(plaintext, rsa.size())?,
+        WrappingAlgorithm::RsaesPkcs1V15 => padding::pkcs1_v15(plaintext, rsa.size())?,
+    };
+    let bytes = rsa.encrypt(&encoded);
     Ok(WrappedKeyMaterial { bytes })
 }
 

@@ -6,7 +6,9 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use byok_wrap::js::{generate_key_material, key_check_value, wrap_key_material};
+use byok_wrap::js::{
+    generate_key_material, key_check_value, wrap_key_material, wrap_key_material_async,
+};
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -413,4 +415,74 @@ async fn no_copy_of_the_material_remains_in_wasm_memory() {
     // The search itself works: a buffer we leave in memory on purpose is found.
     let canary = random_bytes(32).to_vec();
     assert!(memory_contains(&memory, &Uint8Array::from(&canary[..])));
+}
+
+#[wasm_bindgen_test]
+async fn the_async_wrap_uses_webcrypto_or_wasm_and_webcrypto_decrypts_both() {
+    let memory = wasm_bindgen::memory();
+    for (hash, algorithm) in [
+        ("SHA-256", "RSAES_OAEP_SHA_256"),
+        ("SHA-1", "RSAES_OAEP_SHA_1"),
+    ] {
+        let pair = pair(hash, 2048).await;
+        for web_crypto in [true, false] {
+            // Twice each: the first call imports the key, the second reuses it.
+            for _ in 0..2 {
+                let material = random_bytes(32);
+                let promise = wrap_key_material_async(opts(&[
+                    ("material", material.clone().into()),
+                    ("publicKey", pair.base64.clone().into()),
+                    ("algorithm", algorithm.into()),
+                    ("webCrypto", web_crypto.into()),
+                ]))
+                .unwrap();
+                let wrapped = JsFuture::from(promise).await.unwrap().as_string().unwrap();
+                let decrypted: Uint8Array =
+                    JsFuture::from(oaep_decrypt(&pair.private_key, &wrapped))
+                        .await
+                        .unwrap()
+                        .unchecked_into();
+                assert!(
+                    same_bytes(&decrypted, &material),
+                    "{algorithm} webCrypto={web_crypto}"
+                );
+                assert!(
+                    !memory_contains(&memory, &material),
+                    "material left in wasm memory"
+                );
+            }
+        }
+    }
+    // PKCS#1 v1.5 has no WebCrypto path: the wasm one answers, with the opt-in only.
+    let pair = pair("SHA-256", 2048).await;
+    let legacy = |allow: bool| {
+        wrap_key_material_async(opts(&[
+            ("material", random_bytes(32).into()),
+            ("publicKey", pair.base64.clone().into()),
+            ("algorithm", "RSAES_PKCS1_V1_5".into()),
+            ("allowLegacyPkcs1", allow.into()),
+        ]))
+    };
+    let wrapped = JsFuture::from(legacy(true).unwrap()).await.unwrap();
+    assert_eq!(wrapped.as_string().unwrap().len(), 344);
+    assert_eq!(
+        error_code(&legacy(false).unwrap_err()).1,
+        "LegacyAlgorithmRefused"
+    );
+    // Checks run before anything is encrypted, and throw synchronously.
+    let error = wrap_key_material_async(opts(&[
+        ("material", random_bytes(16).into()),
+        ("publicKey", pair.base64.clone().into()),
+        ("keySpec", "Aliyun_AES_256".into()),
+    ]))
+    .unwrap_err();
+    assert_eq!(error_code(&error).1, "MaterialLength");
+    // `webCrypto` is an option of the async function only.
+    let error = wrap_key_material(opts(&[
+        ("material", random_bytes(32).into()),
+        ("publicKey", pair.base64.clone().into()),
+        ("webCrypto", true.into()),
+    ]))
+    .unwrap_err();
+    assert_eq!(error_code(&error).1, "InvalidArgument");
 }

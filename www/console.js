@@ -4,7 +4,7 @@
 // the form) and the key material (memory only; generated here or read from a local file, wrapped
 // by the byok-wrap wasm module, wiped after import). Only signed API calls leave the page, and the
 // only material in them is wrapped.
-import init, { KmsClient, generateKeyMaterial, keyCheckValue, wrapKeyMaterial } from '/pkg/byok_wrap.js';
+import init, { KmsClient, generateKeyMaterial, keyCheckValue, wrapKeyMaterialAsync } from '/pkg/index.js';
 
 const $ = (id) => document.getElementById(id);
 const SPEC_LENGTH = { Aliyun_AES_256: 32, Aliyun_AES_192: 24, Aliyun_AES_128: 16, Aliyun_SM4: 16 };
@@ -298,7 +298,7 @@ async function wrapAndImport() {
       () => state.client.getParametersForImport(keyId, algorithm, 'RSA_2048'),
       (p) => `RSA-2048 public key and a token valid until ${p.TokenExpireTime}`);
     const wrapped = await run(`Wrapping the material in this browser (${algorithm})`,
-      async () => wrapKeyMaterial({
+      () => wrapKeyMaterialAsync({
         material: state.material,
         publicKey: params.PublicKey,
         algorithm,

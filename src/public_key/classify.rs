@@ -3,20 +3,19 @@
 //!
 //! This reads only tags and lengths (X.690 DER); the RSA key itself is decoded by the `rsa` crate.
 
-/// How an RSA public key was encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum RsaForm {
-    /// SubjectPublicKeyInfo with `rsaEncryption` (RFC 5280 §4.1, RFC 8017 Appendix A.1).
-    Spki,
-    /// A bare PKCS#1 `RSAPublicKey` (RFC 8017 Appendix A.1.1).
-    Pkcs1,
-}
-
 /// What a DER blob turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Found {
-    /// An RSA public key with a modulus of this many bits.
-    Rsa { form: RsaForm, modulus_bits: usize },
+pub(super) enum Found<'a> {
+    /// An RSA public key, from a SubjectPublicKeyInfo with `rsaEncryption` (RFC 5280 §4.1) or a
+    /// bare PKCS#1 `RSAPublicKey` (RFC 8017 Appendix A.1.1): the modulus size, and the big-endian
+    /// modulus and exponent.
+    Rsa {
+        modulus_bits: usize,
+        modulus: &'a [u8],
+        exponent: &'a [u8],
+        /// The PKCS#1 `RSAPublicKey` DER inside (the whole input for the PKCS#1 form).
+        pkcs1: &'a [u8],
+    },
     /// A SubjectPublicKeyInfo of another algorithm, described.
     OtherPublicKey(String),
     /// An X.509 certificate; the payload says in which form it came.
@@ -29,7 +28,7 @@ pub(super) enum Found {
     Garbage,
 }
 
-impl Found {
+impl Found<'_> {
     /// A phrase for "found …" that tells the user what they gave and what to do instead.
     pub(super) fn describe(&self) -> String {
         match self {
@@ -52,7 +51,7 @@ impl Found {
 }
 
 /// Classifies `der`, which must be exactly one DER SEQUENCE.
-pub(super) fn classify(der: &[u8]) -> Found {
+pub(super) fn classify(der: &[u8]) -> Found<'_> {
     let Some((outer, rest)) = read_tlv(der) else {
         return Found::Garbage;
     };
@@ -66,13 +65,7 @@ pub(super) fn classify(der: &[u8]) -> Found {
     match tags.as_slice() {
         [SEQUENCE, BIT_STRING] => classify_spki(&fields[0], &fields[1]),
         [SEQUENCE, SEQUENCE, BIT_STRING] => Found::Certificate("an"),
-        [INTEGER, INTEGER] => match integer_bits(fields[0].content) {
-            Some(modulus_bits) => Found::Rsa {
-                form: RsaForm::Pkcs1,
-                modulus_bits,
-            },
-            None => Found::OtherDer,
-        },
+        [INTEGER, INTEGER] => rsa(der, &fields[0], &fields[1]),
         [INTEGER, SEQUENCE, OCTET_STRING, ..] => Found::PrivateKey("a PKCS#8 private key"),
         [SEQUENCE, OCTET_STRING] => Found::PrivateKey("an encrypted PKCS#8 private key"),
         [
@@ -130,7 +123,20 @@ const KNOWN_CURVES: &[(&[u8], &str)] = &[
     (&[0x2A, 0x81, 0x1C, 0xCF, 0x55, 0x01, 0x82, 0x2D], "SM2"),
 ];
 
-fn classify_spki(algorithm: &Tlv<'_>, key: &Tlv<'_>) -> Found {
+/// An RSA key from the PKCS#1 `RSAPublicKey` fields, if the modulus is a positive integer.
+fn rsa<'a>(pkcs1: &'a [u8], n: &Tlv<'a>, e: &Tlv<'a>) -> Found<'a> {
+    match integer_bits(n.content) {
+        Some(modulus_bits) if integer_bits(e.content).is_some() => Found::Rsa {
+            modulus_bits,
+            modulus: n.content,
+            exponent: e.content,
+            pkcs1,
+        },
+        _ => Found::OtherDer,
+    }
+}
+
+fn classify_spki<'a>(algorithm: &Tlv<'a>, key: &Tlv<'a>) -> Found<'a> {
     let Some(parts) = read_all(algorithm.content) else {
         return Found::OtherDer;
     };
@@ -139,21 +145,15 @@ fn classify_spki(algorithm: &Tlv<'_>, key: &Tlv<'_>) -> Found {
     };
     if oid == RSA_ENCRYPTION {
         // BIT STRING: one byte of unused bits (0), then the PKCS#1 RSAPublicKey.
-        let modulus_bits = key
-            .content
-            .split_first()
-            .filter(|(unused, _)| **unused == 0)
-            .and_then(|(_, pkcs1)| read_tlv(pkcs1))
+        let Some(pkcs1) = key.content.strip_prefix(&[0]) else {
+            return Found::OtherDer;
+        };
+        let fields = read_tlv(pkcs1)
             .filter(|(seq, rest)| seq.tag == SEQUENCE && rest.is_empty())
-            .and_then(|(seq, _)| read_tlv(seq.content))
-            .filter(|(n, _)| n.tag == INTEGER)
-            .and_then(|(n, _)| integer_bits(n.content));
-        return match modulus_bits {
-            Some(modulus_bits) => Found::Rsa {
-                form: RsaForm::Spki,
-                modulus_bits,
-            },
-            None => Found::OtherDer,
+            .and_then(|(seq, _)| read_all(seq.content));
+        return match fields.as_deref() {
+            Some([n, e]) if n.tag == INTEGER && e.tag == INTEGER => rsa(pkcs1, n, e),
+            _ => Found::OtherDer,
         };
     }
     let Some((_, name)) = KNOWN_ALGORITHMS.iter().find(|(known, _)| *known == oid) else {
@@ -173,6 +173,7 @@ fn classify_spki(algorithm: &Tlv<'_>, key: &Tlv<'_>) -> Found {
 }
 
 /// One DER element: its tag and the bytes of its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Tlv<'a> {
     tag: u8,
     content: &'a [u8],

@@ -54,12 +54,12 @@ test('the tarball holds exactly the package files', () => {
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
   assert.equal(manifest.name, 'byok-wrap');
   assert.equal(manifest.type, 'module');
-  assert.equal(manifest.types, './byok_wrap.d.ts');
+  assert.equal(manifest.types, './index.d.ts');
   assert.deepEqual(readdirSync(installed).sort(), [...manifest.files, 'package.json'].sort());
 });
 
 test('Node crypto decrypts what the installed package wraps', async () => {
-  const { default: init, generateKeyMaterial, wrapKeyMaterial } = await load();
+  const { default: init, generateKeyMaterial, wrapKeyMaterial, wrapKeyMaterialAsync } = await load();
   await init();
   for (const bits of [2048, 3072, 4096]) {
     const pair = rsaPair(bits);
@@ -73,6 +73,12 @@ test('Node crypto decrypts what the installed package wraps', async () => {
           Buffer.from(wrapped, 'base64'),
         );
         assert.deepEqual(new Uint8Array(plain), material, `RSA-${bits} ${algorithm}`);
+        // The asynchronous wrap (Node's WebCrypto, and the forced wasm path) decrypts the same.
+        for (const webCrypto of [true, false]) {
+          const again = await wrapKeyMaterialAsync({ material, publicKey, algorithm, webCrypto });
+          const back = privateDecrypt({ key: pair.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, Buffer.from(again, 'base64'));
+          assert.deepEqual(new Uint8Array(back), material, `async, webCrypto=${webCrypto}`);
+        }
       }
     }
   }
