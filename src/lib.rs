@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod base64;
+mod check_value;
 pub mod client;
 pub mod error;
 pub mod material;

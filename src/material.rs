@@ -3,9 +3,9 @@
 
 use core::fmt;
 
-use aes::cipher::{Block, BlockCipherEncrypt, KeyInit};
 use zeroize::Zeroizing;
 
+use crate::check_value;
 use crate::error::{Error, ExpectedLength, Result};
 use crate::spec::KeySpec;
 
@@ -73,23 +73,20 @@ impl KeyMaterial {
         if let Some(spec) = spec {
             check_spec_length(spec, self.len())?;
         }
-        let mut block = Block::<aes::Aes128>::default();
-        // Each cipher value zeroizes its round keys on drop (the crates' `zeroize` feature).
-        match (spec, self.len()) {
-            (Some(KeySpec::AliyunSm4), _) => {
-                new_cipher::<sm4::Sm4>(&self.bytes)?.encrypt_block(&mut block)
-            }
-            (_, 16) => new_cipher::<aes::Aes128>(&self.bytes)?.encrypt_block(&mut block),
-            (_, 24) => new_cipher::<aes::Aes192>(&self.bytes)?.encrypt_block(&mut block),
-            (_, 32) => new_cipher::<aes::Aes256>(&self.bytes)?.encrypt_block(&mut block),
-            (_, got) => {
-                return Err(Error::MaterialLength {
-                    expected: ExpectedLength::AesKey,
-                    got,
-                });
-            }
+        let block = match spec {
+            Some(KeySpec::AliyunSm4) => check_value::sm4_zero_block(&self.bytes),
+            _ => check_value::aes_zero_block(&self.bytes),
         }
-        Ok(block[..3].iter().map(|b| format!("{b:02X}")).collect())
+        .ok_or(Error::MaterialLength {
+            expected: ExpectedLength::AesKey,
+            got: self.len(),
+        })?;
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        Ok(block[..3]
+            .iter()
+            .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0x0F)]])
+            .map(char::from)
+            .collect())
     }
 }
 
@@ -109,13 +106,6 @@ pub(crate) fn check_spec_length(spec: KeySpec, len: usize) -> Result<()> {
             got: len,
         })
     }
-}
-
-fn new_cipher<C: KeyInit>(key: &[u8]) -> Result<C> {
-    C::new_from_slice(key).map_err(|_| Error::MaterialLength {
-        expected: ExpectedLength::AesKey,
-        got: key.len(),
-    })
 }
 
 #[cfg(test)]

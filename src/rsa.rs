@@ -132,7 +132,9 @@ impl RsaPublicKey {
         // not borrow; choose with a mask, not a branch.
         let mut borrow = 0u64;
         for ((o, &t_j), &n_j) in out.iter_mut().zip(&t[..l]).zip(n) {
-            let d = u64::from(t_j).wrapping_sub(u64::from(n_j)).wrapping_sub(borrow);
+            let d = u64::from(t_j)
+                .wrapping_sub(u64::from(n_j))
+                .wrapping_sub(borrow);
             *o = d as u32;
             borrow = (d >> 63) & 1;
         }
