@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import initWasm from './byok_wrap.js';
 
-export * from './index.js';
+export * from './byok_wrap.js';
 
 /**
  * Loads the WebAssembly module. Call once and await it before anything else; later calls return at

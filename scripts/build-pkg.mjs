@@ -35,7 +35,14 @@ execFileSync(join(root, 'node_modules/.bin/wasm-opt'), ['-Oz', bg, '-o', bg], { 
 // that consumers whose `lib` stops at ES2022 still type-check (TypeScript >= 5.2).
 const dts = join(pkg, 'byok_wrap.d.ts');
 writeFileSync(dts, `/// <reference lib="esnext.disposable" />\n${readFileSync(dts, 'utf8')}`);
-for (const file of ['index.js', 'index.d.ts', 'client.js', 'node.js', 'README.md']) {
+// One JavaScript module for the browser: the KmsClient (npm/client.js) joins the generated glue,
+// so a page loads the package with one script request and one .wasm request, in parallel.
+const glue = join(pkg, 'byok_wrap.js');
+const client = readFileSync(join(root, 'npm/client.js'), 'utf8');
+const importLine = /^import \{[^}]*\} from '\.\/byok_wrap\.js';\n/m;
+if (!importLine.test(client)) throw new Error('npm/client.js must import from ./byok_wrap.js on one line');
+writeFileSync(glue, `${readFileSync(glue, 'utf8')}\n// ---- npm/client.js ----\n${client.replace(importLine, '')}`);
+for (const file of ['index.d.ts', 'node.js', 'README.md']) {
   copyFileSync(join(root, 'npm', file), join(pkg, file));
 }
 
@@ -46,20 +53,20 @@ const manifest = {
   license: 'Apache-2.0',
   keywords: ['kms', 'byok', 'key-import', 'rsa-oaep', 'webassembly', 'alibaba-cloud'],
   type: 'module',
-  main: './index.js',
-  module: './index.js',
+  main: './byok_wrap.js',
+  module: './byok_wrap.js',
   types: './index.d.ts',
   exports: {
     '.': {
       types: './index.d.ts',
       node: './node.js',
-      default: './index.js',
+      default: './byok_wrap.js',
     },
     './byok_wrap_bg.wasm': './byok_wrap_bg.wasm',
     './package.json': './package.json',
   },
-  files: ['index.js', 'index.d.ts', 'client.js', 'node.js', 'byok_wrap.js', 'byok_wrap.d.ts', 'byok_wrap_bg.wasm',
-    'byok_wrap_bg.wasm.d.ts', 'README.md'],
+  files: ['byok_wrap.js', 'byok_wrap_bg.wasm', 'index.d.ts', 'byok_wrap.d.ts', 'byok_wrap_bg.wasm.d.ts', 'node.js',
+    'README.md'],
   engines: { node: '>=20' },
 };
 writeFileSync(join(pkg, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);

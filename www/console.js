@@ -4,7 +4,7 @@
 // the form) and the key material (memory only; generated here or read from a local file, wrapped
 // by the byok-wrap wasm module, wiped after import). Only signed API calls leave the page, and the
 // only material in them is wrapped.
-import init, { KmsClient, generateKeyMaterial, keyCheckValue, wrapKeyMaterialAsync } from '/pkg/index.js';
+import init, { KmsClient, generateKeyMaterial, keyCheckValue, wrapKeyMaterialAsync } from '/pkg/byok_wrap.js';
 
 const $ = (id) => document.getElementById(id);
 const SPEC_LENGTH = { Aliyun_AES_256: 32, Aliyun_AES_192: 24, Aliyun_AES_128: 16, Aliyun_SM4: 16 };

@@ -4,7 +4,7 @@
 //   - cold start: fetch + compile + instantiate + first wrap in a fresh browser context, median;
 //   - size of every file of pkg/, raw and gzipped.
 // Prints a table with ratios; `--json` prints the figures as JSON as well. Never part of `make test`.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -68,9 +68,13 @@ try {
   await page.close();
 
   // ---- cold start ------------------------------------------------------------------------------
-  const cold = { ours: [], forge: [], webcrypto: [] };
+  // Each run is a fresh browser context (no HTTP, code or module cache). Measured there, in order:
+  // the network floor (one fetch of a tiny file), the browser's one-time module loader start-up
+  // (the first import of an empty module: paid by any page with modules, not by a package), then
+  // each contender's load + first wrap.
+  const cold = { ours: [], forge: [], webcrypto: [], fetch: [], loader: [] };
   for (let run = 0; run < COLD_RUNS; run++) {
-    const context = await browser.newContext(); // fresh profile state: no HTTP or code cache
+    const context = await browser.newContext();
     const p = await context.newPage();
     await p.goto(`${origin}/`);
     const times = await p.evaluate(async () => {
@@ -82,9 +86,16 @@ try {
       const pem = `-----BEGIN PUBLIC KEY-----\n${base64.replace(/.{1,64}/g, '$&\n')}-----END PUBLIC KEY-----\n`;
       const material = crypto.getRandomValues(new Uint8Array(32));
 
-      // The recommended way to load: fetch the .wasm while the glue module loads, and let
-      // instantiateStreaming compile it as it arrives.
       let t0 = performance.now();
+      await (await fetch('/empty.js?fetch')).text();
+      const fetchFloor = performance.now() - t0;
+      t0 = performance.now();
+      await import('/empty.js');
+      const loader = performance.now() - t0;
+
+      // The recommended way to load: fetch the .wasm while the module loads, and let
+      // instantiateStreaming compile it as it arrives.
+      t0 = performance.now();
       const wasm = fetch('/pkg/byok_wrap_bg.wasm');
       const m = await import('/pkg/byok_wrap.js');
       await m.default({ module_or_path: wasm });
@@ -108,7 +119,7 @@ try {
       const key = await crypto.subtle.importKey('spki', spki, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
       await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, key, material);
       const webcrypto = performance.now() - t0;
-      return { ours, forge: forgeTime, webcrypto };
+      return { ours, forge: forgeTime, webcrypto, fetch: fetchFloor, loader };
     });
     for (const k of Object.keys(cold)) cold[k].push(times[k]);
     await context.close();
@@ -129,13 +140,18 @@ try {
     ['warm wrap, wasm path (sync)', ms(warm.oursWasm), ms(warm.webcrypto), ratio(warm.oursWasm, warm.webcrypto), ms(warm.forge), ratio(warm.oursWasm, warm.forge)],
     ['cold start + first wrap (median)', ms(coldMedian.ours), ms(coldMedian.webcrypto), ratio(coldMedian.ours, coldMedian.webcrypto), ms(coldMedian.forge), ratio(coldMedian.ours, coldMedian.forge)],
   ];
+  rows.push(['(context) one fetch of a tiny file, fresh context', ms(coldMedian.fetch), '', '', '', '']);
+  rows.push(['(context) first module import (excluded above)', ms(coldMedian.loader), '', '', '', '']);
   const version = (await browser.version());
   console.log(`\nbyok-wrap in headless Chromium ${version}: RSA-2048 OAEP-SHA-256, 32-byte material`);
   console.log(`(warm: median of ${ROUNDS} batches of ${BATCH} sequential calls; cold: median of ${COLD_RUNS} fresh contexts)\n`);
   table(['figure', 'ours', 'WebCrypto', 'ours/WebCrypto', 'node-forge', 'ours/node-forge'], rows);
   console.log('');
   table(['pkg/ file', 'raw bytes', 'gzip -9 bytes'], sizes.map((s) => [s.file, String(s.raw), String(s.gzip)]));
-  if (process.argv.includes('--json')) console.log(JSON.stringify({ chromium: version, warm, cold: coldMedian, sizes }, null, 2));
+  const results = { chromium: version, warm, cold: coldMedian, sizes };
+  if (process.argv.includes('--json')) console.log(JSON.stringify(results, null, 2));
+  const out = process.argv.find((a) => a.startsWith('--out='));
+  if (out) writeFileSync(out.slice(6), JSON.stringify(results, null, 2));
 } finally {
   await browser.close();
   server.close();

@@ -38,7 +38,7 @@ async function importFrom(server, kms) {
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   const result = await page.evaluate(async ({ endpoint, accessKeyId, accessKeySecret }) => {
-    const m = await import('/pkg/index.js');
+    const m = await import('/pkg/byok_wrap.js');
     await m.default();
     try {
       const client = new m.KmsClient({ endpoint, accessKeyId, accessKeySecret });
