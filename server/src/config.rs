@@ -82,6 +82,15 @@ pub struct ServeArgs {
     )]
     pub cors_origins: Vec<String>,
 
+    /// How many RSA-2048 wrapping key pairs to keep generated ahead in the database, so that
+    /// GetParametersForImport does not wait tens of milliseconds for one. 0 turns the pool off.
+    #[arg(long, env = "BYOK_KMS_WRAPPING_KEY_POOL", default_value_t = 32)]
+    pub wrapping_key_pool: u64,
+
+    /// Threads that refill the wrapping key pool (each generates about a dozen pairs a second).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub pool_threads: u64,
+
     /// Seconds between sweeps that erase expired material and delete keys whose pending window
     /// ended. (Expired material is never used, even between sweeps.)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=3600))]

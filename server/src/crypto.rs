@@ -183,15 +183,27 @@ pub fn generate_wrapping_key_pair() -> Result<WrappingKeyPair> {
     })
 }
 
+/// A wrapping private key, parsed and ready to decrypt.
+pub struct UnwrappingKey(PrivateDecryptingKey);
+
+impl UnwrappingKey {
+    /// Parses (and validates) a PKCS#8 RSA private key.
+    pub fn from_pkcs8(private_pkcs8: &[u8]) -> Option<Self> {
+        PrivateDecryptingKey::from_pkcs8(private_pkcs8)
+            .ok()
+            .map(Self)
+    }
+}
+
 /// Unwraps key material with a wrapping private key (RFC 8017 §7), in constant time (aws-lc).
 ///
 /// Returns `None` for every kind of failure alike; callers must not tell them apart.
 pub fn unwrap_key_material(
-    private_pkcs8: &[u8],
+    key: &UnwrappingKey,
     algorithm: WrappingAlgorithm,
     wrapped: &[u8],
 ) -> Option<Zeroizing<Vec<u8>>> {
-    let key = PrivateDecryptingKey::from_pkcs8(private_pkcs8).ok()?;
+    let key = key.0.clone();
     let mut out = Zeroizing::new(vec![0u8; key.key_size_bytes()]);
     let len = match algorithm {
         WrappingAlgorithm::RsaesOaepSha256 | WrappingAlgorithm::RsaesOaepSha1 => {
@@ -381,7 +393,8 @@ mod tests {
                 key_spec: None,
             };
             let wrapped = byok_wrap::wrap_with(&public, &material, &options).unwrap();
-            let out = unwrap_key_material(&pair.private_pkcs8, algorithm, wrapped.as_bytes());
+            let key = UnwrappingKey::from_pkcs8(&pair.private_pkcs8).unwrap();
+            let out = unwrap_key_material(&key, algorithm, wrapped.as_bytes());
             assert_eq!(
                 out.as_deref().map(Vec::as_slice),
                 Some(material.expose_secret())
@@ -391,7 +404,7 @@ mod tests {
                 .into_iter()
                 .find(|a| *a != algorithm)
                 .unwrap();
-            assert!(unwrap_key_material(&pair.private_pkcs8, other, wrapped.as_bytes()).is_none());
+            assert!(unwrap_key_material(&key, other, wrapped.as_bytes()).is_none());
         }
     }
 }

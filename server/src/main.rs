@@ -79,6 +79,12 @@ fn serve(args: ServeArgs) -> byok_kms::Result<()> {
             credentials.secret.as_str()
         );
         drop(credentials);
+        for _ in 0..args.pool_threads {
+            if args.wrapping_key_pool > 0 {
+                let (kms, target) = (kms.clone(), args.wrapping_key_pool);
+                std::thread::spawn(move || refill_pool(&kms, target));
+            }
+        }
         tokio::spawn(sweeper(
             kms.clone(),
             Duration::from_secs(args.sweep_interval),
@@ -116,6 +122,38 @@ async fn sweeper<S: Store>(kms: Arc<Kms<S>>, every: Duration) {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::error!("sweep failed: {e}"),
             Err(e) => tracing::error!("sweep task failed: {e}"),
+        }
+    }
+}
+
+/// Keeps the wrapping key pool near `target` pairs: once it has fallen below half, generates
+/// until it is full again (so a burst of requests is served from the pool without the refill
+/// competing for the CPU), checking a few times a second; and keeps a batch of pairs claimed by
+/// this instance ready to hand out.
+fn refill_pool<S: Store>(kms: &Kms<S>, target: u64) {
+    let low = target / 2;
+    let mut filling = true;
+    loop {
+        let size = if filling {
+            kms.refill_pool(target)
+        } else {
+            kms.pool_size()
+        };
+        match size {
+            Ok(size) if size >= target => filling = false,
+            Ok(size) if size < low => filling = true,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!("refilling the wrapping key pool failed: {e}");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+        // Hold a batch of claimed pairs ready, so that the first requests need no claim either.
+        if let Err(e) = kms.top_up_lease() {
+            tracing::error!("claiming wrapping key pairs from the pool failed: {e}");
+        }
+        if !filling {
+            std::thread::sleep(Duration::from_millis(200));
         }
     }
 }

@@ -68,9 +68,25 @@ const CORS_ALLOWED_HEADERS: &str = "authorization, content-type, x-acs-action, x
 /// Builds the router.
 pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz::<S>))
         .fallback(dispatch::<S>)
         .with_state(state)
+}
+
+/// Liveness, and the size of the wrapping key pool: `{"status":"ok","wrappingKeyPool":N}`.
+async fn healthz<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
+    let kms = state.kms.clone();
+    match tokio::task::spawn_blocking(move || kms.pool_size()).await {
+        Ok(Ok(pool)) => json_response(
+            200,
+            serde_json::json!({ "status": "ok", "wrappingKeyPool": pool }).to_string(),
+            "",
+        ),
+        _ => plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database is not available\n",
+        ),
+    }
 }
 
 async fn dispatch<S: Store>(
@@ -172,7 +188,24 @@ async fn api_call<S: Store>(
     };
     let kms = state.kms.clone();
     let id = request_id.clone();
-    let reply = tokio::task::spawn_blocking(move || api::handle(&kms, &request, &id)).await;
+    // Reads and data calls take microseconds: run them here. Calls that may generate an RSA key
+    // or wait for a flush of the database go to the blocking pool, so that they never hold up
+    // this worker thread.
+    let action = request_action(&request).map(str::to_owned);
+    let reply = if is_quick(action.as_deref(), &state.kms) {
+        Ok(api::handle(&kms, &request, &id))
+    } else {
+        tokio::task::spawn_blocking(move || api::handle(&kms, &request, &id)).await
+    };
+    if action.as_deref() == Some("GetParametersForImport") && state.kms.lease_is_low() {
+        // Claim the next pool pairs now, off the request path.
+        let kms = state.kms.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = kms.top_up_lease() {
+                tracing::warn!("claiming wrapping key pairs from the pool failed: {e}");
+            }
+        });
+    }
     let reply = match reply {
         Ok(reply) => reply,
         Err(e) => {
@@ -194,6 +227,32 @@ async fn api_call<S: Store>(
         ),
     }
     json_response(reply.status, reply.body, &request_id)
+}
+
+/// The action a request names (`x-acs-action` or `Action=` in the query), before decoding.
+fn request_action(request: &WireRequest) -> Option<&str> {
+    request.header("x-acs-action").or_else(|| {
+        request
+            .query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("Action="))
+    })
+}
+
+/// Whether a request can be answered in microseconds: an action that reads or uses keys without
+/// changing them, or GetParametersForImport while this instance holds pool pairs.
+fn is_quick<S: Store>(action: Option<&str>, kms: &Kms<S>) -> bool {
+    const QUICK: [&str; 6] = [
+        "Encrypt",
+        "Decrypt",
+        "GenerateDataKey",
+        "DescribeKey",
+        "ListKeys",
+        "ListAliases",
+    ];
+    action.is_some_and(|a| {
+        QUICK.contains(&a) || (a == "GetParametersForImport" && kms.has_leased_pool_key())
+    })
 }
 
 fn json_error(error: &crate::error::Error, request_id: &str) -> Response {

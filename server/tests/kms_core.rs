@@ -836,3 +836,172 @@ fn default_credentials_are_generated_once_and_kept() {
     // The secret is stored sealed, never in the clear.
     assert!(!kms.store().dump().unwrap().contains(first.secret.as_str()));
 }
+
+#[test]
+fn pool_pairs_are_handed_out_once_and_work() {
+    let f = Fixture::new();
+    assert_eq!(f.kms.pool_size().unwrap(), 0);
+    for expected in 1..=3 {
+        assert_eq!(f.kms.refill_pool(3).unwrap(), expected);
+    }
+    assert_eq!(f.kms.refill_pool(3).unwrap(), 3, "no more than the target");
+    let key = f.external_key();
+    let mut public_keys = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let params = f.params(&key, WrappingAlgorithm::RsaesOaepSha256);
+        assert!(
+            public_keys.insert(params.public_key_der.clone()),
+            "a pair handed out twice"
+        );
+    }
+    assert_eq!(f.kms.pool_size().unwrap(), 0);
+    // The pool is empty: the next pair is generated on the spot, and is new too.
+    let params = f.params(&key, WrappingAlgorithm::RsaesOaepSha256);
+    assert!(public_keys.insert(params.public_key_der.clone()));
+    // A pooled pair imports like any other.
+    f.kms.refill_pool(1).unwrap();
+    let m = material();
+    let pooled = f.params(&key, WrappingAlgorithm::RsaesOaepSha256);
+    let wrapped = wrap(&pooled, &m, WrappingAlgorithm::RsaesOaepSha256);
+    f.kms
+        .import_key_material(&f.account, &key, &wrapped, &pooled.import_token, None)
+        .unwrap();
+    assert_eq!(state_of(&f, &key), KeyState::Enabled);
+}
+
+#[test]
+fn pool_pairs_are_handed_out_once_across_instances_threads_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kms.sqlite3");
+    let clock = std::sync::Arc::new(byok_kms::clock::ManualClock::new(T0));
+    let open = || {
+        let kms = Kms::new(
+            SqliteStore::open(&path).unwrap(),
+            &RootKey::from_bytes(&[3; 32]).unwrap(),
+            clock.clone(),
+            "cn-hangzhou",
+        )
+        .unwrap();
+        Fixture::wrapping(kms, clock.clone())
+    };
+    let (a, b) = (open(), open());
+    let key = a.external_key();
+    for _ in 0..20 {
+        a.kms.refill_pool(20).unwrap();
+    }
+    // Two instances on one database, each with threads asking for parameters while the
+    // background top-up claims batches: 32 requests for a pool of 20.
+    let public_keys = std::thread::scope(|scope| {
+        let mut workers = Vec::new();
+        for f in [&a, &b] {
+            workers.push(scope.spawn(|| {
+                for _ in 0..4 {
+                    f.kms.top_up_lease().unwrap();
+                }
+                Vec::new()
+            }));
+            for _ in 0..4 {
+                workers.push(scope.spawn(|| {
+                    (0..4)
+                        .map(|_| f.params(&key, WrappingAlgorithm::RsaesOaepSha256))
+                        .map(|p| p.public_key_der)
+                        .collect::<Vec<_>>()
+                }));
+            }
+        }
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(public_keys.len(), 32);
+    let mut seen = std::collections::HashSet::new();
+    for public in &public_keys {
+        assert!(seen.insert(public.clone()), "a pair handed out twice");
+    }
+    // Pairs claimed but not handed out are gone with their instance, never handed out again.
+    let left = a.kms.pool_size().unwrap() + b.kms.pool_size().unwrap();
+    drop((a, b));
+    let c = open();
+    assert!(c.kms.pool_size().unwrap() <= left);
+    for _ in 0..3 {
+        let params = c.params(&key, WrappingAlgorithm::RsaesOaepSha256);
+        assert!(
+            seen.insert(params.public_key_der),
+            "a pair handed out twice"
+        );
+    }
+}
+
+#[test]
+fn a_refused_request_does_not_use_up_a_pool_pair() {
+    let f = Fixture::new();
+    f.kms.refill_pool(1).unwrap();
+    let kms_key = f.create(Origin::AliyunKms, KeySpec::AliyunAes256).key_id;
+    f.refused("Unsupported.Origin", || {
+        f.kms
+            .get_parameters_for_import(&f.account, &kms_key, WrappingAlgorithm::RsaesOaepSha256)
+            .map(drop)
+    });
+    f.refused("Forbidden.KeyNotFound", || {
+        f.kms
+            .get_parameters_for_import(&f.account, "nope", WrappingAlgorithm::RsaesOaepSha256)
+            .map(drop)
+    });
+    assert_eq!(f.kms.pool_size().unwrap(), 1);
+}
+
+#[test]
+fn list_keys_stays_contiguous_when_a_key_is_deleted() {
+    let f = Fixture::new();
+    let ids: Vec<String> = (0..5).map(|_| f.external_key()).collect();
+    f.kms.schedule_key_deletion(&f.account, &ids[1], 7).unwrap();
+    f.clock.advance(7 * DAY);
+    assert_eq!(f.kms.sweep().unwrap().keys_deleted, 1);
+    let page = f.kms.list_keys(&f.account, 1, 10).unwrap();
+    let listed: Vec<&str> = page.items.iter().map(|k| k.key_id.as_str()).collect();
+    assert_eq!(
+        listed,
+        [&ids[0], &ids[2], &ids[3], &ids[4]].map(String::as_str)
+    );
+    assert_eq!(page.total, 4);
+    let second = f.kms.list_keys(&f.account, 2, 3).unwrap();
+    assert_eq!(second.items.len(), 1);
+    assert_eq!(second.items[0].key_id, ids[4]);
+    // New keys go after the others.
+    let newest = f.external_key();
+    let page = f.kms.list_keys(&f.account, 1, 10).unwrap();
+    assert_eq!(page.items.last().unwrap().key_id, newest);
+    assert_eq!(page.total, 5);
+}
+
+#[test]
+fn nonces_survive_a_restart_once_flushed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kms.sqlite3");
+    let clock = std::sync::Arc::new(byok_kms::clock::ManualClock::new(T0));
+    let root = || RootKey::from_bytes(&[1; 32]).unwrap();
+    {
+        let kms = Kms::new(
+            SqliteStore::open(&path).unwrap(),
+            &root(),
+            clock.clone(),
+            "cn-hangzhou",
+        )
+        .unwrap();
+        kms.use_nonce("ak", "n1").unwrap();
+        kms.sweep().unwrap();
+    }
+    let kms = Kms::new(
+        SqliteStore::open(&path).unwrap(),
+        &root(),
+        clock.clone(),
+        "cn-hangzhou",
+    )
+    .unwrap();
+    assert_eq!(
+        kms.use_nonce("ak", "n1").unwrap_err().code(),
+        "SignatureNonceUsed"
+    );
+    kms.use_nonce("ak", "n2").unwrap();
+}

@@ -23,6 +23,7 @@ impl AccessKey {
 
 /// An access key with its secret in the clear, as the signature check and the first start need it.
 /// No `Debug`; the secret is wiped on drop.
+#[derive(Clone)]
 pub struct Credentials {
     /// The `AccessKeyId`.
     pub access_key_id: String,

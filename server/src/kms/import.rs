@@ -125,6 +125,24 @@ impl WrappingKey {
     }
 }
 
+/// A wrapping key pair generated ahead of time, waiting in the pool to be handed out once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolKey {
+    /// Its id.
+    pub id: String,
+    /// The public key, DER SubjectPublicKeyInfo.
+    pub public_der: Vec<u8>,
+    /// The PKCS#8 private key, sealed with [`PoolKey::identity`].
+    pub sealed_private: Vec<u8>,
+}
+
+impl PoolKey {
+    /// The associated data that binds a pooled sealed private key to its pool entry.
+    pub fn identity(id: &str) -> Vec<u8> {
+        format!("byok-kms wrapping key pool v1\0{id}").into_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,9 @@ pub mod ciphertext;
 pub mod import;
 pub mod key;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use byok_wrap::{KeySpec, WrappingAlgorithm};
 use zeroize::Zeroizing;
@@ -25,7 +27,7 @@ use crate::store::{Store, Transaction};
 use account::{AccessKey, Credentials};
 use alias::{Alias, validate_alias_name};
 use ciphertext::{CiphertextBlob, EncryptionContext};
-use import::{ImportToken, TOKEN_LIFETIME_SECONDS, WrappingKey};
+use import::{ImportToken, PoolKey, TOKEN_LIFETIME_SECONDS, WrappingKey};
 use key::{Action, KEY_USAGE, Key, KeyState, Origin, ProtectionLevel};
 
 /// How long a signature nonce is remembered: the replay window (timestamps further off are refused
@@ -35,13 +37,36 @@ pub const NONCE_WINDOW_SECONDS: i64 = 15 * 60;
 /// The most plaintext Encrypt accepts, in bytes (6 KiB).
 pub const MAX_PLAINTEXT: usize = 6 * 1024;
 
+/// How long a looked-up access key is reused before it is read from the store again.
+const CREDENTIALS_TTL: Duration = Duration::from_secs(5);
+
 /// The KMS service.
 pub struct Kms<S: Store> {
     store: S,
     crypto: Crypto,
     clock: Arc<dyn Clock>,
     region: String,
+    /// Access keys recently looked up, so that verifying a signature does not need the store.
+    credentials: Mutex<HashMap<String, (Credentials, Instant)>>,
+    /// Wrapping private keys recently used, parsed, by wrapping key id.
+    unwrapping_keys: Mutex<HashMap<String, Arc<crypto::UnwrappingKey>>>,
+    /// Pool pairs this instance has claimed (durably: they will never be handed out by anyone
+    /// else) and will hand out next. Claimed in batches, so handing one out needs no flush.
+    leased: Mutex<Vec<PoolKey>>,
+    /// Held while claiming a batch, so that concurrent requests that find `leased` empty wait for
+    /// one claim instead of each claiming (and emptying the pool into one instance).
+    claiming: Mutex<()>,
 }
+
+/// How many pool pairs one transaction claims: few, because a claim rewrites their rows and holds
+/// the database's write lock meanwhile, which requests then wait for.
+const LEASE_CHUNK: u64 = 8;
+
+/// How many claimed pairs [`Kms::top_up_lease`] keeps ready.
+const LEASE_TARGET: usize = 64;
+
+/// Below this many leased pairs, [`Kms::top_up_lease`] claims more ahead of need.
+const LEASE_LOW: usize = 32;
 
 /// What `CreateKey` asks for.
 #[derive(Debug, Clone, Default)]
@@ -197,6 +222,10 @@ impl<S: Store> Kms<S> {
             crypto,
             clock,
             region: region.to_owned(),
+            credentials: Mutex::new(HashMap::new()),
+            unwrapping_keys: Mutex::new(HashMap::new()),
+            leased: Mutex::new(Vec::new()),
+            claiming: Mutex::new(()),
         })
     }
 
@@ -301,8 +330,32 @@ impl<S: Store> Kms<S> {
         })
     }
 
-    /// The account and secret of an access key, for checking a signature.
+    /// The account and secret of an access key, for checking a signature. Kept for a few seconds
+    /// after a lookup (a changed secret takes effect within them).
     pub fn credentials(&self, access_key_id: &str) -> Result<Credentials> {
+        let cache = || {
+            self.credentials
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((credentials, at)) = cache().get(access_key_id) {
+            if at.elapsed() < CREDENTIALS_TTL {
+                return Ok(credentials.clone());
+            }
+        }
+        let credentials = self.lookup_credentials(access_key_id)?;
+        let mut cache = cache();
+        if cache.len() >= 10_000 {
+            cache.clear();
+        }
+        cache.insert(
+            access_key_id.to_owned(),
+            (credentials.clone(), Instant::now()),
+        );
+        Ok(credentials)
+    }
+
+    fn lookup_credentials(&self, access_key_id: &str) -> Result<Credentials> {
         self.store.transaction(|tx| {
             let key = tx
                 .access_key(access_key_id)?
@@ -321,14 +374,15 @@ impl<S: Store> Kms<S> {
 
     /// Records a signature nonce; refuses one seen within the replay window.
     pub fn use_nonce(&self, access_key_id: &str, nonce: &str) -> Result<()> {
-        let expires_at = self.now() + NONCE_WINDOW_SECONDS;
-        self.store.transaction(|tx| {
-            if tx.insert_nonce(access_key_id, nonce, expires_at)? {
-                Ok(())
-            } else {
-                Err(Error::SignatureNonceUsed)
-            }
-        })
+        let now = self.now();
+        if self
+            .store
+            .use_nonce(access_key_id, nonce, now, now + NONCE_WINDOW_SECONDS)?
+        {
+            Ok(())
+        } else {
+            Err(Error::SignatureNonceUsed)
+        }
     }
 
     fn access_key_secret(
@@ -485,53 +539,180 @@ impl<S: Store> Kms<S> {
     // ---- import --------------------------------------------------------------------------------
 
     /// `GetParametersForImport`: a new RSA-2048 wrapping key pair and a token bound to the key and
-    /// to that public key, valid for 24 hours and reusable within them.
+    /// to that public key, valid for 24 hours and reusable within them. The pair comes from the
+    /// pool when it has one (handed out once, in the same transaction that records it for this
+    /// key); otherwise it is generated now, which takes tens of milliseconds.
     pub fn get_parameters_for_import(
         &self,
         account_id: &str,
         key_ref: &str,
         algorithm: WrappingAlgorithm,
     ) -> Result<ImportParameters> {
-        // Validate before the expensive key generation, and again when storing its result.
-        let key_id = self.store.transaction(|tx| {
+        let now = self.now();
+        let wrapping_key_id = crypto::random_uuid()?;
+        let new_wrapping_key =
+            |key_id: &str, public_der: Vec<u8>, private_pkcs8: &[u8]| -> Result<WrappingKey> {
+                let identity = WrappingKey::identity(&wrapping_key_id, account_id, key_id);
+                Ok(WrappingKey {
+                    sealed_private: self.crypto.seal(&identity, private_pkcs8)?,
+                    id: wrapping_key_id.clone(),
+                    account_id: account_id.to_owned(),
+                    key_id: key_id.to_owned(),
+                    public_der,
+                    expires_at: now + TOKEN_LIFETIME_SECONDS,
+                })
+            };
+        let pool_key = self.lease_pool_key()?;
+        let claimed = self.store.transaction(|tx| {
             let key = self.resolve(tx, account_id, key_ref)?;
             check_import_origin(&key)?;
             key.state.check(Action::GetParametersForImport)?;
-            Ok(key.id)
-        })?;
-        let pair = crypto::generate_wrapping_key_pair()?;
-        let now = self.now();
-        let wrapping_key_id = crypto::random_uuid()?;
-        let identity = WrappingKey::identity(&wrapping_key_id, account_id, &key_id);
-        let wrapping_key = WrappingKey {
-            sealed_private: self.crypto.seal(&identity, &pair.private_pkcs8)?,
-            id: wrapping_key_id.clone(),
-            account_id: account_id.to_owned(),
-            key_id: key_id.clone(),
-            public_der: pair.public_der.clone(),
-            expires_at: now + TOKEN_LIFETIME_SECONDS,
+            let Some(pool_key) = &pool_key else {
+                return Ok((key.id, None));
+            };
+            let private = self
+                .crypto
+                .open(&PoolKey::identity(&pool_key.id), &pool_key.sealed_private)?;
+            let wrapping_key = new_wrapping_key(&key.id, pool_key.public_der.clone(), &private)?;
+            tx.insert_wrapping_key(&wrapping_key)?;
+            // The pair was claimed durably when leased; losing this record in a crash only makes
+            // the client ask again.
+            tx.ephemeral();
+            Ok((key.id, Some(wrapping_key)))
+        });
+        let (key_id, pooled) = match claimed {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                // Refused: the pair goes back for the next request.
+                if let Some(pool_key) = pool_key {
+                    self.leased().push(pool_key);
+                }
+                return Err(error);
+            }
         };
-        self.store.transaction(|tx| {
-            let key = tx
-                .key(account_id, &key_id)?
-                .ok_or_else(|| Error::KeyNotFound(echo(key_ref)))?;
-            check_import_origin(&key)?;
-            tx.insert_wrapping_key(&wrapping_key)
-        })?;
+        let wrapping_key = match pooled {
+            Some(wrapping_key) => wrapping_key,
+            None => {
+                // The pool is empty: generate outside the transaction, then check again.
+                let pair = crypto::generate_wrapping_key_pair()?;
+                let wrapping_key = new_wrapping_key(&key_id, pair.public_der, &pair.private_pkcs8)?;
+                self.store.transaction(|tx| {
+                    let key = tx
+                        .key(account_id, &key_id)?
+                        .ok_or_else(|| Error::KeyNotFound(echo(key_ref)))?;
+                    check_import_origin(&key)?;
+                    tx.insert_wrapping_key(&wrapping_key)?;
+                    tx.ephemeral();
+                    Ok(())
+                })?;
+                wrapping_key
+            }
+        };
         let token = ImportToken {
             account_id: account_id.to_owned(),
             key_id: key_id.clone(),
             wrapping_key_id,
             algorithm,
-            public_key_sha256: crypto::sha256(&pair.public_der),
+            public_key_sha256: crypto::sha256(&wrapping_key.public_der),
             expires_at: wrapping_key.expires_at,
         };
         Ok(ImportParameters {
             key_id,
             import_token: token.seal(&self.crypto)?,
-            public_key_der: pair.public_der,
+            public_key_der: wrapping_key.public_der,
             token_expires_at: wrapping_key.expires_at,
         })
+    }
+
+    /// Whether this instance holds a claimed pool pair, so the next GetParametersForImport needs
+    /// neither key generation nor a flush.
+    pub fn has_leased_pool_key(&self) -> bool {
+        !self.leased().is_empty()
+    }
+
+    /// Whether this instance should claim more pool pairs ahead of need ([`Kms::top_up_lease`]).
+    pub fn lease_is_low(&self) -> bool {
+        self.leased().len() < LEASE_LOW
+    }
+
+    /// Claims pool pairs until [`LEASE_TARGET`] are leased, unless enough are leased already or
+    /// another thread is claiming. The server calls it in the background after
+    /// GetParametersForImport, so that requests find a leased pair and never wait for a claim.
+    /// Claims in small transactions, letting requests in between.
+    pub fn top_up_lease(&self) -> Result<()> {
+        let Ok(_claiming) = self.claiming.try_lock() else {
+            return Ok(());
+        };
+        if !self.lease_is_low() {
+            return Ok(());
+        }
+        while self.leased().len() < LEASE_TARGET {
+            let batch = self
+                .store
+                .transaction(|tx| tx.claim_pool_keys(LEASE_CHUNK))?;
+            if batch.is_empty() {
+                break;
+            }
+            self.leased().extend(batch);
+        }
+        Ok(())
+    }
+
+    fn leased(&self) -> std::sync::MutexGuard<'_, Vec<PoolKey>> {
+        self.leased
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The next pool pair for this instance, claiming a batch from the store when none is left;
+    /// `None` when the pool is empty. A pair taken here and then not used (the request failed) is
+    /// simply never handed out.
+    fn lease_pool_key(&self) -> Result<Option<PoolKey>> {
+        if let Some(key) = self.leased().pop() {
+            return Ok(Some(key));
+        }
+        let _claiming = self
+            .claiming
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Another request may have claimed a batch while this one waited.
+        if let Some(key) = self.leased().pop() {
+            return Ok(Some(key));
+        }
+        let mut batch = self
+            .store
+            .transaction(|tx| tx.claim_pool_keys(LEASE_CHUNK))?;
+        let key = batch.pop();
+        self.leased().extend(batch);
+        Ok(key)
+    }
+
+    /// Adds one freshly generated wrapping key pair to the pool if it holds fewer than `target`;
+    /// returns the pool's size afterwards. The server calls it in a loop in the background.
+    pub fn refill_pool(&self, target: u64) -> Result<u64> {
+        let size = self.store.transaction(|tx| tx.pool_size())?;
+        if size >= target {
+            return Ok(size);
+        }
+        let pair = crypto::generate_wrapping_key_pair()?;
+        let id = crypto::random_uuid()?;
+        let pool_key = PoolKey {
+            sealed_private: self
+                .crypto
+                .seal(&PoolKey::identity(&id), &pair.private_pkcs8)?,
+            id,
+            public_der: pair.public_der,
+        };
+        self.store.transaction(|tx| {
+            tx.insert_pool_key(&pool_key)?;
+            tx.pool_size()
+        })
+    }
+
+    /// How many wrapping key pairs wait in the pool (in the store, and claimed by this instance).
+    pub fn pool_size(&self) -> Result<u64> {
+        let leased = self.leased().len();
+        Ok(self.store.transaction(|tx| tx.pool_size())? + leased as u64)
     }
 
     /// `ImportKeyMaterial`: unwraps with the token's wrapping private key (constant-time), checks
@@ -588,8 +769,7 @@ impl<S: Store> Kms<S> {
 
         // 2. Unwrap outside the transaction. Every failure below takes the same path and ends in
         //    the same error, so the reply is no padding oracle.
-        let identity = WrappingKey::identity(&wrapping_key.id, account_id, &key.id);
-        let private = self.crypto.open(&identity, &wrapping_key.sealed_private)?;
+        let private = self.unwrapping_key(&wrapping_key)?;
         let unwrapped =
             crypto::unwrap_key_material(&private, token.algorithm, encrypted_key_material);
         let unwrap_ok = unwrapped.is_some();
@@ -709,6 +889,35 @@ impl<S: Store> Kms<S> {
             encrypted,
             plaintext,
         })
+    }
+
+    /// The parsed private key of a wrapping key pair. Parsing (with its validation) costs about as
+    /// much as the decryption itself, so the last keys used are kept parsed.
+    fn unwrapping_key(&self, wrapping_key: &WrappingKey) -> Result<Arc<crypto::UnwrappingKey>> {
+        let cache = || {
+            self.unwrapping_keys
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(key) = cache().get(&wrapping_key.id) {
+            return Ok(key.clone());
+        }
+        let identity = WrappingKey::identity(
+            &wrapping_key.id,
+            &wrapping_key.account_id,
+            &wrapping_key.key_id,
+        );
+        let private = self.crypto.open(&identity, &wrapping_key.sealed_private)?;
+        let key = Arc::new(
+            crypto::UnwrappingKey::from_pkcs8(&private)
+                .ok_or_else(|| Error::internal("a stored wrapping key does not parse"))?,
+        );
+        let mut cache = cache();
+        if cache.len() >= 1024 {
+            cache.clear();
+        }
+        cache.insert(wrapping_key.id.clone(), key.clone());
+        Ok(key)
     }
 
     fn usable_material(
@@ -850,10 +1059,10 @@ impl<S: Store> Kms<S> {
                     report.materials_erased += 1;
                 }
             }
-            tx.delete_expired_nonces(now)?;
             tx.delete_expired_wrapping_keys(now)?;
             Ok(report)
         })?;
+        self.store.maintain(now)?;
         if report != SweepReport::default() {
             self.store.purge_erased()?;
         }

@@ -9,7 +9,7 @@ pub mod sqlite;
 use crate::error::Result;
 use crate::kms::account::AccessKey;
 use crate::kms::alias::Alias;
-use crate::kms::import::WrappingKey;
+use crate::kms::import::{PoolKey, WrappingKey};
 use crate::kms::key::Key;
 
 pub use sqlite::SqliteStore;
@@ -22,11 +22,32 @@ pub trait Store: Send + Sync + 'static {
     /// Makes sure that data erased by committed transactions (expired or deleted key material) is
     /// gone from the files, not only unreachable: called after erasures.
     fn purge_erased(&self) -> Result<()>;
+
+    /// Records a signature nonce of an access key until `expires_at`; false if it was seen before
+    /// (and has not expired at `now`). Outside any transaction: a nonce counts as used even when
+    /// the request it signed then fails.
+    fn use_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool>;
+
+    /// Housekeeping the server runs every second: persists recorded nonces not yet stored,
+    /// forgets those expired at `now`, and moves committed changes from the log into the
+    /// database file without holding up requests.
+    fn maintain(&self, now: i64) -> Result<()>;
 }
 
 /// The reads and writes available inside a transaction. Lookups of keys and aliases are always
 /// scoped to an account.
 pub trait Transaction {
+    /// Declares that what this transaction writes may be lost in a crash without harm (a
+    /// wrapping key handed out a moment before: its import then fails as expired, and the client
+    /// asks again), so its commit does not wait for the disk.
+    fn ephemeral(&mut self);
+
     /// A server-wide setting (schema version, default account, root key check).
     fn meta(&mut self, name: &str) -> Result<Option<String>>;
     /// Sets a server-wide setting.
@@ -82,8 +103,10 @@ pub trait Transaction {
     /// Removes wrapping key pairs whose tokens expired before `now`; returns how many.
     fn delete_expired_wrapping_keys(&mut self, now: i64) -> Result<u64>;
 
-    /// Records a signature nonce until `expires_at`; false if it was already recorded.
-    fn insert_nonce(&mut self, access_key_id: &str, nonce: &str, expires_at: i64) -> Result<bool>;
-    /// Forgets nonces whose replay window closed before `now`; returns how many.
-    fn delete_expired_nonces(&mut self, now: i64) -> Result<u64>;
+    /// Adds a freshly generated wrapping key pair to the pool.
+    fn insert_pool_key(&mut self, key: &PoolKey) -> Result<()>;
+    /// Takes up to `limit` of the oldest pairs out of the pool; a pair is handed out only once.
+    fn claim_pool_keys(&mut self, limit: u64) -> Result<Vec<PoolKey>>;
+    /// How many pairs the pool holds.
+    fn pool_size(&mut self) -> Result<u64>;
 }

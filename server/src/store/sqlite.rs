@@ -1,11 +1,21 @@
 //! The embedded default store: one SQLite database file in the data directory.
 //!
-//! Durability: WAL journal with `synchronous=FULL`, so a transaction that returned is on disk before
-//! the client hears of it. `secure_delete=ON` overwrites deleted content, and after erasures the
-//! WAL is checkpointed and truncated, so erased (sealed) material does not linger in the files.
+//! Durability, with group commit: transactions commit to the WAL without waiting for the disk
+//! (`synchronous=NORMAL`), and then every transaction waits until the WAL is flushed (`fdatasync`)
+//! past every change to KMS state committed so far — one flush for however many transactions
+//! committed meanwhile. So nothing a client is told (an acknowledged import, or a ciphertext
+//! under material it read) can be lost in a crash or power cut, and a busy server flushes once per
+//! batch instead of once per request. Signature nonces are the exception: they are committed but
+//! not waited for (a crash forgets at most the last instant's nonces, whose requests the
+//! 15-minute timestamp window still bounds).
+//!
+//! `secure_delete=ON` overwrites deleted content, and after erasures the WAL is checkpointed and
+//! truncated, so erased (sealed) material does not linger in the files.
 
-use std::path::Path;
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
@@ -13,11 +23,12 @@ use super::{Store, Transaction};
 use crate::error::{Error, Result};
 use crate::kms::account::AccessKey;
 use crate::kms::alias::Alias;
-use crate::kms::import::WrappingKey;
+use crate::kms::import::{PoolKey, WrappingKey};
 use crate::kms::key::Key;
 
 /// Schema migrations, applied in order; `meta.schema_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
     CREATE TABLE accounts (
         id          TEXT PRIMARY KEY,
         created_at  INTEGER NOT NULL
@@ -70,29 +81,164 @@ const MIGRATIONS: &[&str] = &[r"
         PRIMARY KEY (access_key_id, nonce)
     ) WITHOUT ROWID;
     CREATE INDEX nonces_by_expiry ON nonces(expires_at);
-"];
+",
+    r"
+    ALTER TABLE keys ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0;
+    UPDATE keys SET ordinal = numbered.n
+    FROM (SELECT seq, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY seq) AS n FROM keys)
+         AS numbered
+    WHERE keys.seq = numbered.seq;
+    CREATE INDEX keys_by_ordinal ON keys(account_id, ordinal);
+    DROP INDEX keys_by_account;
+    CREATE TABLE wrapping_key_pool (
+        seq             INTEGER PRIMARY KEY,
+        id              TEXT NOT NULL UNIQUE,
+        public_der      BLOB NOT NULL,
+        sealed_private  BLOB NOT NULL
+    );
+",
+];
 
 /// A SQLite database file.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// A second connection to the same file, for checkpoints; `None` in memory.
+    checkpointer: Option<Mutex<Connection>>,
+    durability: Durability,
+    nonces: Mutex<Nonces>,
+}
+
+/// Signature nonces, checked in memory and persisted in batches by [`Store::maintain`]: a
+/// request then costs no write. (One SQLite file serves one process, so memory is authoritative;
+/// the table keeps the replay window across restarts.)
+#[derive(Default)]
+struct Nonces {
+    /// A digest of (access key, nonce) → when it may be forgotten.
+    seen: HashMap<[u8; 16], i64>,
+    /// Recorded but not yet stored.
+    pending: Vec<(String, String, i64)>,
+}
+
+/// Nonces stored per transaction when flushing.
+const NONCE_FLUSH_CHUNK: usize = 256;
+
+fn nonce_digest(access_key_id: &str, nonce: &str) -> [u8; 16] {
+    let mut input = Vec::with_capacity(access_key_id.len() + nonce.len() + 1);
+    input.extend_from_slice(access_key_id.as_bytes());
+    input.push(0);
+    input.extend_from_slice(nonce.as_bytes());
+    let digest = crate::crypto::sha256(&input);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
+
+/// Group commit: which state-changing commits the WAL's flushes cover.
+struct Durability {
+    /// The WAL file, flushed to make commits durable; `None` for an in-memory database.
+    wal: Option<PathBuf>,
+    progress: Mutex<Progress>,
+    flushed: Condvar,
+}
+
+#[derive(Default)]
+struct Progress {
+    /// State-changing commits so far (counted in commit order, under the connection's lock).
+    committed: u64,
+    /// Commits covered by the last completed flush.
+    synced: u64,
+    /// Whether a flush is under way.
+    syncing: bool,
+    file: Option<File>,
+}
+
+impl Durability {
+    /// Runs `f` on the progress counters, under their lock.
+    fn progress_mut<R>(&self, f: impl FnOnce(&mut Progress) -> R) -> R {
+        f(&mut self
+            .progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Returns once every state-changing commit up to `target` is on disk, flushing the WAL if
+    /// nobody else is, or waiting for the flush under way.
+    fn wait_until_durable(&self, target: u64) -> Result<()> {
+        let Some(wal) = &self.wal else {
+            return Ok(());
+        };
+        let mut progress = self
+            .progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if progress.synced >= target {
+                return Ok(());
+            }
+            if progress.syncing {
+                progress = self
+                    .flushed
+                    .wait(progress)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                continue;
+            }
+            // This thread flushes, for everything committed up to now.
+            progress.syncing = true;
+            let goal = progress.committed;
+            let file = match progress.file.take() {
+                Some(file) => file,
+                None => {
+                    File::open(wal).map_err(|e| Error::internal(format!("opening the WAL: {e}")))?
+                }
+            };
+            drop(progress);
+            let flushed = file.sync_data();
+            progress = self
+                .progress
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            progress.syncing = false;
+            progress.file = Some(file);
+            if flushed.is_ok() {
+                progress.synced = progress.synced.max(goal);
+            }
+            self.flushed.notify_all();
+            flushed.map_err(|e| Error::internal(format!("flushing the WAL: {e}")))?;
+        }
+    }
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path).map_err(db)?;
-        Self::setup(conn)
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut store = Self::setup(conn, Some(PathBuf::from(wal)))?;
+        let checkpointer = Connection::open(path).map_err(db)?;
+        checkpointer
+            .execute_batch("PRAGMA busy_timeout = 5000;")
+            .map_err(db)?;
+        store.checkpointer = Some(Mutex::new(checkpointer));
+        // The WAL now exists; make its directory entry durable too.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| Error::internal(format!("flushing {}: {e}", dir.display())))?;
+        }
+        Ok(store)
     }
 
     /// An in-memory database, for tests.
     pub fn in_memory() -> Result<Self> {
-        Self::setup(Connection::open_in_memory().map_err(db)?)
+        Self::setup(Connection::open_in_memory().map_err(db)?, None)
     }
 
-    fn setup(conn: Connection) -> Result<Self> {
+    fn setup(conn: Connection, wal: Option<PathBuf>) -> Result<Self> {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA wal_autocheckpoint = 0;
              PRAGMA foreign_keys = ON;
              PRAGMA secure_delete = ON;
              PRAGMA busy_timeout = 5000;
@@ -101,8 +247,16 @@ impl SqliteStore {
         .map_err(db)?;
         let store = Self {
             conn: Mutex::new(conn),
+            checkpointer: None,
+            durability: Durability {
+                wal,
+                progress: Mutex::new(Progress::default()),
+                flushed: Condvar::new(),
+            },
+            nonces: Mutex::new(Nonces::default()),
         };
         store.migrate()?;
+        store.load_nonces()?;
         Ok(store)
     }
 
@@ -135,7 +289,12 @@ impl SqliteStore {
             )
             .map_err(db)?;
         }
-        tx.commit().map_err(db)
+        tx.commit().map_err(db)?;
+        // The schema must be on disk before anything is built on it.
+        drop(conn);
+        self.durability.progress_mut(|p| p.committed += 1);
+        self.durability
+            .wait_until_durable(self.durability.progress_mut(|p| p.committed))
     }
 
     /// Every row of every table that holds KMS state, as text, in a stable order: two dumps are
@@ -167,6 +326,32 @@ impl SqliteStore {
         Ok(out)
     }
 
+    fn load_nonces(&self) -> Result<()> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare("SELECT access_key_id, nonce, expires_at FROM nonces")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            })
+            .map_err(db)?;
+        let mut nonces = self.nonces();
+        for row in rows {
+            let (access_key_id, nonce, expires_at) = row.map_err(db)?;
+            nonces
+                .seen
+                .insert(nonce_digest(&access_key_id, &nonce), expires_at);
+        }
+        Ok(())
+    }
+
+    fn nonces(&self) -> std::sync::MutexGuard<'_, Nonces> {
+        self.nonces
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while the lock was held rolled its transaction back when it unwound; the
         // connection itself is still sound.
@@ -178,13 +363,31 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn transaction<T>(&self, work: impl FnOnce(&mut dyn Transaction) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
-        let mut wrapper = SqliteTransaction { tx: &tx };
-        let value = work(&mut wrapper)?; // dropping `tx` on error rolls back
-        tx.commit().map_err(db)?;
+        let (value, visible) = {
+            let mut conn = self.lock();
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let mut wrapper = SqliteTransaction {
+                tx: &tx,
+                wrote_state: false,
+                ephemeral: false,
+            };
+            let value = work(&mut wrapper)?; // dropping `tx` on error rolls back
+            let (wrote_state, ephemeral) = (wrapper.wrote_state, wrapper.ephemeral);
+            tx.commit().map_err(db)?;
+            if ephemeral {
+                return Ok(value);
+            }
+            // Counted while the connection is still held, so counts follow commit order. The
+            // target covers this commit and every one this transaction could have read.
+            let visible = self.durability.progress_mut(|p| {
+                p.committed += u64::from(wrote_state);
+                p.committed
+            });
+            (value, visible)
+        };
+        self.durability.wait_until_durable(visible)?;
         Ok(value)
     }
 
@@ -193,10 +396,79 @@ impl Store for SqliteStore {
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(db)
     }
+
+    fn use_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool> {
+        let mut nonces = self.nonces();
+        let digest = nonce_digest(access_key_id, nonce);
+        if nonces.seen.get(&digest).is_some_and(|&until| until >= now) {
+            return Ok(false);
+        }
+        nonces.seen.insert(digest, expires_at);
+        nonces
+            .pending
+            .push((access_key_id.to_owned(), nonce.to_owned(), expires_at));
+        Ok(true)
+    }
+
+    fn maintain(&self, now: i64) -> Result<()> {
+        let pending = std::mem::take(&mut self.nonces().pending);
+        // In chunks, letting requests in between: a busy server records thousands a second.
+        for chunk in pending.chunks(NONCE_FLUSH_CHUNK) {
+            let mut conn = self.lock();
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES (?1, ?2, ?3)
+                         ON CONFLICT DO UPDATE SET expires_at = excluded.expires_at",
+                    )
+                    .map_err(db)?;
+                for (access_key_id, nonce, expires_at) in chunk {
+                    insert
+                        .execute(params![access_key_id, nonce, expires_at])
+                        .map_err(db)?;
+                }
+            }
+            tx.commit().map_err(db)?;
+        }
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        tx.prepare_cached("DELETE FROM nonces WHERE expires_at < ?1")
+            .map_err(db)?
+            .execute([now])
+            .map_err(db)?;
+        tx.commit().map_err(db)?;
+        drop(conn);
+        self.nonces().seen.retain(|_, until| *until >= now);
+        // Checkpoint from a connection of its own: a PASSIVE checkpoint runs beside readers and
+        // writers, so the request path never pays for one (automatic checkpoints are off).
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                .map_err(db)?;
+        }
+        Ok(())
+    }
 }
 
 struct SqliteTransaction<'a> {
     tx: &'a rusqlite::Transaction<'a>,
+    /// Whether this transaction changed KMS state (anything but signature nonces).
+    wrote_state: bool,
+    /// Whether its writes may be lost in a crash without harm ([`Transaction::ephemeral`]).
+    ephemeral: bool,
 }
 
 const KEY_COLUMNS: &str = "id, account_id, description, key_spec, origin, protection_level, state, \
@@ -241,124 +513,154 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-impl Transaction for SqliteTransaction<'_> {
-    fn meta(&mut self, name: &str) -> Result<Option<String>> {
+impl SqliteTransaction<'_> {
+    /// One row of a cached statement, or `None`.
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>> {
         self.tx
-            .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
+            .prepare_cached(sql)
+            .map_err(db)?
+            .query_row(params, map)
             .optional()
             .map_err(db)
+    }
+
+    /// Runs a cached statement that changes KMS state; returns how many rows it changed.
+    fn write(&mut self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+        self.wrote_state = true;
+        self.tx
+            .prepare_cached(sql)
+            .map_err(db)?
+            .execute(params)
+            .map_err(db)
+    }
+
+    /// All rows of a cached statement.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        self.tx
+            .prepare_cached(sql)
+            .map_err(db)?
+            .query_map(params, map)
+            .map_err(db)?
+            .collect::<rusqlite::Result<Vec<T>>>()
+            .map_err(db)
+    }
+}
+
+impl Transaction for SqliteTransaction<'_> {
+    fn ephemeral(&mut self) {
+        self.ephemeral = true;
+    }
+
+    fn meta(&mut self, name: &str) -> Result<Option<String>> {
+        self.row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
     }
 
     fn set_meta(&mut self, name: &str, value: &str) -> Result<()> {
-        self.tx
-            .execute(
-                "INSERT INTO meta (name, value) VALUES (?1, ?2)
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                [name, value],
-            )
-            .map(drop)
-            .map_err(db)
+        self.write(
+            "INSERT INTO meta (name, value) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            [name, value],
+        )
+        .map(drop)
     }
 
     fn insert_account(&mut self, account_id: &str, created_at: i64) -> Result<()> {
-        self.tx
-            .execute(
-                "INSERT INTO accounts (id, created_at) VALUES (?1, ?2)",
-                params![account_id, created_at],
-            )
-            .map(drop)
-            .map_err(db)
+        self.write(
+            "INSERT INTO accounts (id, created_at) VALUES (?1, ?2)",
+            params![account_id, created_at],
+        )
+        .map(drop)
     }
 
     fn access_key(&mut self, id: &str) -> Result<Option<AccessKey>> {
-        self.tx
-            .query_row(
-                "SELECT id, account_id, sealed_secret FROM access_keys WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(AccessKey {
-                        id: r.get(0)?,
-                        account_id: r.get(1)?,
-                        sealed_secret: r.get(2)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(db)
+        self.row(
+            "SELECT id, account_id, sealed_secret FROM access_keys WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(AccessKey {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    sealed_secret: r.get(2)?,
+                })
+            },
+        )
     }
 
     fn put_access_key(&mut self, key: &AccessKey) -> Result<()> {
-        self.tx
-            .execute(
-                "INSERT INTO access_keys (id, account_id, sealed_secret) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,
-                                                sealed_secret = excluded.sealed_secret",
-                params![key.id, key.account_id, key.sealed_secret],
-            )
-            .map(drop)
-            .map_err(db)
+        self.write(
+            "INSERT INTO access_keys (id, account_id, sealed_secret) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,
+                                            sealed_secret = excluded.sealed_secret",
+            params![key.id, key.account_id, key.sealed_secret],
+        )
+        .map(drop)
     }
 
     fn insert_key(&mut self, key: &Key) -> Result<()> {
-        self.tx
-            .execute(
-                &format!(
-                    "INSERT INTO keys ({KEY_COLUMNS}) VALUES \
-                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-                ),
-                params![
-                    key.id,
-                    key.account_id,
-                    key.description,
-                    key.key_spec.as_str(),
-                    key.origin.as_str(),
-                    key.protection_level.as_str(),
-                    key.state.as_str(),
-                    key.created_at,
-                    key.delete_date,
-                    key.version_id,
-                    key.sealed_material,
-                    key.fingerprint,
-                    key.material_expire_at,
-                ],
-            )
-            .map(drop)
-            .map_err(db)
+        // `ordinal` numbers an account's keys 1, 2, 3… without gaps, so that a page of ListKeys
+        // is an index range however deep it is.
+        self.write(
+            &format!(
+                "INSERT INTO keys ({KEY_COLUMNS}, ordinal) VALUES \
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
+                  (SELECT COALESCE(MAX(ordinal), 0) + 1 FROM keys WHERE account_id = ?2))"
+            ),
+            params![
+                key.id,
+                key.account_id,
+                key.description,
+                key.key_spec.as_str(),
+                key.origin.as_str(),
+                key.protection_level.as_str(),
+                key.state.as_str(),
+                key.created_at,
+                key.delete_date,
+                key.version_id,
+                key.sealed_material,
+                key.fingerprint,
+                key.material_expire_at,
+            ],
+        )
+        .map(drop)
     }
 
     fn key(&mut self, account_id: &str, key_id: &str) -> Result<Option<Key>> {
-        self.tx
-            .query_row(
-                &format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = ?1 AND account_id = ?2"),
-                [key_id, account_id],
-                key_from_row,
-            )
-            .optional()
-            .map_err(db)?
-            .transpose()
+        self.row(
+            &format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = ?1 AND account_id = ?2"),
+            [key_id, account_id],
+            key_from_row,
+        )?
+        .transpose()
     }
 
     fn update_key(&mut self, key: &Key) -> Result<()> {
-        let changed = self
-            .tx
-            .execute(
-                "UPDATE keys SET description = ?3, state = ?4, delete_date = ?5,
-                        sealed_material = ?6, fingerprint = ?7, material_expire_at = ?8
-                 WHERE id = ?1 AND account_id = ?2",
-                params![
-                    key.id,
-                    key.account_id,
-                    key.description,
-                    key.state.as_str(),
-                    key.delete_date,
-                    key.sealed_material,
-                    key.fingerprint,
-                    key.material_expire_at,
-                ],
-            )
-            .map_err(db)?;
+        let changed = self.write(
+            "UPDATE keys SET description = ?3, state = ?4, delete_date = ?5,
+                    sealed_material = ?6, fingerprint = ?7, material_expire_at = ?8
+             WHERE id = ?1 AND account_id = ?2",
+            params![
+                key.id,
+                key.account_id,
+                key.description,
+                key.state.as_str(),
+                key.delete_date,
+                key.sealed_material,
+                key.fingerprint,
+                key.material_expire_at,
+            ],
+        )?;
         if changed == 1 {
             Ok(())
         } else {
@@ -367,19 +669,27 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn delete_key(&mut self, account_id: &str, key_id: &str) -> Result<()> {
-        self.tx
-            .execute(
-                "DELETE FROM aliases WHERE account_id = ?1 AND key_id = ?2",
-                [account_id, key_id],
-            )
-            .map_err(db)?;
-        self.tx
-            .execute(
-                "DELETE FROM keys WHERE account_id = ?1 AND id = ?2",
-                [account_id, key_id],
-            )
-            .map(drop)
-            .map_err(db)
+        let ordinal: Option<i64> = self.row(
+            "SELECT ordinal FROM keys WHERE account_id = ?1 AND id = ?2",
+            [account_id, key_id],
+            |r| r.get(0),
+        )?;
+        self.write(
+            "DELETE FROM aliases WHERE account_id = ?1 AND key_id = ?2",
+            [account_id, key_id],
+        )?;
+        self.write(
+            "DELETE FROM keys WHERE account_id = ?1 AND id = ?2",
+            [account_id, key_id],
+        )?;
+        if let Some(ordinal) = ordinal {
+            // Close the gap (rare: keys are deleted only at the end of their pending window).
+            self.write(
+                "UPDATE keys SET ordinal = ordinal - 1 WHERE account_id = ?1 AND ordinal > ?2",
+                params![account_id, ordinal],
+            )?;
+        }
+        Ok(())
     }
 
     fn list_keys(
@@ -389,84 +699,66 @@ impl Transaction for SqliteTransaction<'_> {
         limit: u64,
     ) -> Result<(Vec<String>, u64)> {
         let total: i64 = self
-            .tx
-            .query_row(
-                "SELECT COUNT(*) FROM keys WHERE account_id = ?1",
+            .row(
+                "SELECT COALESCE(MAX(ordinal), 0) FROM keys WHERE account_id = ?1",
                 [account_id],
                 |r| r.get(0),
-            )
-            .map_err(db)?;
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT id FROM keys WHERE account_id = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3",
-            )
-            .map_err(db)?;
-        let ids = stmt
-            .query_map(params![account_id, to_i64(limit), to_i64(offset)], |r| {
-                r.get(0)
-            })
-            .map_err(db)?
-            .collect::<rusqlite::Result<Vec<String>>>()
-            .map_err(db)?;
+            )?
+            .unwrap_or(0);
+        let ids = self.rows(
+            "SELECT id FROM keys WHERE account_id = ?1 AND ordinal > ?2 AND ordinal <= ?3
+             ORDER BY ordinal",
+            params![
+                account_id,
+                to_i64(offset),
+                to_i64(offset.saturating_add(limit))
+            ],
+            |r| r.get(0),
+        )?;
         Ok((ids, to_u64(total)))
     }
 
     fn due_keys(&mut self, now: i64, limit: u64) -> Result<Vec<(String, String)>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT account_id, id FROM keys
-                 WHERE (material_expire_at <= ?1 AND sealed_material IS NOT NULL)
-                    OR (state = 'PendingDeletion' AND delete_date <= ?1)
-                 LIMIT ?2",
-            )
-            .map_err(db)?;
-        stmt.query_map(params![now, to_i64(limit)], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(db)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db)
+        self.rows(
+            "SELECT account_id, id FROM keys
+             WHERE (material_expire_at <= ?1 AND sealed_material IS NOT NULL)
+                OR (state = 'PendingDeletion' AND delete_date <= ?1)
+             LIMIT ?2",
+            params![now, to_i64(limit)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     fn alias(&mut self, account_id: &str, name: &str) -> Result<Option<Alias>> {
-        self.tx
-            .query_row(
-                "SELECT account_id, name, key_id FROM aliases WHERE account_id = ?1 AND name = ?2",
-                [account_id, name],
-                alias_from_row,
-            )
-            .optional()
-            .map_err(db)
+        self.row(
+            "SELECT account_id, name, key_id FROM aliases WHERE account_id = ?1 AND name = ?2",
+            [account_id, name],
+            alias_from_row,
+        )
     }
 
     fn insert_alias(&mut self, alias: &Alias) -> Result<()> {
-        self.tx
-            .execute(
-                "INSERT INTO aliases (account_id, name, key_id) VALUES (?1, ?2, ?3)",
-                [&alias.account_id, &alias.name, &alias.key_id],
-            )
-            .map(drop)
-            .map_err(db)
+        self.write(
+            "INSERT INTO aliases (account_id, name, key_id) VALUES (?1, ?2, ?3)",
+            [&alias.account_id, &alias.name, &alias.key_id],
+        )
+        .map(drop)
     }
 
     fn update_alias(&mut self, alias: &Alias) -> Result<()> {
-        self.tx
-            .execute(
-                "UPDATE aliases SET key_id = ?3 WHERE account_id = ?1 AND name = ?2",
-                [&alias.account_id, &alias.name, &alias.key_id],
-            )
-            .map(drop)
-            .map_err(db)
+        self.write(
+            "UPDATE aliases SET key_id = ?3 WHERE account_id = ?1 AND name = ?2",
+            [&alias.account_id, &alias.name, &alias.key_id],
+        )
+        .map(drop)
     }
 
     fn delete_alias(&mut self, account_id: &str, name: &str) -> Result<bool> {
-        self.tx
-            .execute(
-                "DELETE FROM aliases WHERE account_id = ?1 AND name = ?2",
-                [account_id, name],
-            )
-            .map(|n| n == 1)
-            .map_err(db)
+        self.write(
+            "DELETE FROM aliases WHERE account_id = ?1 AND name = ?2",
+            [account_id, name],
+        )
+        .map(|n| n == 1)
     }
 
     fn list_aliases(
@@ -476,95 +768,92 @@ impl Transaction for SqliteTransaction<'_> {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<Alias>, u64)> {
-        let filter = "account_id = ?1 AND (?2 IS NULL OR key_id = ?2)";
         let total: i64 = self
-            .tx
-            .query_row(
-                &format!("SELECT COUNT(*) FROM aliases WHERE {filter}"),
+            .row(
+                "SELECT COUNT(*) FROM aliases WHERE account_id = ?1 AND (?2 IS NULL OR key_id = ?2)",
                 params![account_id, key_id],
                 |r| r.get(0),
-            )
-            .map_err(db)?;
-        let mut stmt = self
-            .tx
-            .prepare_cached(&format!(
-                "SELECT account_id, name, key_id FROM aliases WHERE {filter}
-                 ORDER BY seq LIMIT ?3 OFFSET ?4"
-            ))
-            .map_err(db)?;
-        let aliases = stmt
-            .query_map(
-                params![account_id, key_id, to_i64(limit), to_i64(offset)],
-                alias_from_row,
-            )
-            .map_err(db)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db)?;
+            )?
+            .unwrap_or(0);
+        let aliases = self.rows(
+            "SELECT account_id, name, key_id FROM aliases
+             WHERE account_id = ?1 AND (?2 IS NULL OR key_id = ?2)
+             ORDER BY seq LIMIT ?3 OFFSET ?4",
+            params![account_id, key_id, to_i64(limit), to_i64(offset)],
+            alias_from_row,
+        )?;
         Ok((aliases, to_u64(total)))
     }
 
     fn insert_wrapping_key(&mut self, key: &WrappingKey) -> Result<()> {
-        self.tx
-            .execute(
-                "INSERT INTO wrapping_keys (id, account_id, key_id, public_der, sealed_private, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    key.id,
-                    key.account_id,
-                    key.key_id,
-                    key.public_der,
-                    key.sealed_private,
-                    key.expires_at
-                ],
-            )
-            .map(drop)
-            .map_err(db)
+        self.write(
+            "INSERT INTO wrapping_keys (id, account_id, key_id, public_der, sealed_private, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                key.id,
+                key.account_id,
+                key.key_id,
+                key.public_der,
+                key.sealed_private,
+                key.expires_at
+            ],
+        )
+        .map(drop)
     }
 
     fn wrapping_key(&mut self, id: &str) -> Result<Option<WrappingKey>> {
-        self.tx
-            .query_row(
-                "SELECT id, account_id, key_id, public_der, sealed_private, expires_at
-                 FROM wrapping_keys WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(WrappingKey {
-                        id: r.get(0)?,
-                        account_id: r.get(1)?,
-                        key_id: r.get(2)?,
-                        public_der: r.get(3)?,
-                        sealed_private: r.get(4)?,
-                        expires_at: r.get(5)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(db)
+        self.row(
+            "SELECT id, account_id, key_id, public_der, sealed_private, expires_at
+             FROM wrapping_keys WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(WrappingKey {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    key_id: r.get(2)?,
+                    public_der: r.get(3)?,
+                    sealed_private: r.get(4)?,
+                    expires_at: r.get(5)?,
+                })
+            },
+        )
     }
 
     fn delete_expired_wrapping_keys(&mut self, now: i64) -> Result<u64> {
-        self.tx
-            .execute("DELETE FROM wrapping_keys WHERE expires_at < ?1", [now])
+        self.write("DELETE FROM wrapping_keys WHERE expires_at < ?1", [now])
             .map(|n| n as u64)
-            .map_err(db)
     }
 
-    fn insert_nonce(&mut self, access_key_id: &str, nonce: &str, expires_at: i64) -> Result<bool> {
-        self.tx
-            .execute(
-                "INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT DO NOTHING",
-                params![access_key_id, nonce, expires_at],
-            )
-            .map(|n| n == 1)
-            .map_err(db)
+    fn insert_pool_key(&mut self, key: &PoolKey) -> Result<()> {
+        self.write(
+            "INSERT INTO wrapping_key_pool (id, public_der, sealed_private) VALUES (?1, ?2, ?3)",
+            params![key.id, key.public_der, key.sealed_private],
+        )
+        .map(drop)
     }
 
-    fn delete_expired_nonces(&mut self, now: i64) -> Result<u64> {
-        self.tx
-            .execute("DELETE FROM nonces WHERE expires_at < ?1", [now])
-            .map(|n| n as u64)
-            .map_err(db)
+    fn claim_pool_keys(&mut self, limit: u64) -> Result<Vec<PoolKey>> {
+        self.wrote_state = true;
+        self.rows(
+            "DELETE FROM wrapping_key_pool
+             WHERE seq IN (SELECT seq FROM wrapping_key_pool ORDER BY seq LIMIT ?1)
+             RETURNING id, public_der, sealed_private",
+            [to_i64(limit)],
+            |r| {
+                Ok(PoolKey {
+                    id: r.get(0)?,
+                    public_der: r.get(1)?,
+                    sealed_private: r.get(2)?,
+                })
+            },
+        )
+    }
+
+    fn pool_size(&mut self) -> Result<u64> {
+        self.row("SELECT COUNT(*) FROM wrapping_key_pool", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| to_u64(n.unwrap_or(0)))
     }
 }
 
@@ -582,4 +871,92 @@ fn cell(row: &Row<'_>, i: usize) -> String {
 
 fn db(e: impl core::fmt::Display) -> Error {
     Error::internal(format!("database: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_transaction_returns_only_once_what_it_saw_is_flushed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(SqliteStore::open(&dir.path().join("db")).unwrap());
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        // Inside the transaction, the count is that of the commits before ours.
+                        let ours = store
+                            .transaction(|tx| {
+                                tx.set_meta(&format!("t{t}"), &i.to_string())?;
+                                Ok(store.durability.progress_mut(|p| p.committed) + 1)
+                            })
+                            .unwrap();
+                        // What this thread committed is flushed when the call returns.
+                        let synced = store.durability.progress_mut(|p| p.synced);
+                        assert!(
+                            synced >= ours,
+                            "returned before commit {ours} was flushed ({synced})"
+                        );
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let (committed, synced) = store.durability.progress_mut(|p| (p.committed, p.synced));
+        assert!(committed >= 400);
+        // Group commit: fewer flushes than commits is the point, but every commit is covered.
+        assert_eq!(synced, committed);
+    }
+
+    #[test]
+    fn ephemeral_and_nonce_writes_do_not_wait_for_the_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db")).unwrap();
+        let before = store.durability.progress_mut(|p| p.committed);
+        store
+            .transaction(|tx| {
+                tx.set_meta("x", "1")?;
+                tx.ephemeral();
+                Ok(())
+            })
+            .unwrap();
+        store.use_nonce("ak", "n", 0, 10).unwrap();
+        assert_eq!(store.durability.progress_mut(|p| p.committed), before);
+        store.transaction(|tx| tx.set_meta("y", "1")).unwrap();
+        assert_eq!(store.durability.progress_mut(|p| p.committed), before + 1);
+    }
+
+    #[test]
+    fn migrating_a_version_1_database_numbers_its_keys() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);")
+            .unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO meta VALUES ('schema_version', '1');
+             INSERT INTO accounts VALUES ('a', 0), ('b', 0);
+             INSERT INTO keys (id, account_id, description, key_spec, origin, protection_level,
+                               state, created_at, version_id)
+             VALUES ('k1', 'a', '', 'Aliyun_AES_256', 'EXTERNAL', 'SOFTWARE', 'PendingImport', 0, 'v'),
+                    ('k2', 'b', '', 'Aliyun_AES_256', 'EXTERNAL', 'SOFTWARE', 'PendingImport', 0, 'v'),
+                    ('k3', 'a', '', 'Aliyun_AES_256', 'EXTERNAL', 'SOFTWARE', 'PendingImport', 0, 'v');",
+        )
+        .unwrap();
+        let store = SqliteStore::setup(conn, None).unwrap();
+        let (a, total_a) = store.transaction(|tx| tx.list_keys("a", 0, 10)).unwrap();
+        let (b, total_b) = store.transaction(|tx| tx.list_keys("b", 0, 10)).unwrap();
+        assert_eq!((a, total_a), (vec!["k1".to_owned(), "k3".to_owned()], 2));
+        assert_eq!((b, total_b), (vec!["k2".to_owned()], 1));
+        assert_eq!(
+            store
+                .transaction(|tx| tx.meta("schema_version"))
+                .unwrap()
+                .as_deref(),
+            Some("2")
+        );
+    }
 }
