@@ -57,10 +57,10 @@ test-node:
 test-sdk: server
 	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms build/venv/bin/python -m unittest discover -s server/tests/sdk -v
 
-## make bench: wrap speed, cold start and size in Chromium; the server's import path (criterion)
+## make bench: every performance figure against its peer or limit, in one table (not a test)
 bench: setup pkg
-	node benches/browser/bench.mjs
-	cargo bench -p byok-kms --bench import
+	cargo build --release -p byok-kms
+	node benches/run.mjs
 
 clean:
 	cargo clean
