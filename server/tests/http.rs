@@ -4,85 +4,17 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use byok_kms::api::{self, Params, WireRequest};
-use byok_kms::web::{AppState, router};
 use byok_wrap::{KeyMaterial, KeySpec, WrappingAlgorithm, WrappingPublicKey};
 use common::Fixture;
 use common::client::{Signed, Signer};
+use common::server::{nonce, server};
 use serde_json::Value;
 
 fn vectors() -> Value {
     serde_json::from_str(include_str!("../../tests/data/signature-vectors.json")).unwrap()
-}
-
-struct Server {
-    f: Fixture,
-    router: axum::Router,
-    signer: Signer,
-}
-
-fn server() -> Server {
-    let f = Fixture::new();
-    let router = router(Arc::new(AppState {
-        kms: f.kms.clone(),
-        www_dir: None,
-        pkg_dir: None,
-        cors_origins: vec!["http://app.example".into()],
-    }));
-    Server {
-        f,
-        router,
-        signer: Signer::test(),
-    }
-}
-
-impl Server {
-    fn now(&self) -> i64 {
-        self.f.kms.now()
-    }
-
-    /// An ACS3 request with a fresh nonce.
-    fn acs3(&self, action: &str, params: &[(&str, &str)]) -> Signed {
-        self.signer.acs3(action, params, self.now(), &nonce())
-    }
-
-    async fn call(&self, action: &str, params: &[(&str, &str)]) -> Value {
-        let (status, body) = self.acs3(action, params).send(&self.router).await;
-        assert_eq!(status, 200, "{action}: {body}");
-        assert!(
-            body["RequestId"].as_str().is_some_and(|id| id.len() == 36),
-            "{body}"
-        );
-        body
-    }
-
-    /// Sends `request`, expects `status` and `code`, and checks the database did not change.
-    async fn refused(&self, request: Signed, status: u16, code: &str) -> Value {
-        let before = self.f.dump();
-        let (got_status, body) = request.send(&self.router).await;
-        assert_eq!(
-            (got_status, body["Code"].as_str()),
-            (status, Some(code)),
-            "{body}"
-        );
-        assert_eq!(body["HttpStatus"], status);
-        assert!(body["Message"].as_str().is_some_and(|m| !m.is_empty()));
-        assert!(body["RequestId"].is_string());
-        assert_eq!(
-            self.f.dump(),
-            before,
-            "a refused request ({code}) changed the database"
-        );
-        body
-    }
-}
-
-fn nonce() -> String {
-    byok_kms::crypto::random_uuid().unwrap()
 }
 
 fn wire_request(vector: &Value) -> WireRequest {
@@ -522,6 +454,49 @@ async fn every_authentication_failure_is_refused_with_its_code() {
             "IncompleteSignature",
         ),
         (
+            "a header added and claimed as signed",
+            {
+                let r = s.acs3("DescribeKey", &params);
+                let authorization = r
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n == "authorization")
+                    .unwrap()
+                    .1
+                    .replace("SignedHeaders=", "SignedHeaders=x-acs-added;");
+                r.set_header("x-acs-added", "1")
+                    .set_header("authorization", &authorization)
+            },
+            400,
+            "SignatureDoesNotMatch",
+        ),
+        (
+            "a signed header given twice",
+            {
+                let mut r = s.acs3("DescribeKey", &params);
+                r.headers.push(("x-acs-signature-nonce".into(), nonce()));
+                r
+            },
+            400,
+            "SignatureDoesNotMatch",
+        ),
+        (
+            "x-acs-action left out of SignedHeaders",
+            {
+                let r = s.acs3("DescribeKey", &params);
+                let authorization = r
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n == "authorization")
+                    .unwrap()
+                    .1
+                    .replace("x-acs-action;", "");
+                r.set_header("authorization", &authorization)
+            },
+            400,
+            "IncompleteSignature",
+        ),
+        (
             "a query parameter added after signing",
             query_added,
             400,
@@ -552,6 +527,7 @@ async fn every_authentication_failure_is_refused_with_its_code() {
             "Forbidden.KeyNotFound",
         ),
     ];
+    eprintln!("authentication attacks: {} cases", cases.len());
     for (what, request, status, code) in cases {
         eprintln!("case: {what}");
         s.refused(request, status, code).await;

@@ -89,32 +89,68 @@ pub struct EncryptionContext(pub BTreeMap<String, String>);
 
 impl EncryptionContext {
     /// Parses the JSON object text of the `EncryptionContext` parameter; empty text is no context.
+    /// A name given twice is refused: parsers disagree on which value wins, so the context the
+    /// caller meant and the one bound to the ciphertext could differ.
     pub fn parse(json: &str) -> Result<Self> {
         if json.trim().is_empty() {
             return Ok(Self::default());
         }
-        let map: BTreeMap<String, serde_json::Value> =
-            serde_json::from_str(json).map_err(|_| {
-                Error::invalid(
-                    "EncryptionContext",
-                    "must be a JSON object of strings, e.g. {\"purpose\":\"backup\"}",
-                )
-            })?;
-        map.into_iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => Ok((k, s)),
-                _ => Err(Error::invalid(
+        let pairs: Pairs = serde_json::from_str(json).map_err(|_| {
+            Error::invalid(
+                "EncryptionContext",
+                "must be a JSON object of strings, e.g. {\"purpose\":\"backup\"}",
+            )
+        })?;
+        let mut map = BTreeMap::new();
+        for (k, v) in pairs.0 {
+            let serde_json::Value::String(v) = v else {
+                return Err(Error::invalid(
                     "EncryptionContext",
                     format!("the value of {k:?} must be a string"),
-                )),
-            })
-            .collect::<Result<_>>()
-            .map(Self)
+                ));
+            };
+            if map.contains_key(&k) {
+                return Err(Error::invalid(
+                    "EncryptionContext",
+                    format!("gives {k:?} more than once"),
+                ));
+            }
+            map.insert(k, v);
+        }
+        Ok(Self(map))
     }
 
     /// Sorted, compact JSON: the same text for the same context, whatever order it came in.
     pub fn canonical(&self) -> String {
         serde_json::to_string(&self.0).unwrap_or_default()
+    }
+}
+
+/// A JSON object's members in order, duplicates kept.
+struct Pairs(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> core::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> core::result::Result<Pairs, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }
 
