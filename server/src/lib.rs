@@ -5,7 +5,8 @@
 //! - [`kms`]: the KMS itself — keys, states, import tokens, the same-material rule — over a
 //!   [`store::Store`], with no HTTP in it;
 //! - [`api`]: the wire (parameters, signatures, JSON, error codes);
-//! - [`web`]: the HTTP router; [`config`]: the command line; [`crypto`]: aws-lc-rs.
+//! - [`web`]: the HTTP router; [`config`]: the command line; [`crypto`]: aws-lc-rs;
+//! - [`remote`]: a signing client for a running byok-kms (load generator, process tests).
 
 #![warn(missing_docs)]
 
@@ -15,6 +16,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod kms;
+pub mod remote;
 pub mod store;
 pub mod web;
 

@@ -18,14 +18,9 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::rsa::{
     KeySize, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDecryptingKey,
 };
-use byok_wrap::client::{AccessKey, nonce, sign};
+use byok_kms::remote::RemoteKms;
 use byok_wrap::{KeyMaterial, KeySpec, WrappingAlgorithm, WrappingPublicKey};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -114,75 +109,30 @@ fn main() {
     }
 }
 
-/// An HTTP client that signs every call.
+/// byok-kms's signing client; setup calls must succeed.
 #[derive(Clone)]
-struct Kms {
-    http: Client<HttpConnector, Empty<Bytes>>,
-    origin: String,
-    host: String,
-    key: Arc<AccessKey>,
-}
+struct Kms(RemoteKms);
 
 impl Kms {
-    /// Sends one signed call; returns the HTTP status and the JSON reply.
     async fn call(&self, action: &str, params: &[(&str, &str)]) -> Result<(u16, Value), String> {
-        let date = time::OffsetDateTime::now_utc()
-            .format(&time::macros::format_description!(
-                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-            ))
-            .map_err(|e| e.to_string())?;
-        let signed = sign(
-            &self.host,
-            &self.key,
-            action,
-            params,
-            &date,
-            &nonce().map_err(|e| e.to_string())?,
-        );
-        let mut request = hyper::Request::post(format!("{}/?{}", self.origin, signed.query));
-        for (name, value) in &signed.headers {
-            request = request.header(name, value);
-        }
-        let request = request.body(Empty::new()).map_err(|e| e.to_string())?;
-        let response = self
-            .http
-            .request(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
-        Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+        self.0.call(action, params).await
     }
 
     async fn ok(&self, action: &str, params: &[(&str, &str)]) -> Value {
-        match self.call(action, params).await {
-            Ok((200, reply)) => reply,
-            other => panic!("setup call {action} failed: {other:?}"),
-        }
+        self.0
+            .ok(action, params)
+            .await
+            .unwrap_or_else(|e| panic!("setup call failed: {e}"))
     }
 }
 
 async fn run(args: RunArgs) {
-    let url = args.endpoint.trim_end_matches('/').to_owned();
-    let host = url
-        .split_once("://")
-        .map_or(url.as_str(), |(_, rest)| rest)
-        .to_owned();
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    let kms = Kms {
-        http: Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(args.concurrency.max(1))
-            .build(connector),
-        origin: url,
-        host,
-        key: Arc::new(AccessKey::new(&args.access_key_id, &args.access_key_secret)),
-    };
+    let kms = Kms(RemoteKms::new(
+        &args.endpoint,
+        &args.access_key_id,
+        &args.access_key_secret,
+        args.concurrency,
+    ));
     let request = prepare(&kms, &args).await;
     let deadline_requests = args.requests;
     let started = Instant::now();

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this
 
 pub mod client;
+pub mod process;
 pub mod server;
 
 use std::sync::Arc;

@@ -1,0 +1,93 @@
+//! A client for a running byok-kms (or any KMS speaking the same API): signs each call like the
+//! official SDK (ACS3-HMAC-SHA256, byok-wrap's signer) and sends it over HTTP/1.1 with keep-alive.
+//! The load generator and the process-level tests (crashes, races, limits) use it.
+
+use std::sync::Arc;
+
+use byok_wrap::client::{AccessKey, nonce, sign};
+use http_body_util::{BodyExt as _, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+/// A signing client for one endpoint and access key. Cloning shares its connections.
+#[derive(Clone)]
+pub struct RemoteKms {
+    http: Client<HttpConnector, Empty<Bytes>>,
+    origin: String,
+    host: String,
+    key: Arc<AccessKey>,
+}
+
+impl RemoteKms {
+    /// A client for `endpoint` (e.g. `http://127.0.0.1:8080`) keeping up to `connections` idle
+    /// connections open.
+    pub fn new(endpoint: &str, access_key_id: &str, secret: &str, connections: usize) -> Self {
+        let origin = endpoint.trim_end_matches('/').to_owned();
+        let host = origin
+            .split_once("://")
+            .map_or(origin.as_str(), |(_, rest)| rest)
+            .to_owned();
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        Self {
+            http: Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(connections.max(1))
+                .build(connector),
+            origin,
+            host,
+            key: Arc::new(AccessKey::new(access_key_id, secret)),
+        }
+    }
+
+    /// Sends one signed call; returns the HTTP status and the JSON reply (`Null` if the reply was
+    /// not JSON), or why no reply came.
+    pub async fn call(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<(u16, Value), String> {
+        let date = time::OffsetDateTime::now_utc()
+            .format(&time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+            ))
+            .map_err(|e| e.to_string())?;
+        let signed = sign(
+            &self.host,
+            &self.key,
+            action,
+            params,
+            &date,
+            &nonce().map_err(|e| e.to_string())?,
+        );
+        let mut request = hyper::Request::post(format!("{}/?{}", self.origin, signed.query));
+        for (name, value) in &signed.headers {
+            request = request.header(name, value);
+        }
+        let request = request.body(Empty::new()).map_err(|e| e.to_string())?;
+        let response = self
+            .http
+            .request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+    }
+
+    /// Like [`RemoteKms::call`], but anything other than a 200 reply is an error that says what
+    /// came back.
+    pub async fn ok(&self, action: &str, params: &[(&str, &str)]) -> Result<Value, String> {
+        match self.call(action, params).await? {
+            (200, reply) => Ok(reply),
+            (status, reply) => Err(format!("{action}: HTTP {status}: {reply}")),
+        }
+    }
+}

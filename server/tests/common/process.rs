@@ -1,0 +1,99 @@
+//! byok-kms as a real process on a loopback port, for tests of what only a process can show:
+//! crashes, races between connections, and connection limits.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use byok_kms::remote::RemoteKms;
+
+/// The access key every test process is started with.
+pub const ACCESS_KEY_ID: &str = "LTAIprocesstest000000000";
+/// Its secret.
+pub const ACCESS_KEY_SECRET: &str = "process-test-secret-0123456789";
+
+/// A running `byok-kms serve`.
+pub struct KmsProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// What it wrote to stderr (its log) goes here.
+    pub log_path: std::path::PathBuf,
+}
+
+impl KmsProcess {
+    /// Starts `byok-kms serve` on `data_dir` on a free port, with `extra` arguments and
+    /// `RUST_LOG=log_filter`, and waits until it listens.
+    pub fn start(data_dir: &Path, extra: &[&str], log_filter: &str) -> Self {
+        let log_path = data_dir.with_extension(format!("log.{}", std::process::id()));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_byok-kms"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(["--www-dir", "/nonexistent", "--pkg-dir", "/nonexistent"])
+            .args(extra)
+            .env("BYOK_KMS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("BYOK_KMS_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
+            .env("RUST_LOG", log_filter)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        // Read the banner's first line, then keep draining stdout so the server never writes to
+        // a closed pipe.
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let _ = tx.send(line);
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        });
+        let banner = rx.recv().unwrap();
+        // "byok-kms 0.1.0 listening on http://127.0.0.1:PORT/"
+        let endpoint = banner
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in the banner {banner:?}"))
+            .trim_end_matches('/')
+            .to_owned();
+        Self {
+            child,
+            endpoint,
+            log_path,
+        }
+    }
+
+    /// A client for it with `connections` idle connections.
+    pub fn client(&self, connections: usize) -> RemoteKms {
+        RemoteKms::new(
+            &self.endpoint,
+            ACCESS_KEY_ID,
+            ACCESS_KEY_SECRET,
+            connections,
+        )
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for KmsProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
