@@ -73,11 +73,16 @@ fn serve(args: ServeArgs) -> byok_kms::Result<()> {
                 credentials.secret.as_str()
             );
         }
-        println!(
-            "  console: http://{host}/#ak={}&sk={}   (keep this URL private)",
-            credentials.access_key_id,
-            credentials.secret.as_str()
-        );
+        if preset.is_some() {
+            // The operator gave the secret; it is not repeated anywhere.
+            println!("  console: http://{host}/   (sign in with that access key)");
+        } else {
+            println!(
+                "  console: http://{host}/#ak={}&sk={}   (keep this URL private)",
+                credentials.access_key_id,
+                credentials.secret.as_str()
+            );
+        }
         drop(credentials);
         for _ in 0..args.pool_threads {
             if args.wrapping_key_pool > 0 {
@@ -91,19 +96,41 @@ fn serve(args: ServeArgs) -> byok_kms::Result<()> {
         ));
         let www_dir = args.www_dir.is_dir().then_some(args.www_dir.clone());
         let pkg_dir = args.pkg_dir.is_dir().then_some(args.pkg_dir.clone());
+        let kms_for_exit = kms.clone();
         let app = router(Arc::new(AppState {
             kms,
             www_dir,
             pkg_dir,
             cors_origins: args.cors_origins.clone(),
         }));
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(byok_kms::Error::internal);
+        // Record what is only in memory (signature nonces) before exiting.
+        let flushed = tokio::task::spawn_blocking(move || kms_for_exit.sweep().map(drop))
             .await
             .map_err(byok_kms::Error::internal)
+            .and_then(|r| r);
+        served.and(flushed)
     })
+}
+
+/// Resolves at SIGINT (Ctrl-C) or SIGTERM, so that both stop the server gracefully.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
 }
 
 async fn sweeper<S: Store>(kms: Arc<Kms<S>>, every: Duration) {

@@ -19,6 +19,8 @@ pub struct KmsProcess {
     pub endpoint: String,
     /// What it wrote to stderr (its log) goes here.
     pub log_path: std::path::PathBuf,
+    /// What it wrote to stdout (its banner) goes here.
+    pub stdout_path: std::path::PathBuf,
 }
 
 impl KmsProcess {
@@ -43,16 +45,24 @@ impl KmsProcess {
             .stderr(log)
             .spawn()
             .unwrap();
-        // Read the banner's first line, then keep draining stdout so the server never writes to
-        // a closed pipe.
+        // Read the banner's first line, then keep copying stdout to a file (the server must never
+        // write to a closed pipe).
         let stdout = child.stdout.take().unwrap();
+        let stdout_path = data_dir.with_extension(format!("stdout.{}", std::process::id()));
+        let mut stdout_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&stdout_path)
+            .unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            use std::io::Write as _;
             let mut reader = BufReader::new(stdout);
             let mut line = String::new();
             let _ = reader.read_line(&mut line);
+            let _ = stdout_file.write_all(line.as_bytes());
             let _ = tx.send(line);
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+            let _ = std::io::copy(&mut reader, &mut stdout_file);
         });
         let banner = rx.recv().unwrap();
         // "byok-kms 0.1.0 listening on http://127.0.0.1:PORT/"
@@ -66,6 +76,7 @@ impl KmsProcess {
             child,
             endpoint,
             log_path,
+            stdout_path,
         }
     }
 
@@ -77,6 +88,14 @@ impl KmsProcess {
             ACCESS_KEY_SECRET,
             connections,
         )
+    }
+
+    /// SIGTERM, then waits for the process to exit.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
     }
 
     /// SIGKILL: no chance to flush or clean up.
