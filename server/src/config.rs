@@ -95,6 +95,17 @@ pub struct ServeArgs {
     /// ended. (Expired material is never used, even between sweeps.)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub sweep_interval: u64,
+
+    /// Connections served at once; one more is answered 503 ServiceUnavailableTemporary at once.
+    #[arg(long, env = "BYOK_KMS_MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+
+    /// Seconds a client has to send a request's headers (also: how long an idle keep-alive
+    /// connection stays open), and again its body.
+    #[arg(long, env = "BYOK_KMS_REQUEST_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
 }
 
 const SERVE_ENVIRONMENT: &str = "Environment:

@@ -111,6 +111,15 @@ pub enum Error {
         state: KeyState,
     },
 
+    /// The request's body did not arrive in time.
+    #[error("the request body did not arrive within {0} seconds")]
+    RequestTimeout(u64),
+
+    /// The server cannot take the request now (too many connections, or its database is
+    /// unreachable); retrying shortly may succeed.
+    #[error("the service is temporarily unavailable: {0}")]
+    ServiceUnavailable(&'static str),
+
     /// Something failed that should not: storage, or a broken invariant. Logged once by the HTTP
     /// layer; the client sees only a generic message.
     #[error("internal failure: {0}")]
@@ -143,6 +152,8 @@ impl Error {
             Self::Rejected(KeyState::PendingImport) => "Rejected.PendingImport",
             Self::Rejected(KeyState::Enabled) => "InternalFailure",
             Self::StateModifiedFailed { .. } => "Rejected.StateModifiedFailed",
+            Self::RequestTimeout(_) => "RequestTimeout",
+            Self::ServiceUnavailable(_) => "ServiceUnavailableTemporary",
             Self::Internal(_) => "InternalFailure",
         }
     }
@@ -156,6 +167,8 @@ impl Error {
             | Self::AliasNotFound(_) => 404,
             Self::Rejected(KeyState::Enabled) | Self::Internal(_) => 500,
             Self::Rejected(_) | Self::StateModifiedFailed { .. } => 409,
+            Self::RequestTimeout(_) => 408,
+            Self::ServiceUnavailable(_) => 503,
             _ => 400,
         }
     }

@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod error;
 pub mod kms;
 pub mod remote;
+pub mod serve;
 pub mod store;
 pub mod web;
 

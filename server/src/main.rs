@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use byok_kms::config::{Cli, Command, ServeArgs, StorageArgs, preset_access_key};
 use byok_kms::kms::Kms;
+use byok_kms::serve::Limits;
 use byok_kms::store::Store;
 use byok_kms::web::{AppState, router};
 use clap::Parser;
@@ -102,17 +103,18 @@ fn serve(args: ServeArgs) -> byok_kms::Result<()> {
             www_dir,
             pkg_dir,
             cors_origins: args.cors_origins.clone(),
+            request_timeout: Duration::from_secs(args.request_timeout),
         }));
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(byok_kms::Error::internal);
+        let limits = Limits {
+            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            request_timeout: Duration::from_secs(args.request_timeout),
+        };
+        byok_kms::serve::serve(listener, app, limits, shutdown_signal()).await;
         // Record what is only in memory (signature nonces) before exiting.
-        let flushed = tokio::task::spawn_blocking(move || kms_for_exit.sweep().map(drop))
+        tokio::task::spawn_blocking(move || kms_for_exit.sweep().map(drop))
             .await
             .map_err(byok_kms::Error::internal)
-            .and_then(|r| r);
-        served.and(flushed)
+            .and_then(|r| r)
     })
 }
 

@@ -44,6 +44,8 @@ pub struct AppState<S: Store> {
     pub pkg_dir: Option<PathBuf>,
     /// Origins whose pages may call the API (CORS); `*` for any. Empty: none but our own.
     pub cors_origins: Vec<String>,
+    /// Time allowed for a request's body to arrive once its headers have.
+    pub request_timeout: std::time::Duration,
 }
 
 impl<S: Store> AppState<S> {
@@ -161,16 +163,24 @@ async fn api_call<S: Store>(
     let request_id = crypto::random_uuid()
         .map(|id| id.to_ascii_uppercase())
         .unwrap_or_default();
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => bytes.to_vec(),
-        Err(_) => {
-            let error = crate::error::Error::invalid(
-                "body",
-                format!("the request body must be at most {MAX_BODY} bytes"),
-            );
-            return json_error(&error, &request_id);
-        }
-    };
+    let body =
+        match tokio::time::timeout(state.request_timeout, axum::body::to_bytes(body, MAX_BODY))
+            .await
+        {
+            Ok(Ok(bytes)) => bytes.to_vec(),
+            Err(_) => {
+                let error =
+                    crate::error::Error::RequestTimeout(state.request_timeout.as_secs().max(1));
+                return json_error(&error, &request_id);
+            }
+            Ok(Err(_)) => {
+                let error = crate::error::Error::invalid(
+                    "body",
+                    format!("the request body must be at most {MAX_BODY} bytes"),
+                );
+                return json_error(&error, &request_id);
+            }
+        };
     let request = WireRequest {
         method: method.as_str().to_owned(),
         path: uri.path().to_owned(),

@@ -301,7 +301,10 @@ fn no_secret_reaches_a_log_a_reply_or_the_disk() {
     }
     leaks.dedup();
     // The search itself works: a planted copy (base64 inside JSON, as a log would hold it) is found.
-    let planted = format!("{{\"m\":\"{}\"}}", STANDARD.encode(material.expose_secret()));
+    let planted = format!(
+        "{{\"m\":\"{}\"}}",
+        STANDARD.encode(material.expose_secret())
+    );
     assert!(needles.iter().any(|(_, n)| contains(planted.as_bytes(), n)));
     eprintln!(
         "secrets: {} needles (material, {} private keys, the secret; raw, hex, base64) in {} haystacks ({} trace log lines): {} found",

@@ -27,6 +27,7 @@ pub fn server() -> Server {
         www_dir: None,
         pkg_dir: None,
         cors_origins: vec!["http://app.example".into()],
+        request_timeout: std::time::Duration::from_secs(10),
     }));
     Server {
         f,
