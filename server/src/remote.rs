@@ -9,8 +9,14 @@ use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde_json::Value;
+
+/// How long an idle connection is kept for reuse: less than the smallest `--request-timeout` a
+/// byok-kms accepts (1 s), after which the server closes idle keep-alive connections. A client
+/// that keeps connections longer than the server races the server's close: its next request can
+/// go out on a socket the server is shutting, and fail with no reply (a POST must not be resent).
+pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
 
 /// A signing client for one endpoint and access key. Cloning shares its connections.
 #[derive(Clone)]
@@ -23,7 +29,7 @@ pub struct RemoteKms {
 
 impl RemoteKms {
     /// A client for `endpoint` (e.g. `http://127.0.0.1:8080`) keeping up to `connections` idle
-    /// connections open.
+    /// connections open, each for at most [`IDLE_TIMEOUT`].
     pub fn new(endpoint: &str, access_key_id: &str, secret: &str, connections: usize) -> Self {
         let origin = endpoint.trim_end_matches('/').to_owned();
         let host = origin
@@ -35,6 +41,8 @@ impl RemoteKms {
         Self {
             http: Client::builder(TokioExecutor::new())
                 .pool_max_idle_per_host(connections.max(1))
+                .pool_idle_timeout(IDLE_TIMEOUT)
+                .pool_timer(TokioTimer::new())
                 .build(connector),
             origin,
             host,
