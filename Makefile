@@ -9,7 +9,7 @@ CARGO_WASM := cargo build --target $(WASM_TARGET) --profile wasm-release -p byok
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= build/kms-data
 
-.PHONY: all run test pkg bench setup setup-build lint test-native test-browser test-node test-sdk server clean
+.PHONY: all run test pkg bench fuzz soak setup setup-build lint test-native test-browser test-node test-sdk server clean
 
 all: pkg server
 
@@ -61,6 +61,24 @@ test-sdk: server
 bench: setup pkg
 	cargo build --release -p byok-kms
 	node benches/run.mjs
+
+## make fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 120) on nightly Rust; not in make
+## test. New inputs go to build/fuzz/<target>; a crash stops it (keep the input in
+## fuzz/regressions/<target>/, which make test replays).
+FUZZ_SECONDS ?= 120
+FUZZ_TOOLCHAIN ?= nightly
+FUZZ_TARGETS := request import_token ciphertext_blob public_key
+fuzz:
+	FUZZ_TOOLCHAIN=$(FUZZ_TOOLCHAIN) scripts/setup.sh fuzz
+	set -eo pipefail; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/$$t; \
+	  (cd fuzz && cargo +$(FUZZ_TOOLCHAIN) fuzz run $$t ../build/fuzz/$$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1) 2>&1 | tee build/fuzz/$$t.log | tail -12; \
+	done
+
+## make soak: the long crash-consistency loop, 200 SIGKILLs (BYOK_SOAK_KILLS=N for another count)
+soak:
+	BYOK_SOAK_KILLS=$${BYOK_SOAK_KILLS:-200} cargo test --release -p byok-kms --test crash -- --nocapture
 
 clean:
 	cargo clean

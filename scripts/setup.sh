@@ -4,6 +4,7 @@
 #
 #   scripts/setup.sh build   the wasm toolchain and npm packages (make pkg, make run)
 #   scripts/setup.sh test    also Chromium + ChromeDriver and openssl (make test, make bench)
+#   scripts/setup.sh fuzz    nightly Rust and cargo-fuzz (make fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-test}
@@ -22,6 +23,14 @@ grep -qx wasm32-unknown-unknown <<<"$installed_targets" || { say "rustup target 
 for component in clippy rustfmt; do
   rustup component list --installed | grep -q "^$component" || { say "rustup component add $component"; rustup component add "$component"; }
 done
+
+# make fuzz: a nightly toolchain (cargo fuzz's sanitizer flags need one) and cargo-fuzz, pinned.
+if [ "$mode" = fuzz ]; then
+  toolchain=${FUZZ_TOOLCHAIN:-nightly}
+  rustup run "$toolchain" rustc --version >/dev/null 2>&1 || { say "rustup toolchain install $toolchain"; rustup toolchain install "$toolchain" --profile minimal; }
+  [ "$(cargo fuzz --version 2>/dev/null | awk '{ print $2 }')" = 0.13.2 ] || { say "cargo install cargo-fuzz 0.13.2"; cargo install cargo-fuzz --version 0.13.2 --locked; }
+  exit 0
+fi
 
 # wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock.
 want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
