@@ -13,7 +13,7 @@ use crate::clock::SystemClock;
 use crate::crypto::RootKey;
 use crate::error::{Error, Result};
 use crate::kms::Kms;
-use crate::store::SqliteStore;
+use crate::store::{AnyStore, SqliteStore};
 
 /// byok-kms: a KMS server with the whole bring-your-own-key import lifecycle, speaking the Alibaba
 /// Cloud KMS API (2016-01-20), so the official SDKs work against it unchanged.
@@ -44,7 +44,8 @@ pub struct StorageArgs {
     pub data_dir: PathBuf,
 
     /// The database, as a URL. Default: the SQLite file <data-dir>/kms.sqlite3.
-    /// `sqlite:PATH` selects another SQLite file.
+    /// `sqlite:PATH` selects another SQLite file; `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` a
+    /// PostgreSQL database that several instances (with the same root key) can share.
     #[arg(long, env = "BYOK_KMS_DATABASE_URL")]
     pub database_url: Option<String>,
 
@@ -127,25 +128,13 @@ pub const ROOT_KEY_ENV: &str = "BYOK_KMS_ROOT_KEY";
 
 impl StorageArgs {
     /// Opens the KMS: the data directory, the root key, the database.
-    pub fn open(&self) -> Result<Kms<SqliteStore>> {
+    pub fn open(&self) -> Result<Kms<AnyStore>> {
         create_private_dir(&self.data_dir)?;
         let root_key = load_root_key(&self.data_dir)?;
-        let path = match self.database_url.as_deref() {
-            None => self.data_dir.join("kms.sqlite3"),
-            Some(url) => match url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-            {
-                Some(path) => PathBuf::from(path),
-                None => {
-                    return Err(Error::internal(format!(
-                        "unsupported --database-url {url:?}: this build supports sqlite:PATH \
-                         (PostgreSQL support is planned)"
-                    )));
-                }
-            },
+        let store = match self.database_url.as_deref() {
+            None => AnyStore::Sqlite(SqliteStore::open(&self.data_dir.join("kms.sqlite3"))?),
+            Some(url) => AnyStore::open(url)?,
         };
-        let store = SqliteStore::open(&path)?;
         Kms::new(store, &root_key, Arc::new(SystemClock), &self.region)
     }
 }

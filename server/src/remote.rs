@@ -57,19 +57,24 @@ impl RemoteKms {
         action: &str,
         params: &[(&str, &str)],
     ) -> Result<(u16, Value), String> {
+        self.call_with_nonce(action, params, &nonce().map_err(|e| e.to_string())?)
+            .await
+    }
+
+    /// Like [`RemoteKms::call`] with a signature nonce of the caller's choosing: sending the
+    /// same nonce twice is how a replay looks.
+    pub async fn call_with_nonce(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        nonce: &str,
+    ) -> Result<(u16, Value), String> {
         let date = time::OffsetDateTime::now_utc()
             .format(&time::macros::format_description!(
                 "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
             ))
             .map_err(|e| e.to_string())?;
-        let signed = sign(
-            &self.host,
-            &self.key,
-            action,
-            params,
-            &date,
-            &nonce().map_err(|e| e.to_string())?,
-        );
+        let signed = sign(&self.host, &self.key, action, params, &date, nonce);
         let mut request = hyper::Request::post(format!("{}/?{}", self.origin, signed.query));
         for (name, value) in &signed.headers {
             request = request.header(name, value);

@@ -260,9 +260,10 @@ fn is_quick<S: Store>(action: Option<&str>, kms: &Kms<S>) -> bool {
         "ListKeys",
         "ListAliases",
     ];
-    action.is_some_and(|a| {
-        QUICK.contains(&a) || (a == "GetParametersForImport" && kms.has_leased_pool_key())
-    })
+    kms.store().reads_are_quick()
+        && action.is_some_and(|a| {
+            QUICK.contains(&a) || (a == "GetParametersForImport" && kms.has_leased_pool_key())
+        })
 }
 
 fn json_error(error: &crate::error::Error, request_id: &str) -> Response {

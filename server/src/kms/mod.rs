@@ -213,7 +213,8 @@ impl<S: Store> Kms<S> {
             Some(stored) if stored == check => Ok(()),
             Some(_) => Err(Error::internal(
                 "this database was created with a different root key; start byok-kms with the \
-                 root key it was created with (BYOK_KMS_ROOT_KEY or <data-dir>/root.key)",
+                 root key it was created with (BYOK_KMS_ROOT_KEY or <data-dir>/root.key; every \
+                 instance sharing a PostgreSQL database needs the same one)",
             )),
             None => tx.set_meta("root_key_check", &check),
         })?;

@@ -4,6 +4,8 @@
 //! Every action runs in one [`Store::transaction`]: its reads and writes commit together, or, when
 //! it returns an error, not at all. Rows hold secrets only sealed.
 
+pub mod any;
+pub mod postgres;
 pub mod sqlite;
 
 use crate::error::Result;
@@ -12,6 +14,8 @@ use crate::kms::alias::Alias;
 use crate::kms::import::{PoolKey, WrappingKey};
 use crate::kms::key::Key;
 
+pub use any::AnyStore;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// A database the KMS can run on.
@@ -38,6 +42,13 @@ pub trait Store: Send + Sync + 'static {
     /// forgets those expired at `now`, and moves committed changes from the log into the
     /// database file without holding up requests.
     fn maintain(&self, now: i64) -> Result<()>;
+
+    /// Whether a read takes microseconds (an embedded database), so that a request doing only
+    /// reads may run on an async worker thread. A networked database's calls wait on the network
+    /// and must run on the blocking pool.
+    fn reads_are_quick(&self) -> bool {
+        true
+    }
 }
 
 /// The reads and writes available inside a transaction. Lookups of keys and aliases are always
