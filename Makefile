@@ -41,8 +41,11 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p byok-wrap --all-targets --target $(WASM_TARGET) -- -D warnings
 
+# Beside a throwaway PostgreSQL server (scripts/with-postgres.sh): the scale-out tests use it, and
+# the Kms core suite runs a second time on it.
 test-native:
-	cargo test --workspace --all-targets
+	scripts/with-postgres.sh cargo test --workspace --all-targets
+	BYOK_TEST_STORE=postgres scripts/with-postgres.sh cargo test -p byok-kms --test kms_core
 	cargo test --workspace --doc
 
 # In the debug build (overflow checks on) and in the size-optimised build that ships.
@@ -53,14 +56,15 @@ test-browser:
 test-node:
 	node --test tests/node/ tests/e2e/
 
-# The official Alibaba Cloud Python SDK against a real byok-kms serve.
+# The official Alibaba Cloud Python SDK against a real byok-kms serve, and against three on one
+# PostgreSQL database.
 test-sdk: server
-	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms build/venv/bin/python -m unittest discover -s server/tests/sdk -v
+	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms scripts/with-postgres.sh build/venv/bin/python -m unittest discover -s server/tests/sdk -v
 
 ## make bench: every performance figure against its peer or limit, in one table (not a test)
 bench: setup pkg
 	cargo build --release -p byok-kms
-	node benches/run.mjs
+	scripts/with-postgres.sh node benches/run.mjs
 
 ## make fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 120) on nightly Rust; not in make
 ## test. New inputs go to build/fuzz/<target>; a crash stops it (keep the input in

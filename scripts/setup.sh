@@ -9,9 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-test}
 
-# Debian's Chromium, pinned; Debian's security archive drops superseded builds, so if this exact
-# version is gone we install the current one and say so rather than fail.
+# Debian's Chromium and PostgreSQL, pinned; Debian's archives drop superseded builds, so if an
+# exact version is gone we install the current one and say so rather than fail.
 CHROMIUM_VERSION=156.0.8078.108-1~deb12u1
+POSTGRESQL_VERSION=15.20-0+deb12u1
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 export NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
@@ -77,6 +78,13 @@ apt_install() {
 if ! command -v openssl >/dev/null; then
   say "apt-get install openssl"
   apt_install openssl
+fi
+
+# PostgreSQL for the scale-out tests (scripts/with-postgres.sh starts a throwaway server of it).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  say "apt-get install postgresql ($POSTGRESQL_VERSION)"
+  apt_install "postgresql-15=$POSTGRESQL_VERSION" "postgresql-client-15=$POSTGRESQL_VERSION" ||
+    { say "WARNING: postgresql-15 $POSTGRESQL_VERSION is no longer in the archive; installing the current build"; apt_install postgresql-15; }
 fi
 
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then

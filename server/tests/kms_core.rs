@@ -1,6 +1,7 @@
 //! The `Kms` core with an injected clock: every cell of the state table, import tokens, the
 //! same-material rule, expiry, deletion, accounts and addressing. Every refusal is checked to leave
-//! the database exactly as it was.
+//! the database exactly as it was. It runs on SQLite, and with `BYOK_TEST_STORE=postgres` (under
+//! `scripts/with-postgres.sh`, as make test runs it) on PostgreSQL.
 
 mod common;
 
@@ -8,9 +9,8 @@ use byok_kms::crypto::RootKey;
 use byok_kms::kms::ciphertext::EncryptionContext;
 use byok_kms::kms::key::{KeyState, Origin};
 use byok_kms::kms::{CreateKey, Kms};
-use byok_kms::store::SqliteStore;
 use byok_wrap::{KeyMaterial, KeySpec, WrappingAlgorithm};
-use common::{Fixture, T0, material, wrap};
+use common::{Fixture, StorePlace, T0, fresh_store, material, wrap};
 
 const DAY: i64 = 86_400;
 
@@ -747,42 +747,24 @@ fn generate_data_key_returns_a_key_and_its_ciphertext() {
 
 #[test]
 fn a_different_root_key_is_refused_at_start_and_restarts_keep_everything() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kms.sqlite3");
+    let place = StorePlace::new();
     let clock = std::sync::Arc::new(byok_kms::clock::ManualClock::new(T0));
     let root = || RootKey::from_bytes(&[1; 32]).unwrap();
     let (account, key, blob, m) = {
-        let kms = Kms::new(
-            SqliteStore::open(&path).unwrap(),
-            &root(),
-            clock.clone(),
-            "cn-hangzhou",
-        )
-        .unwrap();
+        let kms = Kms::new(place.open(), &root(), clock.clone(), "cn-hangzhou").unwrap();
         let f = Fixture::wrapping(kms, clock.clone());
         let p = prepare(&f, KeyState::Enabled);
         (f.account.clone(), p.key_id, p.blob, p.material)
     };
     let wrong = RootKey::from_bytes(&[2; 32]).unwrap();
-    let refused = Kms::new(
-        SqliteStore::open(&path).unwrap(),
-        &wrong,
-        clock.clone(),
-        "cn-hangzhou",
-    );
+    let refused = Kms::new(place.open(), &wrong, clock.clone(), "cn-hangzhou");
     let message = refused
         .err()
         .expect("another root key must be refused")
         .to_string();
     assert!(message.contains("different root key"), "{message}");
 
-    let kms = Kms::new(
-        SqliteStore::open(&path).unwrap(),
-        &root(),
-        clock.clone(),
-        "cn-hangzhou",
-    )
-    .unwrap();
+    let kms = Kms::new(place.open(), &root(), clock.clone(), "cn-hangzhou").unwrap();
     let plain = kms.decrypt(&account, &blob, &no_context()).unwrap();
     assert_eq!(&plain.plaintext[..], b"secret data");
     let f = Fixture::wrapping(kms, clock);
@@ -809,13 +791,7 @@ fn nonces_are_single_use_within_the_window() {
 fn default_credentials_are_generated_once_and_kept() {
     let clock = std::sync::Arc::new(byok_kms::clock::ManualClock::new(T0));
     let root = RootKey::from_bytes(&[5; 32]).unwrap();
-    let kms = Kms::new(
-        SqliteStore::in_memory().unwrap(),
-        &root,
-        clock,
-        "cn-hangzhou",
-    )
-    .unwrap();
+    let kms = Kms::new(fresh_store(), &root, clock, "cn-hangzhou").unwrap();
     let (first, created) = kms.default_credentials(None).unwrap();
     assert!(created);
     assert!(first.access_key_id.starts_with("LTAI") && first.access_key_id.len() == 24);
@@ -871,12 +847,11 @@ fn pool_pairs_are_handed_out_once_and_work() {
 
 #[test]
 fn pool_pairs_are_handed_out_once_across_instances_threads_and_restarts() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kms.sqlite3");
+    let place = StorePlace::new();
     let clock = std::sync::Arc::new(byok_kms::clock::ManualClock::new(T0));
     let open = || {
         let kms = Kms::new(
-            SqliteStore::open(&path).unwrap(),
+            place.open(),
             &RootKey::from_bytes(&[3; 32]).unwrap(),
             clock.clone(),
             "cn-hangzhou",
@@ -977,28 +952,15 @@ fn list_keys_stays_contiguous_when_a_key_is_deleted() {
 
 #[test]
 fn nonces_survive_a_restart_once_flushed() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kms.sqlite3");
+    let place = StorePlace::new();
     let clock = std::sync::Arc::new(byok_kms::clock::ManualClock::new(T0));
     let root = || RootKey::from_bytes(&[1; 32]).unwrap();
     {
-        let kms = Kms::new(
-            SqliteStore::open(&path).unwrap(),
-            &root(),
-            clock.clone(),
-            "cn-hangzhou",
-        )
-        .unwrap();
+        let kms = Kms::new(place.open(), &root(), clock.clone(), "cn-hangzhou").unwrap();
         kms.use_nonce("ak", "n1").unwrap();
         kms.sweep().unwrap();
     }
-    let kms = Kms::new(
-        SqliteStore::open(&path).unwrap(),
-        &root(),
-        clock.clone(),
-        "cn-hangzhou",
-    )
-    .unwrap();
+    let kms = Kms::new(place.open(), &root(), clock.clone(), "cn-hangzhou").unwrap();
     assert_eq!(
         kms.use_nonce("ak", "n1").unwrap_err().code(),
         "SignatureNonceUsed"

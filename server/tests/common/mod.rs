@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this
 
 pub mod client;
+pub mod pg;
 pub mod process;
 pub mod server;
 
@@ -15,8 +16,53 @@ use byok_kms::clock::ManualClock;
 use byok_kms::crypto::RootKey;
 use byok_kms::kms::key::Origin;
 use byok_kms::kms::{CreateKey, ImportParameters, KeyMetadata, Kms};
-use byok_kms::store::SqliteStore;
+use byok_kms::store::{AnyStore, PostgresStore, SqliteStore};
 use byok_wrap::{KeyMaterial, KeySpec, WrapOptions, WrappingAlgorithm, WrappingPublicKey};
+
+/// Whether the tests run against PostgreSQL (`BYOK_TEST_STORE=postgres`) rather than SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("BYOK_TEST_STORE").is_ok_and(|s| s == "postgres")
+}
+
+/// A new, empty store of the kind the tests run against.
+pub fn fresh_store() -> AnyStore {
+    if on_postgres() {
+        AnyStore::Postgres(PostgresStore::open(&pg::fresh_database()).unwrap())
+    } else {
+        AnyStore::Sqlite(SqliteStore::in_memory().unwrap())
+    }
+}
+
+/// A database that can be opened again, as by a restart or a second instance: a SQLite file in
+/// a temporary directory, or with `BYOK_TEST_STORE=postgres` a PostgreSQL database of its own.
+pub struct StorePlace {
+    _dir: Option<tempfile::TempDir>,
+    url: String,
+}
+
+impl StorePlace {
+    /// A new, empty place.
+    pub fn new() -> Self {
+        if on_postgres() {
+            Self {
+                _dir: None,
+                url: pg::fresh_database(),
+            }
+        } else {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite:{}", dir.path().join("kms.sqlite3").display());
+            Self {
+                _dir: Some(dir),
+                url,
+            }
+        }
+    }
+
+    /// Opens the store there (a new connection each time).
+    pub fn open(&self) -> AnyStore {
+        AnyStore::open(&self.url).unwrap()
+    }
+}
 
 /// 2026-11-29T00:00:00Z.
 pub const T0: i64 = 1_795_910_400;
@@ -24,7 +70,7 @@ pub const T0: i64 = 1_795_910_400;
 /// A KMS with a manual clock and one account.
 pub struct Fixture {
     /// The KMS.
-    pub kms: Arc<Kms<SqliteStore>>,
+    pub kms: Arc<Kms<AnyStore>>,
     /// Its clock.
     pub clock: Arc<ManualClock>,
     /// The default account.
@@ -32,7 +78,8 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    /// A fresh KMS on an in-memory database at [`T0`].
+    /// A fresh KMS at [`T0`] on a new database of the store the tests run against: an in-memory
+    /// SQLite database, or with `BYOK_TEST_STORE=postgres` a PostgreSQL database of its own.
     pub fn new() -> Self {
         Self::new_with_root([42; 32])
     }
@@ -41,18 +88,12 @@ impl Fixture {
     pub fn new_with_root(root: [u8; 32]) -> Self {
         let clock = Arc::new(ManualClock::new(T0));
         let root = RootKey::from_bytes(&root).unwrap();
-        let kms = Kms::new(
-            SqliteStore::in_memory().unwrap(),
-            &root,
-            clock.clone(),
-            "cn-hangzhou",
-        )
-        .unwrap();
+        let kms = Kms::new(fresh_store(), &root, clock.clone(), "cn-hangzhou").unwrap();
         Self::wrapping(kms, clock)
     }
 
     /// A fixture around an existing KMS; its default account has access key `testid`/`testsecret`.
-    pub fn wrapping(kms: Kms<SqliteStore>, clock: Arc<ManualClock>) -> Self {
+    pub fn wrapping(kms: Kms<AnyStore>, clock: Arc<ManualClock>) -> Self {
         let (credentials, _) = kms
             .default_credentials(Some(("testid", "testsecret")))
             .unwrap();

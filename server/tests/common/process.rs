@@ -27,6 +27,18 @@ impl KmsProcess {
     /// Starts `byok-kms serve` on `data_dir` on a free port, with `extra` arguments and
     /// `RUST_LOG=log_filter`, and waits until it listens.
     pub fn start(data_dir: &Path, extra: &[&str], log_filter: &str) -> Self {
+        Self::start_with_env(data_dir, extra, log_filter, &[])
+            .unwrap_or_else(|log| panic!("byok-kms did not start: {log}"))
+    }
+
+    /// Like [`KmsProcess::start`] with extra environment variables; if the server exits instead
+    /// of listening, returns what it logged.
+    pub fn start_with_env(
+        data_dir: &Path,
+        extra: &[&str],
+        log_filter: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Self, String> {
         let log_path = data_dir.with_extension(format!("log.{}", std::process::id()));
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -41,6 +53,7 @@ impl KmsProcess {
             .env("BYOK_KMS_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("BYOK_KMS_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
             .env("RUST_LOG", log_filter)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -66,18 +79,22 @@ impl KmsProcess {
         });
         let banner = rx.recv().unwrap();
         // "byok-kms 0.1.0 listening on http://127.0.0.1:PORT/"
-        let endpoint = banner
+        let Some(endpoint) = banner
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in the banner {banner:?}"))
-            .trim_end_matches('/')
-            .to_owned();
-        Self {
+            .map(|w| w.trim_end_matches('/').to_owned())
+        else {
+            let _ = child.kill();
+            let status = child.wait().unwrap();
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            return Err(format!("{status}; its log:\n{log}"));
+        };
+        Ok(Self {
             child,
             endpoint,
             log_path,
             stdout_path,
-        }
+        })
     }
 
     /// A client for it with `connections` idle connections.
