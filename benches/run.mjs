@@ -21,6 +21,7 @@ function run(script, file) {
 const only = process.argv[2];
 const browser = only === 'server' ? null : run('benches/browser/bench.mjs', 'browser.json');
 const server = only === 'browser' ? null : run('benches/server/bench.mjs', 'server.json');
+const scale = only === 'browser' ? null : run('benches/server/scale.mjs', 'scale.json');
 
 const ms = (x) => `${x.toFixed(3)} ms`;
 const rows = [];
@@ -58,6 +59,15 @@ if (server) {
   row('8. resident memory: idle / peak under GetParameters, Import, Encrypt, Decrypt',
     `${s.idleRssMb.toFixed(0)} / ${[s.getParameters, s.import, s.encrypt, s.decrypt].map((r) => r.rss_mb.toFixed(0)).join(', ')} MB`,
     `after ${keys} keys: ${s.finalRssMb.toFixed(0)} MB`, null, 'report', null);
+}
+
+if (scale) {
+  const rps = (x) => `${x.rps.toFixed(0)}/s`;
+  for (const [action, label] of [['encrypt', 'Encrypt'], ['import', 'ImportKeyMaterial'], ['create-key', 'CreateKey']]) {
+    const [sqlite, pg1, pg3] = [scale.sqlite1[action], scale.postgres1[action], scale.postgres3[action]];
+    row(`9. ${label} throughput, PostgreSQL, 1 instance`, rps(pg1), `SQLite ${rps(sqlite)}`, pg1.rps / sqlite.rps, 'report', null);
+    row(`   ${label} throughput, PostgreSQL, 3 instances`, rps(pg3), `1 instance ${rps(pg1)}`, pg3.rps / pg1.rps, 'report', null);
+  }
 }
 
 const header = ['figure', 'ours', 'peer or limit', 'ratio', 'goal', ''];
