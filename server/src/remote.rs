@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use byok_wrap::client::{AccessKey, nonce, sign};
+use byok_wrap::{KeyMaterial, WrappingAlgorithm, WrappingPublicKey};
 use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -17,6 +18,17 @@ use serde_json::Value;
 /// that keeps connections longer than the server races the server's close: its next request can
 /// go out on a socket the server is shutting, and fail with no reply (a POST must not be resent).
 pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// What a client needs for ImportKeyMaterial: the material wrapped for one
+/// GetParametersForImport's public key, and that call's token.
+pub struct WrappedForImport {
+    /// `EncryptedKeyMaterial`: the wrapped material, base64.
+    pub wrapped: String,
+    /// `ImportToken`.
+    pub token: String,
+    /// The wrapping public key it was wrapped for, base64 DER, as the KMS sent it.
+    pub public_key: String,
+}
 
 /// A signing client for one endpoint and access key. Cloning shares its connections.
 #[derive(Clone)]
@@ -93,6 +105,40 @@ impl RemoteKms {
             .map_err(|e| e.to_string())?
             .to_bytes();
         Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+    }
+
+    /// GetParametersForImport for `key_id` (RSA-2048, OAEP-SHA-256), then wraps `material` for
+    /// the public key it returns, as a client would before ImportKeyMaterial.
+    pub async fn wrap_for_import(
+        &self,
+        key_id: &str,
+        material: &KeyMaterial,
+    ) -> Result<WrappedForImport, String> {
+        let params = self
+            .ok(
+                "GetParametersForImport",
+                &[
+                    ("KeyId", key_id),
+                    ("WrappingAlgorithm", "RSAES_OAEP_SHA_256"),
+                    ("WrappingKeySpec", "RSA_2048"),
+                ],
+            )
+            .await?;
+        let field = |name: &str| {
+            params[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("GetParametersForImport: no {name} in {params}"))
+        };
+        let (public_key, token) = (field("PublicKey")?, field("ImportToken")?);
+        let public = WrappingPublicKey::parse(public_key.as_bytes()).map_err(|e| e.to_string())?;
+        let wrapped = byok_wrap::wrap(&public, WrappingAlgorithm::RsaesOaepSha256, material)
+            .map_err(|e| e.to_string())?;
+        Ok(WrappedForImport {
+            wrapped: wrapped.to_base64(),
+            token,
+            public_key,
+        })
     }
 
     /// Like [`RemoteKms::call`], but anything other than a 200 reply is an error that says what

@@ -15,7 +15,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use byok_kms::remote::RemoteKms;
-use byok_wrap::{KeyMaterial, KeySpec, WrappingAlgorithm, WrappingPublicKey};
+use byok_wrap::{KeyMaterial, KeySpec};
 use common::process::KmsProcess;
 
 /// What the clients were told, per key.
@@ -58,34 +58,22 @@ async fn import(
     key: &str,
     material: &KeyMaterial,
 ) -> Result<bool, String> {
-    let params = kms
-        .ok(
-            "GetParametersForImport",
-            &[
-                ("KeyId", key),
-                ("WrappingAlgorithm", "RSAES_OAEP_SHA_256"),
-                ("WrappingKeySpec", "RSA_2048"),
-            ],
-        )
-        .await?;
-    let public = params["PublicKey"].as_str().unwrap().to_owned();
+    let w = kms.wrap_for_import(key, material).await?;
     assert!(
-        ledger.lock().unwrap().public_keys.insert(public.clone()),
+        ledger
+            .lock()
+            .unwrap()
+            .public_keys
+            .insert(w.public_key.clone()),
         "a wrapping public key was handed out twice"
     );
-    let wrapped = byok_wrap::wrap(
-        &WrappingPublicKey::parse(public.as_bytes()).unwrap(),
-        WrappingAlgorithm::RsaesOaepSha256,
-        material,
-    )
-    .unwrap();
     let (status, reply) = kms
         .call(
             "ImportKeyMaterial",
             &[
                 ("KeyId", key),
-                ("EncryptedKeyMaterial", &wrapped.to_base64()),
-                ("ImportToken", params["ImportToken"].as_str().unwrap()),
+                ("EncryptedKeyMaterial", &w.wrapped),
+                ("ImportToken", &w.token),
             ],
         )
         .await?;

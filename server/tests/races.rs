@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use byok_kms::remote::RemoteKms;
-use byok_wrap::{KeyMaterial, KeySpec, WrappingAlgorithm, WrappingPublicKey};
+use byok_wrap::{KeyMaterial, KeySpec};
 use common::process::KmsProcess;
 use tokio::sync::Barrier;
 
@@ -44,24 +44,8 @@ fn copy(m: &KeyMaterial) -> KeyMaterial {
 
 /// Parameters and material wrapped for them; the import itself is left to the caller.
 async fn wrapped_for(kms: &RemoteKms, key: &str, material: &KeyMaterial) -> (String, String) {
-    let params = kms
-        .ok(
-            "GetParametersForImport",
-            &[
-                ("KeyId", key),
-                ("WrappingAlgorithm", "RSAES_OAEP_SHA_256"),
-                ("WrappingKeySpec", "RSA_2048"),
-            ],
-        )
-        .await
-        .unwrap();
-    let public =
-        WrappingPublicKey::parse(params["PublicKey"].as_str().unwrap().as_bytes()).unwrap();
-    let wrapped = byok_wrap::wrap(&public, WrappingAlgorithm::RsaesOaepSha256, material).unwrap();
-    (
-        wrapped.to_base64(),
-        params["ImportToken"].as_str().unwrap().to_owned(),
-    )
+    let w = kms.wrap_for_import(key, material).await.unwrap();
+    (w.wrapped, w.token)
 }
 
 async fn import(

@@ -109,34 +109,8 @@ async fn create_key(kms: &RemoteKms) -> String {
 
 /// GetParametersForImport on one instance; returns the wrapped material and the token.
 async fn wrapped_for(kms: &RemoteKms, key: &str, material: &KeyMaterial) -> (String, String) {
-    let (wrapped, token, _) = wrapped_with_public_key(kms, key, material).await;
-    (wrapped, token)
-}
-
-async fn wrapped_with_public_key(
-    kms: &RemoteKms,
-    key: &str,
-    material: &KeyMaterial,
-) -> (String, String, String) {
-    let params = kms
-        .ok(
-            "GetParametersForImport",
-            &[
-                ("KeyId", key),
-                ("WrappingAlgorithm", "RSAES_OAEP_SHA_256"),
-                ("WrappingKeySpec", "RSA_2048"),
-            ],
-        )
-        .await
-        .unwrap();
-    let public_b64 = params["PublicKey"].as_str().unwrap().to_owned();
-    let public = WrappingPublicKey::parse(public_b64.as_bytes()).unwrap();
-    let wrapped = byok_wrap::wrap(&public, WrappingAlgorithm::RsaesOaepSha256, material).unwrap();
-    (
-        wrapped.to_base64(),
-        params["ImportToken"].as_str().unwrap().to_owned(),
-        public_b64,
-    )
+    let w = kms.wrap_for_import(key, material).await.unwrap();
+    (w.wrapped, w.token)
 }
 
 async fn import_on(
@@ -236,7 +210,7 @@ fn three_instances_behave_as_one_kms() {
                 let pending = pending.clone();
                 tokio::spawn(async move {
                     let m = KeyMaterial::generate(KeySpec::AliyunAes256).unwrap();
-                    wrapped_with_public_key(&kms, &pending, &m).await.2
+                    kms.wrap_for_import(&pending, &m).await.unwrap().public_key
                 })
             })
             .collect();

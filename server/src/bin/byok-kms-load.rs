@@ -96,44 +96,46 @@ enum Action {
     ListKeys,
 }
 
-fn main() {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("a tokio runtime");
-    match cli.command {
-        Command::Run(args) => runtime.block_on(run(args)),
-        Command::BareServer { listen } => runtime.block_on(bare_server(listen)),
-        Command::RawDecrypt { threads, duration } => raw_decrypt(threads, duration),
+        .map_err(|e| format!("starting a tokio runtime: {e}"))
+        .and_then(|runtime| match cli.command {
+            Command::Run(args) => runtime.block_on(run(args)),
+            Command::BareServer { listen } => runtime.block_on(bare_server(listen)),
+            Command::RawDecrypt { threads, duration } => raw_decrypt(threads, duration),
+        });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("byok-kms-load: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
-/// byok-kms's signing client; setup calls must succeed.
-#[derive(Clone)]
-struct Kms(RemoteKms);
-
-impl Kms {
-    async fn call(&self, action: &str, params: &[(&str, &str)]) -> Result<(u16, Value), String> {
-        self.0.call(action, params).await
-    }
-
-    async fn ok(&self, action: &str, params: &[(&str, &str)]) -> Value {
-        self.0
-            .ok(action, params)
-            .await
-            .unwrap_or_else(|e| panic!("setup call failed: {e}"))
-    }
+/// An error message: what failed, and why.
+fn fail(what: &str, e: impl std::fmt::Display) -> String {
+    format!("{what}: {e}")
 }
 
-async fn run(args: RunArgs) {
-    let kms = Kms(RemoteKms::new(
+/// A string field of a reply, or an error naming it.
+fn field<'a>(reply: &'a Value, name: &str) -> Result<&'a str, String> {
+    reply[name]
+        .as_str()
+        .ok_or_else(|| format!("no {name} in the reply {reply}"))
+}
+
+async fn run(args: RunArgs) -> Result<(), String> {
+    let kms = RemoteKms::new(
         &args.endpoint,
         &args.access_key_id,
         &args.access_key_secret,
         args.concurrency,
-    ));
-    let request = prepare(&kms, &args).await;
+    );
+    let request = prepare(&kms, &args).await?;
     let deadline_requests = args.requests;
     let started = Instant::now();
     let warm_up = if deadline_requests.is_some() {
@@ -192,7 +194,9 @@ async fn run(args: RunArgs) {
     let mut latencies = Vec::new();
     let mut errors = 0;
     for worker in workers {
-        let (l, e) = worker.await.expect("a worker");
+        let (l, e) = worker
+            .await
+            .map_err(|e| format!("a client task failed: {e}"))?;
         latencies.extend(l);
         errors += e;
     }
@@ -223,6 +227,7 @@ async fn run(args: RunArgs) {
             "p99_ms": pick(0.99),
         })
     );
+    Ok(())
 }
 
 /// What every request of a run sends.
@@ -233,7 +238,7 @@ struct Request {
 }
 
 /// Creates what the action needs (a key, material, a ciphertext) and returns the request.
-async fn prepare(kms: &Kms, args: &RunArgs) -> Request {
+async fn prepare(kms: &RemoteKms, args: &RunArgs) -> Result<Request, String> {
     let request = |action: &str, params: &[(&str, &str)]| Request {
         action: action.to_owned(),
         params: params
@@ -241,38 +246,36 @@ async fn prepare(kms: &Kms, args: &RunArgs) -> Request {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
     };
+    let create_key = |origin: &'static str| async move {
+        let created = kms.ok("CreateKey", &[("Origin", origin)]).await?;
+        Ok::<_, String>(field(&created["KeyMetadata"], "KeyId")?.to_owned())
+    };
     let kms_key = || async {
         match &args.key_id {
-            Some(id) => id.clone(),
-            None => kms.ok("CreateKey", &[]).await["KeyMetadata"]["KeyId"]
-                .as_str()
-                .expect("KeyId")
-                .to_owned(),
+            Some(id) => Ok(id.clone()),
+            None => create_key("Aliyun_KMS").await,
         }
     };
-    match args.action {
-        Action::Describe => request("DescribeKey", &[("KeyId", &kms_key().await)]),
+    Ok(match args.action {
+        Action::Describe => request("DescribeKey", &[("KeyId", &kms_key().await?)]),
         Action::Encrypt => request(
             "Encrypt",
             &[
-                ("KeyId", &kms_key().await),
+                ("KeyId", &kms_key().await?),
                 ("Plaintext", "aGVsbG8sIHdvcmxkIQ=="),
             ],
         ),
         Action::Decrypt => {
-            let key = kms_key().await;
+            let key = kms_key().await?;
             let blob = kms
                 .ok(
                     "Encrypt",
                     &[("KeyId", &key), ("Plaintext", "aGVsbG8sIHdvcmxkIQ==")],
                 )
-                .await;
+                .await?;
             request(
                 "Decrypt",
-                &[(
-                    "CiphertextBlob",
-                    blob["CiphertextBlob"].as_str().expect("blob"),
-                )],
+                &[("CiphertextBlob", field(&blob, "CiphertextBlob")?)],
             )
         }
         Action::CreateKey => request("CreateKey", &[]),
@@ -283,68 +286,64 @@ async fn prepare(kms: &Kms, args: &RunArgs) -> Request {
                 ("PageNumber", &args.page_number.to_string()),
             ],
         ),
-        Action::GetParameters | Action::Import => {
-            let created = kms.ok("CreateKey", &[("Origin", "EXTERNAL")]).await;
-            let key = created["KeyMetadata"]["KeyId"]
-                .as_str()
-                .expect("KeyId")
-                .to_owned();
-            let params = [
-                ("KeyId", key.as_str()),
+        Action::GetParameters => request(
+            "GetParametersForImport",
+            &[
+                ("KeyId", &create_key("EXTERNAL").await?),
                 ("WrappingAlgorithm", "RSAES_OAEP_SHA_256"),
                 ("WrappingKeySpec", "RSA_2048"),
-            ];
-            if args.action == Action::GetParameters {
-                return request("GetParametersForImport", &params);
-            }
-            let reply = kms.ok("GetParametersForImport", &params).await;
-            let public = WrappingPublicKey::parse(
-                reply["PublicKey"].as_str().expect("PublicKey").as_bytes(),
-            )
-            .expect("a public key");
-            let material = KeyMaterial::generate(KeySpec::AliyunAes256).expect("material");
-            let wrapped = byok_wrap::wrap(&public, WrappingAlgorithm::RsaesOaepSha256, &material)
-                .expect("wrap");
+            ],
+        ),
+        Action::Import => {
+            let key = create_key("EXTERNAL").await?;
+            let material =
+                KeyMaterial::generate(KeySpec::AliyunAes256).map_err(|e| e.to_string())?;
+            let w = kms.wrap_for_import(&key, &material).await?;
             // Re-importing the same material with the same token is a valid import every time.
             request(
                 "ImportKeyMaterial",
                 &[
                     ("KeyId", &key),
-                    ("EncryptedKeyMaterial", &wrapped.to_base64()),
-                    ("ImportToken", reply["ImportToken"].as_str().expect("token")),
+                    ("EncryptedKeyMaterial", &w.wrapped),
+                    ("ImportToken", &w.token),
                 ],
             )
         }
-    }
+    })
 }
 
-async fn bare_server(listen: SocketAddr) {
+async fn bare_server(listen: SocketAddr) -> Result<(), String> {
     let app = axum::Router::new().fallback(|| async {
         (
             [(axum::http::header::CONTENT_TYPE, "application/json")],
             r#"{"CiphertextBlob":"AAAA","KeyId":"00000000-0000-4000-8000-000000000000","KeyVersionId":"00000000-0000-4000-8000-000000000000","RequestId":"00000000-0000-4000-8000-000000000000"}"#,
         )
     });
-    let listener = tokio::net::TcpListener::bind(listen).await.expect("bind");
-    println!("{}", listener.local_addr().expect("address"));
-    axum::serve(listener, app).await.expect("serve");
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("listening on {listen}: {e}"))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("{address}");
+    axum::serve(listener, app)
+        .await
+        .map_err(|e| format!("serving: {e}"))
 }
 
-fn raw_decrypt(threads: usize, duration: f64) {
-    let key = PrivateDecryptingKey::generate(KeySize::Rsa2048).expect("RSA key");
-    let public = WrappingPublicKey::from_der(
-        aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(
-            &key.public_key(),
-        )
-        .expect("DER")
-        .as_ref(),
+fn raw_decrypt(threads: usize, duration: f64) -> Result<(), String> {
+    let key = PrivateDecryptingKey::generate(KeySize::Rsa2048)
+        .map_err(|e| fail("generating an RSA key", e))?;
+    let der = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(
+        &key.public_key(),
     )
-    .expect("public key");
-    let material = KeyMaterial::generate(KeySpec::AliyunAes256).expect("material");
+    .map_err(|e| fail("encoding the public key", e))?;
+    let public =
+        WrappingPublicKey::from_der(der.as_ref()).map_err(|e| fail("parsing the public key", e))?;
+    let material =
+        KeyMaterial::generate(KeySpec::AliyunAes256).map_err(|e| fail("generating material", e))?;
     let wrapped = byok_wrap::wrap(&public, WrappingAlgorithm::RsaesOaepSha256, &material)
-        .expect("wrap")
+        .map_err(|e| fail("wrapping", e))?
         .into_bytes();
-    let key = Arc::new(OaepPrivateDecryptingKey::new(key).expect("OAEP key"));
+    let key = Arc::new(OaepPrivateDecryptingKey::new(key).map_err(|e| fail("an OAEP key", e))?);
     let stop_at = Instant::now() + Duration::from_secs_f64(duration);
     let handles: Vec<_> = (0..threads)
         .map(|_| {
@@ -353,17 +352,27 @@ fn raw_decrypt(threads: usize, duration: f64) {
                 let mut out = [0u8; 256];
                 let mut count = 0u64;
                 while Instant::now() < stop_at {
-                    key.decrypt(&OAEP_SHA256_MGF1SHA256, &wrapped, &mut out, None)
-                        .expect("decrypt");
+                    if key
+                        .decrypt(&OAEP_SHA256_MGF1SHA256, &wrapped, &mut out, None)
+                        .is_err()
+                    {
+                        return Err("decrypting what we wrapped failed".to_owned());
+                    }
                     count += 1;
                 }
-                count
+                Ok(count)
             })
         })
         .collect();
-    let total: u64 = handles.into_iter().map(|h| h.join().expect("thread")).sum();
+    let mut total = 0u64;
+    for handle in handles {
+        total += handle
+            .join()
+            .map_err(|_| "a decrypting thread panicked".to_owned())??;
+    }
     println!(
         "{}",
         json!({ "threads": threads, "decryptions": total, "seconds": duration, "per_second": total as f64 / duration })
     );
+    Ok(())
 }

@@ -18,6 +18,29 @@ pub use any::AnyStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
+/// The tables that hold KMS state, each with the column that orders a dump of it: what
+/// `dump` (of either store) writes, so that two dumps are equal exactly when the state is.
+/// Signature nonces are left out: they are bookkeeping of the authentication layer, recorded
+/// even for requests that then fail.
+const STATE_TABLES: [(&str, &str); 6] = [
+    ("meta", "name"),
+    ("accounts", "id"),
+    ("access_keys", "id"),
+    ("keys", "seq"),
+    ("aliases", "seq"),
+    ("wrapping_keys", "id"),
+];
+
+/// What identifies a signature nonce in either store: a digest of the access key and the nonce,
+/// so that a nonce of any length and any bytes takes 32 bytes.
+fn nonce_digest(access_key_id: &str, nonce: &str) -> Vec<u8> {
+    let mut input = Vec::with_capacity(access_key_id.len() + nonce.len() + 1);
+    input.extend_from_slice(access_key_id.as_bytes());
+    input.push(0);
+    input.extend_from_slice(nonce.as_bytes());
+    crate::crypto::sha256(&input)
+}
+
 /// A database the KMS can run on.
 pub trait Store: Send + Sync + 'static {
     /// Runs `work` in one transaction: commits if it returns `Ok`, rolls back if it returns `Err`.

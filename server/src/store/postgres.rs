@@ -313,19 +313,12 @@ impl PostgresStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Every row of every table that holds KMS state, as text, in a stable order (see
-    /// [`super::SqliteStore::dump`]); nonces are left out.
+    /// Every row of every table that holds KMS state ([`super::STATE_TABLES`]), as text, in a
+    /// stable order, written as [`super::SqliteStore::dump`] writes it.
     pub fn dump(&self) -> Result<String> {
         self.with_conn(|conn| {
             let mut out = String::new();
-            for (table, order) in [
-                ("meta", "name"),
-                ("accounts", "id"),
-                ("access_keys", "id"),
-                ("keys", "seq"),
-                ("aliases", "seq"),
-                ("wrapping_keys", "id"),
-            ] {
+            for (table, order) in super::STATE_TABLES {
                 out.push_str(&format!("[{table}]\n"));
                 let rows = conn.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;
                 for row in rows {
@@ -369,11 +362,7 @@ impl Store for PostgresStore {
         now: i64,
         expires_at: i64,
     ) -> Result<bool> {
-        let mut input = Vec::with_capacity(access_key_id.len() + nonce.len() + 1);
-        input.extend_from_slice(access_key_id.as_bytes());
-        input.push(0);
-        input.extend_from_slice(nonce.as_bytes());
-        let digest = crate::crypto::hex(&crate::crypto::sha256(&input));
+        let digest = crate::crypto::hex(&super::nonce_digest(access_key_id, nonce));
         // Inserted, or an expired record of the same nonce replaced: a first use. Committed
         // without waiting for the WAL flush, in one round trip (every value is ours: hex and
         // numbers): every instance sees it at once; a crash of PostgreSQL itself may forget the

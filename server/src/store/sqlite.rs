@@ -122,12 +122,9 @@ struct Nonces {
 /// Nonces stored per transaction when flushing.
 const NONCE_FLUSH_CHUNK: usize = 256;
 
+/// The in-memory key of a nonce: the first half of [`super::nonce_digest`].
 fn nonce_digest(access_key_id: &str, nonce: &str) -> [u8; 16] {
-    let mut input = Vec::with_capacity(access_key_id.len() + nonce.len() + 1);
-    input.extend_from_slice(access_key_id.as_bytes());
-    input.push(0);
-    input.extend_from_slice(nonce.as_bytes());
-    let digest = crate::crypto::sha256(&input);
+    let digest = super::nonce_digest(access_key_id, nonce);
     let mut out = [0u8; 16];
     out.copy_from_slice(&digest[..16]);
     out
@@ -297,20 +294,12 @@ impl SqliteStore {
             .wait_until_durable(self.durability.progress_mut(|p| p.committed))
     }
 
-    /// Every row of every table that holds KMS state, as text, in a stable order: two dumps are
-    /// equal exactly when the state is. Signature nonces are left out: they are bookkeeping of
-    /// the authentication layer, recorded even for requests that then fail.
+    /// Every row of every table that holds KMS state ([`super::STATE_TABLES`]), as text, in a
+    /// stable order: two dumps are equal exactly when the state is.
     pub fn dump(&self) -> Result<String> {
         let conn = self.lock();
         let mut out = String::new();
-        for (table, order) in [
-            ("meta", "name"),
-            ("accounts", "id"),
-            ("access_keys", "id"),
-            ("keys", "seq"),
-            ("aliases", "seq"),
-            ("wrapping_keys", "id"),
-        ] {
+        for (table, order) in super::STATE_TABLES {
             out.push_str(&format!("[{table}]\n"));
             let mut stmt = conn
                 .prepare(&format!("SELECT * FROM {table} ORDER BY {order}"))

@@ -36,6 +36,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until_serving(port, server, log):
+    """Polls /healthz until byok-kms answers; fails if it exits or takes over 30 s."""
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+            return
+        except OSError:
+            if time.time() > deadline or server.poll() is not None:
+                raise RuntimeError("byok-kms did not start; see " + log.name)
+            time.sleep(0.05)
+
+
 class OfficialSdk(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -52,15 +65,7 @@ class OfficialSdk(unittest.TestCase):
             [BIN, "serve", "--listen", f"127.0.0.1:{cls.port}", "--data-dir", cls.data_dir,
              "--www-dir", os.path.join(cls.work, "no-www")],
             env=env, stdout=cls.log, stderr=cls.log)
-        deadline = time.time() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{cls.port}/healthz", timeout=1).read()
-                break
-            except OSError:
-                if time.time() > deadline or cls.server.poll() is not None:
-                    raise RuntimeError("byok-kms did not start; see " + cls.log.name)
-                time.sleep(0.05)
+        wait_until_serving(cls.port, cls.server, cls.log)
         cls.materials = []
 
     @classmethod

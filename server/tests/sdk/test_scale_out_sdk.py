@@ -9,9 +9,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import time
 import unittest
-import urllib.request
 
 from alibabacloud_kms20160120.client import Client
 from alibabacloud_tea_openapi import utils_models as open_api_models
@@ -61,15 +59,7 @@ class ThreeInstancesOnPostgres(single.OfficialSdk):
             cls.ports.append(port)
             cls.logs.append(log)
         for port, server, log in zip(cls.ports, cls.servers, cls.logs):
-            deadline = time.time() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
-                    break
-                except OSError:
-                    if time.time() > deadline or server.poll() is not None:
-                        raise RuntimeError("byok-kms did not start; see " + log.name)
-                    time.sleep(0.05)
+            single.wait_until_serving(port, server, log)
         cls.materials = []
 
     @classmethod
