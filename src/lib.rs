@@ -22,12 +22,12 @@
 
 pub mod base64;
 mod check_value;
-pub mod client;
 pub mod error;
 pub mod material;
 mod padding;
 pub mod public_key;
 mod rsa;
+pub mod sign;
 pub mod spec;
 pub mod wrap;
 

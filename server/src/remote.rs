@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use byok_wrap::client::{AccessKey, nonce, sign};
+use byok_wrap::sign::{AccessKey, nonce, sign};
 use byok_wrap::{KeyMaterial, WrappingAlgorithm, WrappingPublicKey};
 use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;

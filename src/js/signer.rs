@@ -1,12 +1,12 @@
 //! `RequestSigner` for JavaScript: holds an access key inside wasm memory and signs KMS API calls
-//! with ACS3-HMAC-SHA256 ([`crate::client`]). The package's `KmsClient` (`client.js`) sends what
+//! with ACS3-HMAC-SHA256 ([`crate::sign::acs3`]). The package's `KmsClient` (`client.js`) sends what
 //! it signs with `fetch`; the secret never comes back out.
 
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::{invalid_argument, to_js};
-use crate::client::{self, AccessKey};
+use crate::sign::{self, AccessKey};
 
 /// Signs KMS API calls (ACS3-HMAC-SHA256) with an access key kept in wasm memory; `free()` wipes
 /// it. Used by {@link KmsClient}; use it directly only to send requests some other way.
@@ -64,9 +64,9 @@ impl RequestSigner {
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
-        let date = client::acs_date(&String::from(js_sys::Date::new_0().to_iso_string()));
-        let nonce = client::nonce().map_err(to_js)?;
-        let signed = client::sign(host, &self.key, action, &pairs, &date, &nonce);
+        let date = sign::acs_date(&String::from(js_sys::Date::new_0().to_iso_string()));
+        let nonce = sign::nonce().map_err(to_js)?;
+        let signed = sign::sign(host, &self.key, action, &pairs, &date, &nonce);
         let headers = Object::new();
         for (name, value) in &signed.headers {
             Reflect::set(&headers, &name.into(), &value.into())?;
