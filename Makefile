@@ -28,8 +28,9 @@ setup:
 setup-build:
 	scripts/setup.sh build
 
-## make pkg: the npm package in pkg/ (wasm-bindgen --target web, wasm-opt -Oz, package.json)
-pkg:
+## make pkg: the npm package in pkg/ (wasm-bindgen --target web, wasm-opt -Oz, package.json);
+## installs the wasm toolchain first, like every documented target
+pkg: setup-build
 	$(CARGO_WASM)
 	node scripts/build-pkg.mjs
 
