@@ -58,9 +58,11 @@ test-node:
 	node --test tests/node/ tests/e2e/
 
 # The official Alibaba Cloud Python SDK against a real byok-kms serve, and against three on one
-# PostgreSQL database.
+# PostgreSQL database; the legacy Python SDK (aliyunsdkcore) beside it; then the official Node
+# clients (@alicloud/kms20160120, @alicloud/openapi-client, @alicloud/pop-core), over POST and GET.
 test-sdk: server
 	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms scripts/with-postgres.sh build/venv/bin/python -m unittest discover -s server/tests/sdk -v
+	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms node --test server/tests/sdk/node/
 
 ## make bench: every performance figure against its peer or limit, in one table (not a test)
 bench: setup pkg

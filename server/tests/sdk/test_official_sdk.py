@@ -3,77 +3,32 @@
 as a customer would. Run by `make test` (`make test-sdk`) with BYOK_KMS_BIN pointing at the binary.
 """
 import base64
-import json
 import os
-import secrets
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
 import unittest
-import urllib.request
 
 from alibabacloud_kms20160120 import models as kms
 from alibabacloud_kms20160120.client import Client
 from alibabacloud_tea_openapi import utils_models as open_api_models
 from alibabacloud_tea_openapi.exceptions import ClientException
 
-BIN = os.environ.get("BYOK_KMS_BIN", "target/debug/byok-kms")
-
-OPENSSL_PADDING = {
-    "RSAES_OAEP_SHA_256": ["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256",
-                           "-pkeyopt", "rsa_mgf1_md:sha256"],
-    "RSAES_OAEP_SHA_1": ["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha1",
-                         "-pkeyopt", "rsa_mgf1_md:sha1"],
-    "RSAES_PKCS1_V1_5": ["-pkeyopt", "rsa_padding_mode:pkcs1"],
-}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_serving(port, server, log):
-    """Polls /healthz until byok-kms answers; fails if it exits or takes over 30 s."""
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
-            return
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                raise RuntimeError("byok-kms did not start; see " + log.name)
-            time.sleep(0.05)
+import kms_server
+from kms_server import OPENSSL_PADDING
 
 
 class OfficialSdk(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.work = tempfile.mkdtemp(prefix="byok-sdk-")
-        cls.data_dir = os.path.join(cls.work, "data")
-        cls.port = free_port()
-        cls.access_key_id = "LTAI" + secrets.token_hex(10)
-        cls.secret = secrets.token_urlsafe(24)
-        env = dict(os.environ, BYOK_KMS_ACCESS_KEY_ID=cls.access_key_id,
-                   BYOK_KMS_ACCESS_KEY_SECRET=cls.secret, RUST_LOG="info")
-        env.pop("BYOK_KMS_ROOT_KEY", None)
-        cls.log = open(os.path.join(cls.work, "server.log"), "wb")
-        cls.server = subprocess.Popen(
-            [BIN, "serve", "--listen", f"127.0.0.1:{cls.port}", "--data-dir", cls.data_dir,
-             "--www-dir", os.path.join(cls.work, "no-www")],
-            env=env, stdout=cls.log, stderr=cls.log)
-        wait_until_serving(cls.port, cls.server, cls.log)
+        cls.kms = kms_server.KmsServer("byok-sdk-")
+        cls.work, cls.data_dir, cls.port = cls.kms.work, cls.kms.data_dir, cls.kms.port
+        cls.access_key_id, cls.secret = cls.kms.access_key_id, cls.kms.secret
         cls.materials = []
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.terminate()
-        cls.server.wait(timeout=10)
-        cls.log.close()
-        shutil.rmtree(cls.work, ignore_errors=True)
+        cls.kms.stop()
 
     def client(self, secret=None, signature_algorithm=None):
         config = open_api_models.Config(
@@ -83,14 +38,9 @@ class OfficialSdk(unittest.TestCase):
             config.signature_algorithm = signature_algorithm
         return Client(config)
 
-    def openssl(self, *args, cwd):
-        subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
     def new_material(self, cwd):
         """`openssl rand -out KeyMaterial.bin 32`, as in the guide."""
-        self.openssl("rand", "-out", "KeyMaterial.bin", "32", cwd=cwd)
-        with open(os.path.join(cwd, "KeyMaterial.bin"), "rb") as f:
-            material = f.read()
+        material = kms_server.new_material(cwd)
         self.materials.append(material)
         return material
 
@@ -99,15 +49,7 @@ class OfficialSdk(unittest.TestCase):
         params = client.get_parameters_for_import(kms.GetParametersForImportRequest(
             key_id=key_id, wrapping_algorithm=algorithm, wrapping_key_spec="RSA_2048")).body
         self.assertTrue(params.public_key.startswith("MIIBIjAN"))
-        with open(os.path.join(cwd, "PublicKey.bin"), "wb") as f:
-            f.write(base64.b64decode(params.public_key))
-        self.openssl("pkeyutl", "-encrypt", "-in", "KeyMaterial.bin", "-inkey", "PublicKey.bin",
-                     "-keyform", "DER", "-pubin", "-out", "EncryptedKeyMaterial.bin",
-                     *OPENSSL_PADDING[algorithm], cwd=cwd)
-        self.openssl("enc", "-e", "-base64", "-A", "-in", "EncryptedKeyMaterial.bin",
-                     "-out", "EncryptedKeyMaterial_base64.txt", cwd=cwd)
-        with open(os.path.join(cwd, "EncryptedKeyMaterial_base64.txt")) as f:
-            return f.read(), params.import_token
+        return kms_server.wrap_material(params.public_key, algorithm, cwd), params.import_token
 
     def refused(self, code, call):
         with self.assertRaises(ClientException) as raised:

@@ -14,6 +14,7 @@ import unittest
 from alibabacloud_kms20160120.client import Client
 from alibabacloud_tea_openapi import utils_models as open_api_models
 
+import kms_server
 import test_official_sdk as single  # (a module, so that its test case is not collected twice)
 
 ADMIN_URL = os.environ.get("BYOK_TEST_POSTGRES_URL")
@@ -49,17 +50,17 @@ class ThreeInstancesOnPostgres(single.OfficialSdk):
                    BYOK_KMS_ROOT_KEY=base64.b64encode(secrets.token_bytes(32)).decode())
         cls.ports, cls.servers, cls.logs = [], [], []
         for i in range(3):
-            port = single.free_port()
+            port = kms_server.free_port()
             log = open(os.path.join(cls.work, f"server-{i}.log"), "wb")
             cls.servers.append(subprocess.Popen(
-                [single.BIN, "serve", "--listen", f"127.0.0.1:{port}",
+                [kms_server.BIN, "serve", "--listen", f"127.0.0.1:{port}",
                  "--data-dir", os.path.join(cls.data_dir, str(i)), "--database-url", cls.url,
                  "--www-dir", os.path.join(cls.work, "no-www")],
                 env=env, stdout=log, stderr=log))
             cls.ports.append(port)
             cls.logs.append(log)
         for port, server, log in zip(cls.ports, cls.servers, cls.logs):
-            single.wait_until_serving(port, server, log)
+            kms_server.wait_until_serving(port, server, log)
         cls.materials = []
 
     @classmethod

@@ -1,0 +1,150 @@
+"""What the SDK tests share: a real `byok-kms serve` on a free loopback port, the openssl commands
+of the cloud's import guide, and a recording proxy that shows what a client sends on the wire.
+Not a test module (unittest's discovery only collects test*.py).
+"""
+import base64
+import http.client
+import http.server
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+
+BIN = os.environ.get("BYOK_KMS_BIN", "target/debug/byok-kms")
+
+OPENSSL_PADDING = {
+    "RSAES_OAEP_SHA_256": ["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256",
+                           "-pkeyopt", "rsa_mgf1_md:sha256"],
+    "RSAES_OAEP_SHA_1": ["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha1",
+                         "-pkeyopt", "rsa_mgf1_md:sha1"],
+    "RSAES_PKCS1_V1_5": ["-pkeyopt", "rsa_padding_mode:pkcs1"],
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_serving(port, server, log):
+    """Polls /healthz until byok-kms answers; fails if it exits or takes over 30 s."""
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+            return
+        except OSError:
+            if time.time() > deadline or server.poll() is not None:
+                raise RuntimeError("byok-kms did not start; see " + log.name)
+            time.sleep(0.05)
+
+
+class KmsServer:
+    """One `byok-kms serve` with a fresh data directory in a temporary folder, an access key made
+    up for it, and no console files (the --www-dir does not exist)."""
+
+    def __init__(self, prefix="byok-sdk-"):
+        self.work = tempfile.mkdtemp(prefix=prefix)
+        self.data_dir = os.path.join(self.work, "data")
+        self.port = free_port()
+        self.endpoint = f"127.0.0.1:{self.port}"
+        self.access_key_id = "LTAI" + secrets.token_hex(10)
+        self.secret = secrets.token_urlsafe(24)
+        env = dict(os.environ, BYOK_KMS_ACCESS_KEY_ID=self.access_key_id,
+                   BYOK_KMS_ACCESS_KEY_SECRET=self.secret, RUST_LOG="info")
+        env.pop("BYOK_KMS_ROOT_KEY", None)
+        self.log = open(os.path.join(self.work, "server.log"), "wb")
+        self.process = subprocess.Popen(
+            [BIN, "serve", "--listen", self.endpoint, "--data-dir", self.data_dir,
+             "--www-dir", os.path.join(self.work, "no-www")],
+            env=env, stdout=self.log, stderr=self.log)
+        wait_until_serving(self.port, self.process, self.log)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.log.close()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def new_material(cwd):
+    """`openssl rand -out KeyMaterial.bin 32`, as in the guide; returns the bytes."""
+    openssl("rand", "-out", "KeyMaterial.bin", "32", cwd=cwd)
+    with open(os.path.join(cwd, "KeyMaterial.bin"), "rb") as f:
+        return f.read()
+
+
+def wrap_material(public_key, algorithm, cwd):
+    """Wraps cwd/KeyMaterial.bin under GetParametersForImport's PublicKey (base64 DER) with the
+    guide's `openssl pkeyutl -encrypt` and `openssl enc -e -base64 -A`; returns the base64 text."""
+    with open(os.path.join(cwd, "PublicKey.bin"), "wb") as f:
+        f.write(base64.b64decode(public_key))
+    openssl("pkeyutl", "-encrypt", "-in", "KeyMaterial.bin", "-inkey", "PublicKey.bin",
+            "-keyform", "DER", "-pubin", "-out", "EncryptedKeyMaterial.bin",
+            *OPENSSL_PADDING[algorithm], cwd=cwd)
+    openssl("enc", "-e", "-base64", "-A", "-in", "EncryptedKeyMaterial.bin",
+            "-out", "EncryptedKeyMaterial_base64.txt", cwd=cwd)
+    with open(os.path.join(cwd, "EncryptedKeyMaterial_base64.txt")) as f:
+        return f.read()
+
+
+class RecordingProxy:
+    """A loopback HTTP proxy in front of `target_port` that keeps each request as the client sent
+    it: `{"method", "target" (path and query), "headers" (as sent, in order), "body"}`. Requests
+    are forwarded unchanged, so signatures still verify."""
+
+    def __init__(self, target_port):
+        self.requests = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def handle_one_request(self):
+                self.raw_requestline = self.rfile.readline(65537)
+                if not self.raw_requestline or not self.parse_request():
+                    self.close_connection = True
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                proxy.requests.append({"method": self.command, "target": self.path,
+                                       "headers": list(self.headers.items()), "body": body})
+                upstream = http.client.HTTPConnection("127.0.0.1", target_port, timeout=30)
+                upstream.putrequest(self.command, self.path, skip_host=True,
+                                    skip_accept_encoding=True)
+                for name, value in self.headers.items():
+                    upstream.putheader(name, value)
+                upstream.endheaders(body)
+                reply = upstream.getresponse()
+                content = reply.read()
+                self.send_response_only(reply.status, reply.reason)
+                for name, value in reply.getheaders():
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+                upstream.close()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.endpoint = f"127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
