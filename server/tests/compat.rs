@@ -147,7 +147,7 @@ fn a_data_directory_of_byok_kms_0_1_opens_and_keeps_working() {
     assert_eq!(
         kms.decrypt(
             &account,
-            &data.fixture["blobs"][2]["blob"].as_str().unwrap(),
+            data.fixture["blobs"][2]["blob"].as_str().unwrap(),
             &context(&data.fixture["blobs"][2]["context"])
         )
         .err()

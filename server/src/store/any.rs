@@ -3,6 +3,7 @@
 use super::{Error, PostgresStore, Result, SqliteStore, Store, Transaction};
 
 /// SQLite (the default) or PostgreSQL.
+#[allow(clippy::large_enum_variant)] // one per process, never moved on a hot path
 pub enum AnyStore {
     /// An embedded SQLite file, one process.
     Sqlite(SqliteStore),
