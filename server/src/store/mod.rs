@@ -108,7 +108,7 @@ pub trait Transaction {
     fn insert_key(&mut self, key: &Key) -> Result<()>;
     /// The key with this id in this account.
     fn key(&mut self, account_id: &str, key_id: &str) -> Result<Option<Key>>;
-    /// Writes back a key read in this transaction.
+    /// Writes back a key read in this transaction ([`Error::Missing`] if it is not stored).
     fn update_key(&mut self, key: &Key) -> Result<()>;
     /// Removes a key and its aliases.
     fn delete_key(&mut self, account_id: &str, key_id: &str) -> Result<()>;
@@ -125,7 +125,8 @@ pub trait Transaction {
 
     /// The alias with this name in this account.
     fn alias(&mut self, account_id: &str, name: &str) -> Result<Option<Alias>>;
-    /// Adds an alias (the caller has checked that the name is free).
+    /// Adds an alias. The caller has checked that the name is free; if another transaction
+    /// created it meanwhile, [`Error::Conflict`] (table `aliases`, key the alias name).
     fn insert_alias(&mut self, alias: &Alias) -> Result<()>;
     /// Points an existing alias at another key.
     fn update_alias(&mut self, alias: &Alias) -> Result<()>;

@@ -368,6 +368,21 @@ impl Driver for PgDriver<'_> {
         rows.iter().map(|row| map(&PgRow(row))).collect()
     }
 
+    fn query_one<T>(
+        &mut self,
+        sql: &Sql,
+        params: &[Param<'_>],
+        map: impl FnOnce(&dyn Row) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let statement = self.conn.statement(sql.source(Dialect::Postgres))?;
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(as_sql).collect();
+        let row = self.conn.client.query_opt(&statement, &params);
+        match row.map_err(|e| self.conn.failed(e))? {
+            Some(row) => map(&PgRow(&row)).map(Some),
+            None => Ok(None),
+        }
+    }
+
     fn execute(&mut self, sql: &Sql, params: &[Param<'_>]) -> Result<u64> {
         let statement = self.conn.statement(sql.source(Dialect::Postgres))?;
         let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(as_sql).collect();

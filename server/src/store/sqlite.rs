@@ -359,6 +359,25 @@ impl Driver for SqliteDriver<'_> {
         Ok(out)
     }
 
+    fn query_one<T>(
+        &mut self,
+        sql: &Sql,
+        params: &[Param<'_>],
+        map: impl FnOnce(&dyn Row) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let mut statement = self
+            .0
+            .prepare_cached(sql.source(Dialect::Sqlite))
+            .map_err(db)?;
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(params))
+            .map_err(db)?;
+        match rows.next().map_err(db)? {
+            Some(row) => map(&SqliteRow(row)).map(Some),
+            None => Ok(None),
+        }
+    }
+
     fn execute(&mut self, sql: &Sql, params: &[Param<'_>]) -> Result<u64> {
         let changed = self
             .0

@@ -21,6 +21,14 @@ pub trait Driver {
         map: impl FnMut(&dyn Row) -> Result<T>,
     ) -> Result<Vec<T>>;
 
+    /// Runs a statement that returns at most one row (a lookup by key); maps it with `map`.
+    fn query_one<T>(
+        &mut self,
+        sql: &Sql,
+        params: &[Param<'_>],
+        map: impl FnOnce(&dyn Row) -> Result<T>,
+    ) -> Result<Option<T>>;
+
     /// Runs a statement that returns no rows; returns how many rows it changed.
     fn execute(&mut self, sql: &Sql, params: &[Param<'_>]) -> Result<u64>;
 
@@ -83,9 +91,9 @@ impl<D: Driver> Tx<D> {
         &mut self,
         sql: &Sql,
         params: &[Param<'_>],
-        map: impl FnMut(&dyn Row) -> Result<T>,
+        map: impl FnOnce(&dyn Row) -> Result<T>,
     ) -> Result<Option<T>> {
-        Ok(self.driver.query(sql, params, map)?.into_iter().next())
+        self.driver.query_one(sql, params, map)
     }
 
     /// A statement that changes KMS state; returns how many rows it changed.
