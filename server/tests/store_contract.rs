@@ -415,3 +415,188 @@ fn migrations_run_once_and_a_newer_schema_is_refused() {
         }
     });
 }
+
+/// A table as both dialects can describe it: columns in order with whether they take NULL, the
+/// primary key, the other unique column sets, the named indexes (columns, and whether partial)
+/// and the foreign keys. Types are left out: they are per dialect by design.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Shape {
+    columns: Vec<(String, bool)>,
+    primary_key: Vec<String>,
+    unique: std::collections::BTreeSet<Vec<String>>,
+    indexes: std::collections::BTreeMap<String, (Vec<String>, bool)>,
+    foreign_keys: std::collections::BTreeSet<(String, String, String)>,
+}
+
+type Schema = std::collections::BTreeMap<String, Shape>;
+
+fn sqlite_schema(place: &Place) -> Schema {
+    let Place::Sqlite(dir) = place else {
+        unreachable!()
+    };
+    let conn = rusqlite::Connection::open(dir.path().join("kms.sqlite3")).unwrap();
+    let strings = |sql: &str| -> Vec<Vec<rusqlite::types::Value>> {
+        let mut statement = conn.prepare(sql).unwrap();
+        let n = statement.column_count();
+        statement
+            .query_map([], |r| (0..n).map(|i| r.get(i)).collect())
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    let text = |v: &rusqlite::types::Value| match v {
+        rusqlite::types::Value::Text(s) => s.clone(),
+        rusqlite::types::Value::Integer(n) => n.to_string(),
+        other => format!("{other:?}"),
+    };
+    let mut schema = Schema::new();
+    let tables =
+        strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    for table in tables.iter().map(|r| text(&r[0])) {
+        let mut shape = Shape::default();
+        let mut pk = Vec::new();
+        for c in strings(&format!("PRAGMA table_info({table})")) {
+            let (name, not_null, pk_position) = (text(&c[1]), text(&c[3]) == "1", text(&c[5]));
+            // A primary key column never holds NULL (SQLite only says so for some).
+            shape
+                .columns
+                .push((name.clone(), not_null || pk_position != "0"));
+            if pk_position != "0" {
+                pk.push((pk_position, name));
+            }
+        }
+        pk.sort();
+        shape.primary_key = pk.into_iter().map(|(_, n)| n).collect();
+        for index in strings(&format!("PRAGMA index_list({table})")) {
+            let (name, unique, origin, partial) = (
+                text(&index[1]),
+                text(&index[2]) == "1",
+                text(&index[3]),
+                text(&index[4]) == "1",
+            );
+            let columns: Vec<String> = strings(&format!("PRAGMA index_info({name})"))
+                .iter()
+                .map(|c| text(&c[2]))
+                .collect();
+            match origin.as_str() {
+                "pk" => {}
+                "u" => {
+                    shape.unique.insert(columns);
+                }
+                _ => {
+                    assert!(!unique, "{name}: a unique index outside a constraint");
+                    shape.indexes.insert(name, (columns, partial));
+                }
+            }
+        }
+        for fk in strings(&format!("PRAGMA foreign_key_list({table})")) {
+            shape
+                .foreign_keys
+                .insert((text(&fk[3]), text(&fk[2]), text(&fk[4])));
+        }
+        schema.insert(table, shape);
+    }
+    schema
+}
+
+fn postgres_schema(place: &Place) -> Schema {
+    let Place::Postgres(url) = place else {
+        unreachable!()
+    };
+    let url = url.clone();
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut schema = Schema::new();
+        for row in client
+            .query(
+                "SELECT table_name::text, column_name::text, is_nullable = 'NO'
+                 FROM information_schema.columns WHERE table_schema = 'public'
+                 ORDER BY table_name, ordinal_position",
+                &[],
+            )
+            .unwrap()
+        {
+            let shape: &mut Shape = schema.entry(row.get(0)).or_default();
+            shape.columns.push((row.get(1), row.get(2)));
+        }
+        let indexes = client
+            .query(
+                "SELECT t.relname::text, i.relname::text, ix.indisprimary, ix.indisunique,
+                        ix.indpred IS NOT NULL,
+                        EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid),
+                        ARRAY(SELECT a.attname::text FROM unnest(ix.indkey) WITH ORDINALITY k(n, o)
+                              JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.n
+                              ORDER BY k.o)
+                 FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid
+                 JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace s ON s.oid = t.relnamespace
+                 WHERE s.nspname = 'public'",
+                &[],
+            )
+            .unwrap();
+        for row in indexes {
+            let shape = schema.get_mut(&row.get::<_, String>(0)).unwrap();
+            let (name, primary, unique, partial, constraint, columns): (String, bool, bool, bool, bool, Vec<String>) =
+                (row.get(1), row.get(2), row.get(3), row.get(4), row.get(5), row.get(6));
+            if primary {
+                shape.primary_key = columns;
+            } else if constraint {
+                assert!(unique, "{name}");
+                shape.unique.insert(columns);
+            } else {
+                assert!(!unique, "{name}: a unique index outside a constraint");
+                shape.indexes.insert(name, (columns, partial));
+            }
+        }
+        for row in client
+            .query(
+                "SELECT c.conrelid::regclass::text, a.attname::text, c.confrelid::regclass::text,
+                        af.attname::text
+                 FROM pg_constraint c
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+                 JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1]
+                 WHERE c.contype = 'f'",
+                &[],
+            )
+            .unwrap()
+        {
+            let shape = schema.get_mut(&row.get::<_, String>(0)).unwrap();
+            shape.foreign_keys.insert((row.get(1), row.get(2), row.get(3)));
+        }
+        schema
+    })
+    .join()
+    .unwrap()
+}
+
+#[test]
+fn both_dialects_migrate_to_one_schema() {
+    let places = Place::every();
+    let schemas: Vec<Schema> = places
+        .iter()
+        .map(|place| {
+            drop(place.open().unwrap());
+            match place {
+                Place::Sqlite(_) => sqlite_schema(place),
+                Place::Postgres(_) => postgres_schema(place),
+            }
+        })
+        .collect();
+    // What every dialect must have, whatever the others do.
+    let keys = &schemas[0]["keys"];
+    assert_eq!(keys.primary_key, ["seq"]);
+    assert!(keys.unique.contains(&vec!["id".to_owned()]));
+    assert_eq!(keys.columns.len(), 15);
+    assert_eq!(
+        keys.indexes["keys_by_expiry"],
+        (vec!["material_expire_at".to_owned()], true)
+    );
+    assert!(
+        keys.foreign_keys
+            .contains(&("account_id".into(), "accounts".into(), "id".into()))
+    );
+    assert_eq!(schemas[0]["nonces"].primary_key, ["digest"]);
+    assert_eq!(schemas.len(), places.len());
+    for schema in &schemas[1..] {
+        assert_eq!(schema, &schemas[0]);
+    }
+}
