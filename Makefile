@@ -42,11 +42,12 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p byok-wrap --all-targets --target $(WASM_TARGET) -- -D warnings
 
-# Beside a throwaway PostgreSQL server (scripts/with-postgres.sh): the scale-out tests use it, and
-# the Kms core suite runs a second time on it.
+# Beside a throwaway PostgreSQL server (scripts/with-postgres.sh): the scale-out tests use it, the
+# store contract suite runs on both stores, and the Kms core suite and the hostile matrix run a
+# second time on it.
 test-native:
 	scripts/with-postgres.sh cargo test --workspace --all-targets
-	BYOK_TEST_STORE=postgres scripts/with-postgres.sh cargo test -p byok-kms --test kms_core
+	BYOK_TEST_STORE=postgres scripts/with-postgres.sh cargo test -p byok-kms --test kms_core --test hostile
 	cargo test --workspace --doc
 
 # In the debug build (overflow checks on) and in the size-optimised build that ships.

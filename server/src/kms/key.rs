@@ -42,6 +42,11 @@ impl KeyState {
         }
     }
 
+    /// The state whose [`as_str`](Self::as_str) name is `s`.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == s)
+    }
+
     /// Checks that a key in this state may undergo `action`: the state table, in one place.
     pub fn check(self, action: Action) -> Result<()> {
         use Action::*;
@@ -161,6 +166,13 @@ impl Origin {
             Self::External => "EXTERNAL",
         }
     }
+
+    /// The origin whose [`as_str`](Self::as_str) name is `s`.
+    pub fn from_name(s: &str) -> Option<Self> {
+        [Self::AliyunKms, Self::External]
+            .into_iter()
+            .find(|origin| origin.as_str() == s)
+    }
 }
 
 impl FromStr for Origin {
@@ -196,6 +208,13 @@ impl ProtectionLevel {
             Self::Software => "SOFTWARE",
             Self::Hsm => "HSM",
         }
+    }
+
+    /// The level whose [`as_str`](Self::as_str) name is `s`.
+    pub fn from_name(s: &str) -> Option<Self> {
+        [Self::Software, Self::Hsm]
+            .into_iter()
+            .find(|level| level.as_str() == s)
     }
 }
 

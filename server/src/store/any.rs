@@ -1,9 +1,9 @@
 //! The store a `--database-url` chooses at run time.
 
-use super::{PostgresStore, SqliteStore, Store, Transaction};
-use crate::error::{Error, Result};
+use super::{Error, PostgresStore, Result, SqliteStore, Store, Transaction};
 
 /// SQLite (the default) or PostgreSQL.
+#[allow(clippy::large_enum_variant)] // one per process, never moved on a hot path
 pub enum AnyStore {
     /// An embedded SQLite file, one process.
     Sqlite(SqliteStore),
@@ -23,24 +23,21 @@ impl AnyStore {
             .or_else(|| url.strip_prefix("sqlite:"))
         {
             Some(path) => SqliteStore::open(std::path::Path::new(path)).map(Self::Sqlite),
-            None => Err(Error::internal(format!(
-                "unsupported --database-url {:?}: use sqlite:PATH or postgres://USER@HOST:PORT/DB",
-                redact(url)
-            ))),
+            None => Err(Error::InvalidUrl {
+                url: redact(url),
+                reason: "use sqlite:PATH or postgres://USER@HOST:PORT/DB".to_owned(),
+            }),
         }
     }
 
-    /// Every row of KMS state as text; see [`SqliteStore::dump`].
+    /// [`Store::dump`], callable without the trait in scope.
     pub fn dump(&self) -> Result<String> {
-        match self {
-            Self::Sqlite(s) => s.dump(),
-            Self::Postgres(s) => s.dump(),
-        }
+        Store::dump(self)
     }
 }
 
 /// A URL with any password replaced, for messages.
-fn redact(url: &str) -> String {
+pub(super) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let credentials = &url[scheme + 3..at];
@@ -54,7 +51,10 @@ fn redact(url: &str) -> String {
 }
 
 impl Store for AnyStore {
-    fn transaction<T>(&self, work: impl FnOnce(&mut dyn Transaction) -> Result<T>) -> Result<T> {
+    fn transaction<T, E: From<Error>>(
+        &self,
+        work: impl FnOnce(&mut dyn Transaction) -> core::result::Result<T, E>,
+    ) -> core::result::Result<T, E> {
         match self {
             Self::Sqlite(s) => s.transaction(work),
             Self::Postgres(s) => s.transaction(work),
@@ -92,6 +92,13 @@ impl Store for AnyStore {
         match self {
             Self::Sqlite(s) => s.reads_are_quick(),
             Self::Postgres(s) => s.reads_are_quick(),
+        }
+    }
+
+    fn dump(&self) -> Result<String> {
+        match self {
+            Self::Sqlite(s) => s.dump(),
+            Self::Postgres(s) => s.dump(),
         }
     }
 }

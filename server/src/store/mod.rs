@@ -2,34 +2,34 @@
 //! same to the [`crate::kms::Kms`] core.
 //!
 //! Every action runs in one [`Store::transaction`]: its reads and writes commit together, or, when
-//! it returns an error, not at all. Rows hold secrets only sealed.
+//! it returns an error, not at all. Rows hold secrets only sealed. The store keeps data and decides
+//! no rules: what a client may do, and what a failure means to it, is the core's business.
+//!
+//! - `sql` is the catalogue: every statement written once, with a placeholder dialect;
+//! - `transaction` implements [`Transaction`] once, over a small driver trait both databases
+//!   implement; `rows` turns a row of either into a [`Key`], an [`Alias`]…;
+//! - `migrations` holds each dialect's schema steps (they end at the same schema);
+//! - `sqlite` and `postgres` hold only what is particular to each: connections, durability and
+//!   nonces for SQLite, the connection pool and locks for PostgreSQL.
 
 pub mod any;
+mod error;
+mod migrations;
 pub mod postgres;
+mod rows;
+mod sql;
 pub mod sqlite;
+mod transaction;
 
-use crate::error::Result;
 use crate::kms::account::AccessKey;
 use crate::kms::alias::Alias;
 use crate::kms::import::{PoolKey, WrappingKey};
 use crate::kms::key::Key;
 
 pub use any::AnyStore;
+pub use error::{BoxError, Error, Result};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
-
-/// The tables that hold KMS state, each with the column that orders a dump of it: what
-/// `dump` (of either store) writes, so that two dumps are equal exactly when the state is.
-/// Signature nonces are left out: they are bookkeeping of the authentication layer, recorded
-/// even for requests that then fail.
-const STATE_TABLES: [(&str, &str); 6] = [
-    ("meta", "name"),
-    ("accounts", "id"),
-    ("access_keys", "id"),
-    ("keys", "seq"),
-    ("aliases", "seq"),
-    ("wrapping_keys", "id"),
-];
 
 /// What identifies a signature nonce in either store: a digest of the access key and the nonce,
 /// so that a nonce of any length and any bytes takes 32 bytes.
@@ -44,7 +44,12 @@ fn nonce_digest(access_key_id: &str, nonce: &str) -> Vec<u8> {
 /// A database the KMS can run on.
 pub trait Store: Send + Sync + 'static {
     /// Runs `work` in one transaction: commits if it returns `Ok`, rolls back if it returns `Err`.
-    fn transaction<T>(&self, work: impl FnOnce(&mut dyn Transaction) -> Result<T>) -> Result<T>;
+    /// `work` fails with the caller's error type; the store's own failures (beginning or
+    /// committing) reach the caller converted into it.
+    fn transaction<T, E: From<Error>>(
+        &self,
+        work: impl FnOnce(&mut dyn Transaction) -> core::result::Result<T, E>,
+    ) -> core::result::Result<T, E>;
 
     /// Makes sure that data erased by committed transactions (expired or deleted key material) is
     /// gone from the files, not only unreachable: called after erasures.
@@ -72,6 +77,11 @@ pub trait Store: Send + Sync + 'static {
     fn reads_are_quick(&self) -> bool {
         true
     }
+
+    /// Every row of every table that holds KMS state (signature nonces aside), as text, in a
+    /// stable order: two dumps of one store are equal exactly when its state is. For tests and
+    /// tools that inspect a store.
+    fn dump(&self) -> Result<String>;
 }
 
 /// The reads and writes available inside a transaction. Lookups of keys and aliases are always
@@ -98,7 +108,7 @@ pub trait Transaction {
     fn insert_key(&mut self, key: &Key) -> Result<()>;
     /// The key with this id in this account.
     fn key(&mut self, account_id: &str, key_id: &str) -> Result<Option<Key>>;
-    /// Writes back a key read in this transaction.
+    /// Writes back a key read in this transaction ([`Error::Missing`] if it is not stored).
     fn update_key(&mut self, key: &Key) -> Result<()>;
     /// Removes a key and its aliases.
     fn delete_key(&mut self, account_id: &str, key_id: &str) -> Result<()>;
@@ -115,7 +125,8 @@ pub trait Transaction {
 
     /// The alias with this name in this account.
     fn alias(&mut self, account_id: &str, name: &str) -> Result<Option<Alias>>;
-    /// Adds an alias (the caller has checked that the name is free).
+    /// Adds an alias. The caller has checked that the name is free; if another transaction
+    /// created it meanwhile, [`Error::Conflict`] (table `aliases`, key the alias name).
     fn insert_alias(&mut self, alias: &Alias) -> Result<()>;
     /// Points an existing alias at another key.
     fn update_alias(&mut self, alias: &Alias) -> Result<()>;

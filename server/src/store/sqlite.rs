@@ -17,87 +17,14 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, TransactionBehavior};
 
-use super::{Store, Transaction};
-use crate::error::{Error, Result};
-use crate::kms::account::AccessKey;
-use crate::kms::alias::Alias;
-use crate::kms::import::{PoolKey, WrappingKey};
-use crate::kms::key::Key;
-
-/// Schema migrations, applied in order; `meta.schema_version` records how many ran.
-const MIGRATIONS: &[&str] = &[
-    r"
-    CREATE TABLE accounts (
-        id          TEXT PRIMARY KEY,
-        created_at  INTEGER NOT NULL
-    );
-    CREATE TABLE access_keys (
-        id            TEXT PRIMARY KEY,
-        account_id    TEXT NOT NULL REFERENCES accounts(id),
-        sealed_secret BLOB NOT NULL
-    );
-    CREATE TABLE keys (
-        seq                  INTEGER PRIMARY KEY,
-        id                   TEXT NOT NULL UNIQUE,
-        account_id           TEXT NOT NULL REFERENCES accounts(id),
-        description          TEXT NOT NULL,
-        key_spec             TEXT NOT NULL,
-        origin               TEXT NOT NULL,
-        protection_level     TEXT NOT NULL,
-        state                TEXT NOT NULL,
-        created_at           INTEGER NOT NULL,
-        delete_date          INTEGER,
-        version_id           TEXT NOT NULL,
-        sealed_material      BLOB,
-        fingerprint          BLOB,
-        material_expire_at   INTEGER
-    );
-    CREATE INDEX keys_by_account ON keys(account_id, seq);
-    CREATE INDEX keys_by_expiry ON keys(material_expire_at) WHERE material_expire_at IS NOT NULL;
-    CREATE INDEX keys_by_delete_date ON keys(delete_date) WHERE delete_date IS NOT NULL;
-    CREATE TABLE aliases (
-        seq         INTEGER PRIMARY KEY,
-        account_id  TEXT NOT NULL,
-        name        TEXT NOT NULL,
-        key_id      TEXT NOT NULL REFERENCES keys(id),
-        UNIQUE (account_id, name)
-    );
-    CREATE INDEX aliases_by_key ON aliases(key_id);
-    CREATE TABLE wrapping_keys (
-        id              TEXT PRIMARY KEY,
-        account_id      TEXT NOT NULL,
-        key_id          TEXT NOT NULL,
-        public_der      BLOB NOT NULL,
-        sealed_private  BLOB NOT NULL,
-        expires_at      INTEGER NOT NULL
-    );
-    CREATE INDEX wrapping_keys_by_expiry ON wrapping_keys(expires_at);
-    CREATE TABLE nonces (
-        access_key_id  TEXT NOT NULL,
-        nonce          TEXT NOT NULL,
-        expires_at     INTEGER NOT NULL,
-        PRIMARY KEY (access_key_id, nonce)
-    ) WITHOUT ROWID;
-    CREATE INDEX nonces_by_expiry ON nonces(expires_at);
-",
-    r"
-    ALTER TABLE keys ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0;
-    UPDATE keys SET ordinal = numbered.n
-    FROM (SELECT seq, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY seq) AS n FROM keys)
-         AS numbered
-    WHERE keys.seq = numbered.seq;
-    CREATE INDEX keys_by_ordinal ON keys(account_id, ordinal);
-    DROP INDEX keys_by_account;
-    CREATE TABLE wrapping_key_pool (
-        seq             INTEGER PRIMARY KEY,
-        id              TEXT NOT NULL UNIQUE,
-        public_der      BLOB NOT NULL,
-        sealed_private  BLOB NOT NULL
-    );
-",
-];
+use super::error::{Error, Result};
+use super::rows::{Cell, Param, Reader, Row};
+use super::sql::{self, Dialect, Sql};
+use super::transaction::{Driver, Lock, Tx};
+use super::{Store, Transaction, migrations, transaction};
 
 /// A SQLite database file.
 pub struct SqliteStore {
@@ -115,19 +42,16 @@ pub struct SqliteStore {
 struct Nonces {
     /// A digest of (access key, nonce) → when it may be forgotten.
     seen: HashMap<[u8; 16], i64>,
-    /// Recorded but not yet stored.
-    pending: Vec<(String, String, i64)>,
+    /// Recorded but not yet stored: the full digest, and when it may be forgotten.
+    pending: Vec<(Vec<u8>, i64)>,
 }
 
 /// Nonces stored per transaction when flushing.
 const NONCE_FLUSH_CHUNK: usize = 256;
 
-/// The in-memory key of a nonce: the first half of [`super::nonce_digest`].
-fn nonce_digest(access_key_id: &str, nonce: &str) -> [u8; 16] {
-    let digest = super::nonce_digest(access_key_id, nonce);
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&digest[..16]);
-    out
+/// The in-memory key of a nonce: the first half of its stored digest ([`super::nonce_digest`]).
+fn memory_key(digest: &[u8]) -> Option<[u8; 16]> {
+    digest.get(..16)?.try_into().ok()
 }
 
 /// Group commit: which state-changing commits the WAL's flushes cover.
@@ -184,9 +108,10 @@ impl Durability {
             let goal = progress.committed;
             let file = match progress.file.take() {
                 Some(file) => file,
-                None => {
-                    File::open(wal).map_err(|e| Error::internal(format!("opening the WAL: {e}")))?
-                }
+                None => File::open(wal).map_err(|source| Error::Io {
+                    what: format!("opening the WAL {}", wal.display()),
+                    source,
+                })?,
             };
             drop(progress);
             let flushed = file.sync_data();
@@ -200,7 +125,10 @@ impl Durability {
                 progress.synced = progress.synced.max(goal);
             }
             self.flushed.notify_all();
-            flushed.map_err(|e| Error::internal(format!("flushing the WAL: {e}")))?;
+            flushed.map_err(|source| Error::Io {
+                what: format!("flushing the WAL {}", wal.display()),
+                source,
+            })?;
         }
     }
 }
@@ -221,7 +149,10 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             File::open(dir)
                 .and_then(|d| d.sync_all())
-                .map_err(|e| Error::internal(format!("flushing {}: {e}", dir.display())))?;
+                .map_err(|source| Error::Io {
+                    what: format!("flushing the directory {}", dir.display()),
+                    source,
+                })?;
         }
         Ok(store)
     }
@@ -238,8 +169,7 @@ impl SqliteStore {
              PRAGMA wal_autocheckpoint = 0;
              PRAGMA foreign_keys = ON;
              PRAGMA secure_delete = ON;
-             PRAGMA busy_timeout = 5000;
-             CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+             PRAGMA busy_timeout = 5000;",
         )
         .map_err(db)?;
         let store = Self {
@@ -262,76 +192,27 @@ impl SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
-        let done: usize = tx
-            .query_row(
-                "SELECT value FROM meta WHERE name = 'schema_version'",
-                [],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()
-            .map_err(db)?
-            .map_or(Ok(0), |v| v.parse().map_err(Error::internal))?;
-        if done > MIGRATIONS.len() {
-            return Err(Error::internal(format!(
-                "the database has schema version {done}, newer than this byok-kms knows ({})",
-                MIGRATIONS.len()
-            )));
-        }
-        for (i, migration) in MIGRATIONS.iter().enumerate().skip(done) {
-            tx.execute_batch(migration).map_err(db)?;
-            tx.execute(
-                "INSERT INTO meta (name, value) VALUES ('schema_version', ?1)
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                params![(i + 1).to_string()],
-            )
-            .map_err(db)?;
-        }
+        migrations::migrate(&mut Tx::new(SqliteDriver(&tx)), &migrations::SQLITE)?;
         tx.commit().map_err(db)?;
         // The schema must be on disk before anything is built on it.
         drop(conn);
-        self.durability.progress_mut(|p| p.committed += 1);
-        self.durability
-            .wait_until_durable(self.durability.progress_mut(|p| p.committed))
-    }
-
-    /// Every row of every table that holds KMS state ([`super::STATE_TABLES`]), as text, in a
-    /// stable order: two dumps are equal exactly when the state is.
-    pub fn dump(&self) -> Result<String> {
-        let conn = self.lock();
-        let mut out = String::new();
-        for (table, order) in super::STATE_TABLES {
-            out.push_str(&format!("[{table}]\n"));
-            let mut stmt = conn
-                .prepare(&format!("SELECT * FROM {table} ORDER BY {order}"))
-                .map_err(db)?;
-            let columns = stmt.column_count();
-            let mut rows = stmt.query([]).map_err(db)?;
-            while let Some(row) = rows.next().map_err(db)? {
-                let cells: Vec<String> = (0..columns).map(|i| cell(row, i)).collect();
-                out.push_str(&cells.join(" | "));
-                out.push('\n');
-            }
-        }
-        Ok(out)
+        let target = self.durability.progress_mut(|p| {
+            p.committed += 1;
+            p.committed
+        });
+        self.durability.wait_until_durable(target)
     }
 
     fn load_nonces(&self) -> Result<()> {
         let conn = self.lock();
-        let mut stmt = conn
-            .prepare("SELECT access_key_id, nonce, expires_at FROM nonces")
-            .map_err(db)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
-            })
-            .map_err(db)?;
-        let mut nonces = self.nonces();
-        for row in rows {
-            let (access_key_id, nonce, expires_at) = row.map_err(db)?;
-            nonces
-                .seen
-                .insert(nonce_digest(&access_key_id, &nonce), expires_at);
-        }
+        let stored = SqliteDriver(&conn).query(&sql::ALL_NONCES, &[], |row| {
+            let r = Reader::new(row, "nonces", &["digest", "expires_at"]);
+            let digest = r.blob(0)?;
+            let key = memory_key(&digest)
+                .ok_or_else(|| Error::corrupt("nonces", "digest", "shorter than 16 bytes"))?;
+            Ok((key, r.int(1)?))
+        })?;
+        self.nonces().seen.extend(stored);
         Ok(())
     }
 
@@ -348,22 +229,32 @@ impl SqliteStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    /// Runs `f` in an IMMEDIATE transaction of its own, outside [`Store::transaction`]'s
+    /// durability accounting (for nonces, which are not waited for).
+    fn bookkeeping(&self, f: impl FnOnce(&mut SqliteDriver<'_>) -> Result<()>) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        f(&mut SqliteDriver(&tx))?;
+        tx.commit().map_err(db)
+    }
 }
 
 impl Store for SqliteStore {
-    fn transaction<T>(&self, work: impl FnOnce(&mut dyn Transaction) -> Result<T>) -> Result<T> {
+    fn transaction<T, E: From<Error>>(
+        &self,
+        work: impl FnOnce(&mut dyn Transaction) -> core::result::Result<T, E>,
+    ) -> core::result::Result<T, E> {
         let (value, visible) = {
             let mut conn = self.lock();
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
-            let mut wrapper = SqliteTransaction {
-                tx: &tx,
-                wrote_state: false,
-                ephemeral: false,
-            };
+            let mut wrapper = Tx::new(SqliteDriver(&tx));
             let value = work(&mut wrapper)?; // dropping `tx` on error rolls back
-            let (wrote_state, ephemeral) = (wrapper.wrote_state, wrapper.ephemeral);
+            let (wrote_state, ephemeral) = (wrapper.wrote, wrapper.ephemeral);
             tx.commit().map_err(db)?;
             if ephemeral {
                 return Ok(value);
@@ -381,6 +272,8 @@ impl Store for SqliteStore {
     }
 
     fn purge_erased(&self) -> Result<()> {
+        // Dialect-specific: SQLite erases in place (secure_delete), but the WAL keeps old pages
+        // until a checkpoint truncates it.
         self.lock()
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(db)
@@ -393,15 +286,14 @@ impl Store for SqliteStore {
         now: i64,
         expires_at: i64,
     ) -> Result<bool> {
+        let digest = super::nonce_digest(access_key_id, nonce);
+        let key = memory_key(&digest).unwrap_or_default(); // a SHA-256 has 32 bytes
         let mut nonces = self.nonces();
-        let digest = nonce_digest(access_key_id, nonce);
-        if nonces.seen.get(&digest).is_some_and(|&until| until >= now) {
+        if nonces.seen.get(&key).is_some_and(|&until| until >= now) {
             return Ok(false);
         }
-        nonces.seen.insert(digest, expires_at);
-        nonces
-            .pending
-            .push((access_key_id.to_owned(), nonce.to_owned(), expires_at));
+        nonces.seen.insert(key, expires_at);
+        nonces.pending.push((digest, expires_at));
         Ok(true)
     }
 
@@ -409,35 +301,21 @@ impl Store for SqliteStore {
         let pending = std::mem::take(&mut self.nonces().pending);
         // In chunks, letting requests in between: a busy server records thousands a second.
         for chunk in pending.chunks(NONCE_FLUSH_CHUNK) {
-            let mut conn = self.lock();
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
-            {
-                let mut insert = tx
-                    .prepare_cached(
-                        "INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES (?1, ?2, ?3)
-                         ON CONFLICT DO UPDATE SET expires_at = excluded.expires_at",
-                    )
-                    .map_err(db)?;
-                for (access_key_id, nonce, expires_at) in chunk {
-                    insert
-                        .execute(params![access_key_id, nonce, expires_at])
-                        .map_err(db)?;
+            self.bookkeeping(|driver| {
+                for (digest, expires_at) in chunk {
+                    driver.execute(
+                        &sql::STORE_NONCE,
+                        &[Param::Blob(digest), Param::Int(*expires_at)],
+                    )?;
                 }
-            }
-            tx.commit().map_err(db)?;
+                Ok(())
+            })?;
         }
-        let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
-        tx.prepare_cached("DELETE FROM nonces WHERE expires_at < ?1")
-            .map_err(db)?
-            .execute([now])
-            .map_err(db)?;
-        tx.commit().map_err(db)?;
-        drop(conn);
+        self.bookkeeping(|driver| {
+            driver
+                .execute(&sql::DELETE_EXPIRED_NONCES, &[Param::Int(now)])
+                .map(drop)
+        })?;
         self.nonces().seen.retain(|_, until| *until >= now);
         // Checkpoint from a connection of its own: a PASSIVE checkpoint runs beside readers and
         // writers, so the request path never pays for one (automatic checkpoints are off).
@@ -450,416 +328,124 @@ impl Store for SqliteStore {
         }
         Ok(())
     }
-}
 
-struct SqliteTransaction<'a> {
-    tx: &'a rusqlite::Transaction<'a>,
-    /// Whether this transaction changed KMS state (anything but signature nonces).
-    wrote_state: bool,
-    /// Whether its writes may be lost in a crash without harm ([`Transaction::ephemeral`]).
-    ephemeral: bool,
-}
-
-const KEY_COLUMNS: &str = "id, account_id, description, key_spec, origin, protection_level, state, \
-     created_at, delete_date, version_id, sealed_material, fingerprint, material_expire_at";
-
-fn key_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Key>> {
-    let text = |i: usize| row.get::<_, String>(i);
-    let (spec, origin, level, state) = (text(3)?, text(4)?, text(5)?, text(6)?);
-    let parsed = (|| {
-        Ok(Key {
-            id: text(0).map_err(db)?,
-            account_id: text(1).map_err(db)?,
-            description: text(2).map_err(db)?,
-            key_spec: spec.parse().map_err(Error::internal)?,
-            origin: origin.parse()?,
-            protection_level: level.parse()?,
-            state: state.parse()?,
-            created_at: row.get(7).map_err(db)?,
-            delete_date: row.get(8).map_err(db)?,
-            version_id: text(9).map_err(db)?,
-            sealed_material: row.get(10).map_err(db)?,
-            fingerprint: row.get(11).map_err(db)?,
-            material_expire_at: row.get(12).map_err(db)?,
-        })
-    })();
-    Ok(parsed)
-}
-
-fn alias_from_row(row: &Row<'_>) -> rusqlite::Result<Alias> {
-    Ok(Alias {
-        account_id: row.get(0)?,
-        name: row.get(1)?,
-        key_id: row.get(2)?,
-    })
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-impl SqliteTransaction<'_> {
-    /// One row of a cached statement, or `None`.
-    fn row<T>(
-        &self,
-        sql: &str,
-        params: impl rusqlite::Params,
-        map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Option<T>> {
-        self.tx
-            .prepare_cached(sql)
-            .map_err(db)?
-            .query_row(params, map)
-            .optional()
-            .map_err(db)
+    fn dump(&self) -> Result<String> {
+        transaction::dump(&mut SqliteDriver(&self.lock()))
     }
+}
 
-    /// Runs a cached statement that changes KMS state; returns how many rows it changed.
-    fn write(&mut self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
-        self.wrote_state = true;
-        self.tx
-            .prepare_cached(sql)
-            .map_err(db)?
-            .execute(params)
-            .map_err(db)
-    }
+/// A connection (or a transaction on it: it derefs to one) running catalogue statements, each
+/// prepared once and cached by the connection.
+struct SqliteDriver<'c>(&'c Connection);
 
-    /// All rows of a cached statement.
-    fn rows<T>(
-        &self,
-        sql: &str,
-        params: impl rusqlite::Params,
-        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+impl Driver for SqliteDriver<'_> {
+    fn query<T>(
+        &mut self,
+        sql: &Sql,
+        params: &[Param<'_>],
+        mut map: impl FnMut(&dyn Row) -> Result<T>,
     ) -> Result<Vec<T>> {
-        self.tx
-            .prepare_cached(sql)
-            .map_err(db)?
-            .query_map(params, map)
-            .map_err(db)?
-            .collect::<rusqlite::Result<Vec<T>>>()
-            .map_err(db)
-    }
-}
-
-impl Transaction for SqliteTransaction<'_> {
-    fn ephemeral(&mut self) {
-        self.ephemeral = true;
-    }
-
-    fn meta(&mut self, name: &str) -> Result<Option<String>> {
-        self.row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
+        let mut statement = self
+            .0
+            .prepare_cached(sql.source(Dialect::Sqlite))
+            .map_err(db)?;
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(params))
+            .map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db)? {
+            out.push(map(&SqliteRow(row))?);
+        }
+        Ok(out)
     }
 
-    fn set_meta(&mut self, name: &str, value: &str) -> Result<()> {
-        self.write(
-            "INSERT INTO meta (name, value) VALUES (?1, ?2)
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            [name, value],
-        )
-        .map(drop)
-    }
-
-    fn insert_account(&mut self, account_id: &str, created_at: i64) -> Result<()> {
-        self.write(
-            "INSERT INTO accounts (id, created_at) VALUES (?1, ?2)",
-            params![account_id, created_at],
-        )
-        .map(drop)
-    }
-
-    fn access_key(&mut self, id: &str) -> Result<Option<AccessKey>> {
-        self.row(
-            "SELECT id, account_id, sealed_secret FROM access_keys WHERE id = ?1",
-            [id],
-            |r| {
-                Ok(AccessKey {
-                    id: r.get(0)?,
-                    account_id: r.get(1)?,
-                    sealed_secret: r.get(2)?,
-                })
-            },
-        )
-    }
-
-    fn put_access_key(&mut self, key: &AccessKey) -> Result<()> {
-        self.write(
-            "INSERT INTO access_keys (id, account_id, sealed_secret) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,
-                                            sealed_secret = excluded.sealed_secret",
-            params![key.id, key.account_id, key.sealed_secret],
-        )
-        .map(drop)
-    }
-
-    fn insert_key(&mut self, key: &Key) -> Result<()> {
-        // `ordinal` numbers an account's keys 1, 2, 3… without gaps, so that a page of ListKeys
-        // is an index range however deep it is.
-        self.write(
-            &format!(
-                "INSERT INTO keys ({KEY_COLUMNS}, ordinal) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
-                  (SELECT COALESCE(MAX(ordinal), 0) + 1 FROM keys WHERE account_id = ?2))"
-            ),
-            params![
-                key.id,
-                key.account_id,
-                key.description,
-                key.key_spec.as_str(),
-                key.origin.as_str(),
-                key.protection_level.as_str(),
-                key.state.as_str(),
-                key.created_at,
-                key.delete_date,
-                key.version_id,
-                key.sealed_material,
-                key.fingerprint,
-                key.material_expire_at,
-            ],
-        )
-        .map(drop)
-    }
-
-    fn key(&mut self, account_id: &str, key_id: &str) -> Result<Option<Key>> {
-        self.row(
-            &format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = ?1 AND account_id = ?2"),
-            [key_id, account_id],
-            key_from_row,
-        )?
-        .transpose()
-    }
-
-    fn update_key(&mut self, key: &Key) -> Result<()> {
-        let changed = self.write(
-            "UPDATE keys SET description = ?3, state = ?4, delete_date = ?5,
-                    sealed_material = ?6, fingerprint = ?7, material_expire_at = ?8
-             WHERE id = ?1 AND account_id = ?2",
-            params![
-                key.id,
-                key.account_id,
-                key.description,
-                key.state.as_str(),
-                key.delete_date,
-                key.sealed_material,
-                key.fingerprint,
-                key.material_expire_at,
-            ],
-        )?;
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(Error::internal("update of a key that is not stored"))
+    fn query_one<T>(
+        &mut self,
+        sql: &Sql,
+        params: &[Param<'_>],
+        map: impl FnOnce(&dyn Row) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let mut statement = self
+            .0
+            .prepare_cached(sql.source(Dialect::Sqlite))
+            .map_err(db)?;
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(params))
+            .map_err(db)?;
+        match rows.next().map_err(db)? {
+            Some(row) => map(&SqliteRow(row)).map(Some),
+            None => Ok(None),
         }
     }
 
-    fn delete_key(&mut self, account_id: &str, key_id: &str) -> Result<()> {
-        let ordinal: Option<i64> = self.row(
-            "SELECT ordinal FROM keys WHERE account_id = ?1 AND id = ?2",
-            [account_id, key_id],
-            |r| r.get(0),
-        )?;
-        self.write(
-            "DELETE FROM aliases WHERE account_id = ?1 AND key_id = ?2",
-            [account_id, key_id],
-        )?;
-        self.write(
-            "DELETE FROM keys WHERE account_id = ?1 AND id = ?2",
-            [account_id, key_id],
-        )?;
-        if let Some(ordinal) = ordinal {
-            // Close the gap (rare: keys are deleted only at the end of their pending window).
-            self.write(
-                "UPDATE keys SET ordinal = ordinal - 1 WHERE account_id = ?1 AND ordinal > ?2",
-                params![account_id, ordinal],
-            )?;
+    fn execute(&mut self, sql: &Sql, params: &[Param<'_>]) -> Result<u64> {
+        let changed = self
+            .0
+            .prepare_cached(sql.source(Dialect::Sqlite))
+            .map_err(db)?
+            .execute(rusqlite::params_from_iter(params))
+            .map_err(db)?;
+        Ok(changed as u64)
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.0.execute_batch(sql).map_err(db)
+    }
+
+    fn lock(&mut self, _: Lock<'_>) -> Result<bool> {
+        // Every transaction is IMMEDIATE: it holds the database's one write lock already.
+        Ok(true)
+    }
+
+    fn is_unique_violation(error: &Error) -> bool {
+        let Error::Database { source } = error else {
+            return false;
+        };
+        matches!(
+            source.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(e, _))
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+        )
+    }
+}
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        let value = match *self {
+            Param::Text(s) | Param::OptText(Some(s)) => ValueRef::Text(s.as_bytes()),
+            Param::Int(n) | Param::OptInt(Some(n)) => ValueRef::Integer(n),
+            Param::Blob(b) | Param::OptBlob(Some(b)) => ValueRef::Blob(b),
+            Param::OptText(None) | Param::OptInt(None) | Param::OptBlob(None) => ValueRef::Null,
+        };
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(value))
+    }
+}
+
+struct SqliteRow<'a, 'r>(&'a rusqlite::Row<'r>);
+
+impl Row for SqliteRow<'_, '_> {
+    fn len(&self) -> usize {
+        self.0.as_ref().column_count()
+    }
+
+    fn cell(&self, i: usize) -> core::result::Result<Cell<'_>, String> {
+        match self.0.get_ref(i).map_err(|e| e.to_string())? {
+            ValueRef::Null => Ok(Cell::Null),
+            ValueRef::Integer(n) => Ok(Cell::Int(n)),
+            ValueRef::Text(t) => std::str::from_utf8(t)
+                .map(Cell::Text)
+                .map_err(|_| "text that is not UTF-8".to_owned()),
+            ValueRef::Blob(b) => Ok(Cell::Blob(b)),
+            ValueRef::Real(_) => Err("a floating-point number".to_owned()),
         }
-        Ok(())
-    }
-
-    fn list_keys(
-        &mut self,
-        account_id: &str,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(Vec<String>, u64)> {
-        let total: i64 = self
-            .row(
-                "SELECT COALESCE(MAX(ordinal), 0) FROM keys WHERE account_id = ?1",
-                [account_id],
-                |r| r.get(0),
-            )?
-            .unwrap_or(0);
-        let ids = self.rows(
-            "SELECT id FROM keys WHERE account_id = ?1 AND ordinal > ?2 AND ordinal <= ?3
-             ORDER BY ordinal",
-            params![
-                account_id,
-                to_i64(offset),
-                to_i64(offset.saturating_add(limit))
-            ],
-            |r| r.get(0),
-        )?;
-        Ok((ids, to_u64(total)))
-    }
-
-    fn due_keys(&mut self, now: i64, limit: u64) -> Result<Vec<(String, String)>> {
-        self.rows(
-            "SELECT account_id, id FROM keys
-             WHERE (material_expire_at <= ?1 AND sealed_material IS NOT NULL)
-                OR (state = 'PendingDeletion' AND delete_date <= ?1)
-             LIMIT ?2",
-            params![now, to_i64(limit)],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-    }
-
-    fn alias(&mut self, account_id: &str, name: &str) -> Result<Option<Alias>> {
-        self.row(
-            "SELECT account_id, name, key_id FROM aliases WHERE account_id = ?1 AND name = ?2",
-            [account_id, name],
-            alias_from_row,
-        )
-    }
-
-    fn insert_alias(&mut self, alias: &Alias) -> Result<()> {
-        self.write(
-            "INSERT INTO aliases (account_id, name, key_id) VALUES (?1, ?2, ?3)",
-            [&alias.account_id, &alias.name, &alias.key_id],
-        )
-        .map(drop)
-    }
-
-    fn update_alias(&mut self, alias: &Alias) -> Result<()> {
-        self.write(
-            "UPDATE aliases SET key_id = ?3 WHERE account_id = ?1 AND name = ?2",
-            [&alias.account_id, &alias.name, &alias.key_id],
-        )
-        .map(drop)
-    }
-
-    fn delete_alias(&mut self, account_id: &str, name: &str) -> Result<bool> {
-        self.write(
-            "DELETE FROM aliases WHERE account_id = ?1 AND name = ?2",
-            [account_id, name],
-        )
-        .map(|n| n == 1)
-    }
-
-    fn list_aliases(
-        &mut self,
-        account_id: &str,
-        key_id: Option<&str>,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(Vec<Alias>, u64)> {
-        let total: i64 = self
-            .row(
-                "SELECT COUNT(*) FROM aliases WHERE account_id = ?1 AND (?2 IS NULL OR key_id = ?2)",
-                params![account_id, key_id],
-                |r| r.get(0),
-            )?
-            .unwrap_or(0);
-        let aliases = self.rows(
-            "SELECT account_id, name, key_id FROM aliases
-             WHERE account_id = ?1 AND (?2 IS NULL OR key_id = ?2)
-             ORDER BY seq LIMIT ?3 OFFSET ?4",
-            params![account_id, key_id, to_i64(limit), to_i64(offset)],
-            alias_from_row,
-        )?;
-        Ok((aliases, to_u64(total)))
-    }
-
-    fn insert_wrapping_key(&mut self, key: &WrappingKey) -> Result<()> {
-        self.write(
-            "INSERT INTO wrapping_keys (id, account_id, key_id, public_der, sealed_private, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                key.id,
-                key.account_id,
-                key.key_id,
-                key.public_der,
-                key.sealed_private,
-                key.expires_at
-            ],
-        )
-        .map(drop)
-    }
-
-    fn wrapping_key(&mut self, id: &str) -> Result<Option<WrappingKey>> {
-        self.row(
-            "SELECT id, account_id, key_id, public_der, sealed_private, expires_at
-             FROM wrapping_keys WHERE id = ?1",
-            [id],
-            |r| {
-                Ok(WrappingKey {
-                    id: r.get(0)?,
-                    account_id: r.get(1)?,
-                    key_id: r.get(2)?,
-                    public_der: r.get(3)?,
-                    sealed_private: r.get(4)?,
-                    expires_at: r.get(5)?,
-                })
-            },
-        )
-    }
-
-    fn delete_expired_wrapping_keys(&mut self, now: i64) -> Result<u64> {
-        self.write("DELETE FROM wrapping_keys WHERE expires_at < ?1", [now])
-            .map(|n| n as u64)
-    }
-
-    fn insert_pool_key(&mut self, key: &PoolKey) -> Result<()> {
-        self.write(
-            "INSERT INTO wrapping_key_pool (id, public_der, sealed_private) VALUES (?1, ?2, ?3)",
-            params![key.id, key.public_der, key.sealed_private],
-        )
-        .map(drop)
-    }
-
-    fn claim_pool_keys(&mut self, limit: u64) -> Result<Vec<PoolKey>> {
-        self.wrote_state = true;
-        self.rows(
-            "DELETE FROM wrapping_key_pool
-             WHERE seq IN (SELECT seq FROM wrapping_key_pool ORDER BY seq LIMIT ?1)
-             RETURNING id, public_der, sealed_private",
-            [to_i64(limit)],
-            |r| {
-                Ok(PoolKey {
-                    id: r.get(0)?,
-                    public_der: r.get(1)?,
-                    sealed_private: r.get(2)?,
-                })
-            },
-        )
-    }
-
-    fn pool_size(&mut self) -> Result<u64> {
-        self.row("SELECT COUNT(*) FROM wrapping_key_pool", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map(|n| to_u64(n.unwrap_or(0)))
     }
 }
 
-fn cell(row: &Row<'_>, i: usize) -> String {
-    use rusqlite::types::ValueRef;
-    match row.get_ref(i) {
-        Ok(ValueRef::Null) => "NULL".to_owned(),
-        Ok(ValueRef::Integer(n)) => n.to_string(),
-        Ok(ValueRef::Real(x)) => x.to_string(),
-        Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
-        Ok(ValueRef::Blob(b)) => crate::crypto::hex(b),
-        Err(e) => format!("<{e}>"),
+fn db(e: rusqlite::Error) -> Error {
+    Error::Database {
+        source: Box::new(e),
     }
-}
-
-fn db(e: impl core::fmt::Display) -> Error {
-    Error::internal(format!("database: {e}"))
 }
 
 #[cfg(test)]
@@ -879,7 +465,7 @@ mod tests {
                         let ours = store
                             .transaction(|tx| {
                                 tx.set_meta(&format!("t{t}"), &i.to_string())?;
-                                Ok(store.durability.progress_mut(|p| p.committed) + 1)
+                                Ok::<_, Error>(store.durability.progress_mut(|p| p.committed) + 1)
                             })
                             .unwrap();
                         // What this thread committed is flushed when the call returns.
@@ -910,7 +496,7 @@ mod tests {
             .transaction(|tx| {
                 tx.set_meta("x", "1")?;
                 tx.ephemeral();
-                Ok(())
+                Ok::<_, Error>(())
             })
             .unwrap();
         store.use_nonce("ak", "n", 0, 10).unwrap();
@@ -924,7 +510,10 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);")
             .unwrap();
-        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        let migrations::Step::Sql(version_1) = &migrations::SQLITE[0] else {
+            unreachable!("the first migration is SQL");
+        };
+        conn.execute_batch(version_1).unwrap();
         conn.execute_batch(
             "INSERT INTO meta VALUES ('schema_version', '1');
              INSERT INTO accounts VALUES ('a', 0), ('b', 0);
@@ -945,7 +534,45 @@ mod tests {
                 .transaction(|tx| tx.meta("schema_version"))
                 .unwrap()
                 .as_deref(),
-            Some("2")
+            Some("3")
         );
+    }
+
+    #[test]
+    fn migrating_a_version_2_database_keys_its_nonces_by_digest() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);")
+            .unwrap();
+        for step in &migrations::SQLITE[..2] {
+            let migrations::Step::Sql(sql) = step else {
+                unreachable!("the first two migrations are SQL");
+            };
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO meta VALUES ('schema_version', '2');
+             INSERT INTO nonces VALUES ('ak', 'n1', 100), ('ak', 'n2', 100), ('other', 'n1', 50);",
+        )
+        .unwrap();
+        let store = SqliteStore::setup(conn, None).unwrap();
+        // Loaded into memory under their digests: replays are refused, new nonces are not.
+        assert!(!store.use_nonce("ak", "n1", 10, 110).unwrap());
+        assert!(!store.use_nonce("other", "n1", 10, 110).unwrap());
+        assert!(store.use_nonce("other", "n2", 10, 110).unwrap());
+        let conn = store.lock();
+        let stored: Vec<(Vec<u8>, i64)> = conn
+            .prepare("SELECT digest, expires_at FROM nonces ORDER BY expires_at, digest")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let mut expected = vec![
+            (super::super::nonce_digest("other", "n1"), 50),
+            (super::super::nonce_digest("ak", "n1"), 100),
+            (super::super::nonce_digest("ak", "n2"), 100),
+        ];
+        expected[1..].sort();
+        assert_eq!(stored, expected);
     }
 }

@@ -157,7 +157,7 @@ impl Fixture {
 
     /// The state of every table (nonces aside).
     pub fn dump(&self) -> String {
-        self.kms.store().dump().unwrap()
+        blocking(|| self.kms.store().dump().unwrap())
     }
 
     /// Runs `call`, which must fail with `code`, and checks that it changed nothing.
@@ -181,6 +181,19 @@ impl Fixture {
             panic!("a refused call ({code}) changed the database; new rows: {changed:#?}");
         }
         error
+    }
+}
+
+/// Runs `f`, which calls the synchronous store, from a test that may be async. On a multi-thread
+/// runtime's worker it runs as a blocking section (the PostgreSQL client runs a runtime of its own,
+/// which must not start on an async worker thread); anywhere else, directly.
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 

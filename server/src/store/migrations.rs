@@ -1,0 +1,222 @@
+//! The schema, per dialect, and the one routine that brings a database up to date.
+//!
+//! Both dialects end at the same schema: the same tables, columns (in the same order, so dumps
+//! compare), keys and indexes, with each dialect's types (`INTEGER`/`BLOB` against
+//! `BIGINT`/`BYTEA`; SQLite's `INTEGER PRIMARY KEY` against an identity column). They got there
+//! by different steps: SQLite's first schema predates key ordinals, the wrapping key pool and
+//! nonce digests, which PostgreSQL support started with. `meta.schema_version` records how many
+//! of its dialect's steps a database has run; a test checks that the results agree.
+
+use super::error::{Error, Result};
+use super::rows::{Param, Reader};
+use super::sql;
+use super::transaction::{Driver, Lock, Tx};
+
+/// One schema migration.
+pub enum Step {
+    /// Statements without parameters.
+    Sql(&'static str),
+    /// SQLite's nonces keyed by (access key, nonce) text become keyed by
+    /// [`super::nonce_digest`], as PostgreSQL's always were; SQLite has no SHA-256 of its own, so
+    /// the digests are computed here.
+    NoncesToDigests,
+}
+
+/// SQLite's migrations, in order.
+pub const SQLITE: [Step; 3] = [
+    Step::Sql(
+        r"
+        CREATE TABLE accounts (
+            id          TEXT PRIMARY KEY,
+            created_at  INTEGER NOT NULL
+        );
+        CREATE TABLE access_keys (
+            id            TEXT PRIMARY KEY,
+            account_id    TEXT NOT NULL REFERENCES accounts(id),
+            sealed_secret BLOB NOT NULL
+        );
+        CREATE TABLE keys (
+            seq                  INTEGER PRIMARY KEY,
+            id                   TEXT NOT NULL UNIQUE,
+            account_id           TEXT NOT NULL REFERENCES accounts(id),
+            description          TEXT NOT NULL,
+            key_spec             TEXT NOT NULL,
+            origin               TEXT NOT NULL,
+            protection_level     TEXT NOT NULL,
+            state                TEXT NOT NULL,
+            created_at           INTEGER NOT NULL,
+            delete_date          INTEGER,
+            version_id           TEXT NOT NULL,
+            sealed_material      BLOB,
+            fingerprint          BLOB,
+            material_expire_at   INTEGER
+        );
+        CREATE INDEX keys_by_account ON keys(account_id, seq);
+        CREATE INDEX keys_by_expiry ON keys(material_expire_at) WHERE material_expire_at IS NOT NULL;
+        CREATE INDEX keys_by_delete_date ON keys(delete_date) WHERE delete_date IS NOT NULL;
+        CREATE TABLE aliases (
+            seq         INTEGER PRIMARY KEY,
+            account_id  TEXT NOT NULL,
+            name        TEXT NOT NULL,
+            key_id      TEXT NOT NULL REFERENCES keys(id),
+            UNIQUE (account_id, name)
+        );
+        CREATE INDEX aliases_by_key ON aliases(key_id);
+        CREATE TABLE wrapping_keys (
+            id              TEXT PRIMARY KEY,
+            account_id      TEXT NOT NULL,
+            key_id          TEXT NOT NULL,
+            public_der      BLOB NOT NULL,
+            sealed_private  BLOB NOT NULL,
+            expires_at      INTEGER NOT NULL
+        );
+        CREATE INDEX wrapping_keys_by_expiry ON wrapping_keys(expires_at);
+        CREATE TABLE nonces (
+            access_key_id  TEXT NOT NULL,
+            nonce          TEXT NOT NULL,
+            expires_at     INTEGER NOT NULL,
+            PRIMARY KEY (access_key_id, nonce)
+        ) WITHOUT ROWID;
+        CREATE INDEX nonces_by_expiry ON nonces(expires_at);
+        ",
+    ),
+    // SQLite can add a NOT NULL column only with a default; the UPDATE numbers existing keys.
+    Step::Sql(
+        r"
+        ALTER TABLE keys ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0;
+        UPDATE keys SET ordinal = numbered.n
+        FROM (SELECT seq, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY seq) AS n FROM keys)
+             AS numbered
+        WHERE keys.seq = numbered.seq;
+        CREATE INDEX keys_by_ordinal ON keys(account_id, ordinal);
+        DROP INDEX keys_by_account;
+        CREATE TABLE wrapping_key_pool (
+            seq             INTEGER PRIMARY KEY,
+            id              TEXT NOT NULL UNIQUE,
+            public_der      BLOB NOT NULL,
+            sealed_private  BLOB NOT NULL
+        );
+        ",
+    ),
+    Step::NoncesToDigests,
+];
+
+/// PostgreSQL's migrations, in order.
+pub const POSTGRES: [Step; 1] = [Step::Sql(
+    r"
+    CREATE TABLE accounts (
+        id          TEXT PRIMARY KEY,
+        created_at  BIGINT NOT NULL
+    );
+    CREATE TABLE access_keys (
+        id            TEXT PRIMARY KEY,
+        account_id    TEXT NOT NULL REFERENCES accounts(id),
+        sealed_secret BYTEA NOT NULL
+    );
+    CREATE TABLE keys (
+        seq                  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id                   TEXT NOT NULL UNIQUE,
+        account_id           TEXT NOT NULL REFERENCES accounts(id),
+        description          TEXT NOT NULL,
+        key_spec             TEXT NOT NULL,
+        origin               TEXT NOT NULL,
+        protection_level     TEXT NOT NULL,
+        state                TEXT NOT NULL,
+        created_at           BIGINT NOT NULL,
+        delete_date          BIGINT,
+        version_id           TEXT NOT NULL,
+        sealed_material      BYTEA,
+        fingerprint          BYTEA,
+        material_expire_at   BIGINT,
+        ordinal              BIGINT NOT NULL
+    );
+    CREATE INDEX keys_by_ordinal ON keys(account_id, ordinal);
+    CREATE INDEX keys_by_expiry ON keys(material_expire_at) WHERE material_expire_at IS NOT NULL;
+    CREATE INDEX keys_by_delete_date ON keys(delete_date) WHERE delete_date IS NOT NULL;
+    CREATE TABLE aliases (
+        seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        account_id  TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        key_id      TEXT NOT NULL REFERENCES keys(id),
+        UNIQUE (account_id, name)
+    );
+    CREATE INDEX aliases_by_key ON aliases(key_id);
+    CREATE TABLE wrapping_keys (
+        id              TEXT PRIMARY KEY,
+        account_id      TEXT NOT NULL,
+        key_id          TEXT NOT NULL,
+        public_der      BYTEA NOT NULL,
+        sealed_private  BYTEA NOT NULL,
+        expires_at      BIGINT NOT NULL
+    );
+    CREATE INDEX wrapping_keys_by_expiry ON wrapping_keys(expires_at);
+    CREATE TABLE nonces (
+        digest      BYTEA PRIMARY KEY,
+        expires_at  BIGINT NOT NULL
+    );
+    CREATE INDEX nonces_by_expiry ON nonces(expires_at);
+    CREATE TABLE wrapping_key_pool (
+        seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id              TEXT NOT NULL UNIQUE,
+        public_der      BYTEA NOT NULL,
+        sealed_private  BYTEA NOT NULL
+    );
+    ",
+)];
+
+/// Runs the `steps` a database has not run yet, in `tx` (the caller commits it), under the
+/// migration lock. Running it again changes nothing.
+pub fn migrate<D: Driver>(tx: &mut Tx<D>, steps: &[Step]) -> Result<()> {
+    tx.driver.lock(Lock::Migration)?;
+    tx.wrote = true;
+    tx.driver.batch(sql::CREATE_META)?;
+    let version = tx
+        .driver
+        .query(&sql::META, &[Param::Text("schema_version")], |row| {
+            let r = Reader::new(row, "meta", &["value"]);
+            r.str(0)?
+                .parse::<u64>()
+                .map_err(|e| Error::corrupt("meta", "value", format!("schema_version: {e}")))
+        })?;
+    let done = version.into_iter().next().unwrap_or(0);
+    let known = steps.len() as u64;
+    if done > known {
+        return Err(Error::SchemaTooNew { found: done, known });
+    }
+    for (i, step) in steps.iter().enumerate().skip(done as usize) {
+        match step {
+            Step::Sql(statements) => tx.driver.batch(statements)?,
+            Step::NoncesToDigests => nonces_to_digests(&mut tx.driver)?,
+        }
+        let version = (i + 1).to_string();
+        tx.driver.execute(
+            &sql::SET_META,
+            &[Param::Text("schema_version"), Param::Text(&version)],
+        )?;
+    }
+    Ok(())
+}
+
+fn nonces_to_digests<D: Driver>(driver: &mut D) -> Result<()> {
+    driver.batch(
+        "CREATE TABLE nonce_digests (
+             digest      BLOB PRIMARY KEY,
+             expires_at  INTEGER NOT NULL
+         ) WITHOUT ROWID;",
+    )?;
+    let old = driver.query(&sql::OLD_NONCES, &[], |row| {
+        let r = Reader::new(row, "nonces", &["access_key_id", "nonce", "expires_at"]);
+        Ok((super::nonce_digest(r.str(0)?, r.str(1)?), r.int(2)?))
+    })?;
+    for (digest, expires_at) in &old {
+        driver.execute(
+            &sql::NONCE_DIGEST,
+            &[Param::Blob(digest), Param::Int(*expires_at)],
+        )?;
+    }
+    driver.batch(
+        "DROP TABLE nonces;
+         ALTER TABLE nonce_digests RENAME TO nonces;
+         CREATE INDEX nonces_by_expiry ON nonces(expires_at);",
+    )
+}
