@@ -4,7 +4,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use byok_kms::api::{self, WireRequest};
+use byok_kms::api::ApiRequest;
+use byok_kms::api::alibaba;
 use byok_kms::clock::ManualClock;
 use byok_kms::crypto::{Crypto, RootKey};
 use byok_kms::kms::Kms;
@@ -50,14 +51,14 @@ pub fn request(data: &[u8]) {
         .filter_map(|line| line.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    let request = WireRequest {
+    let request = ApiRequest {
         method: "POST".to_owned(),
         path: "/".to_owned(),
         query,
         headers,
         body: body.as_bytes().to_vec(),
     };
-    let reply = api::handle(kms(), &request, "fuzz");
+    let reply = alibaba::handle(kms(), &request, "fuzz");
     assert!(reply.status < 500, "{reply:?}");
 }
 

@@ -41,8 +41,13 @@ fn import_path(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("byok-kms core", |b| {
         b.iter(|| {
-            kms.get_parameters_for_import(&account, &key_id, WrappingAlgorithm::RsaesOaepSha256)
-                .unwrap()
+            kms.get_parameters_for_import(
+                &account,
+                &key_id,
+                WrappingAlgorithm::RsaesOaepSha256,
+                byok_wrap::WrappingKeySpec::Rsa2048,
+            )
+            .unwrap()
         })
     });
     group.bench_function("aws-lc-rs RSA-2048 key generation (limit)", |b| {
@@ -52,7 +57,12 @@ fn import_path(c: &mut Criterion) {
 
     // Re-importing the same material with the same token is a valid import every time.
     let params = kms
-        .get_parameters_for_import(&account, &key_id, WrappingAlgorithm::RsaesOaepSha256)
+        .get_parameters_for_import(
+            &account,
+            &key_id,
+            WrappingAlgorithm::RsaesOaepSha256,
+            byok_wrap::WrappingKeySpec::Rsa2048,
+        )
         .unwrap();
     let public = WrappingPublicKey::from_der(&params.public_key_der).unwrap();
     let material = KeyMaterial::generate(KeySpec::AliyunAes256).unwrap();

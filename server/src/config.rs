@@ -11,7 +11,6 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::clock::SystemClock;
 use crate::crypto::RootKey;
-use crate::error::{Error, Result};
 use crate::kms::Kms;
 use crate::store::{AnyStore, SqliteStore};
 
@@ -119,6 +118,52 @@ const SERVE_ENVIRONMENT: &str = "Environment:
   RUST_LOG
       Log filter (default info). Logs go to stderr and never contain secrets.";
 
+/// What can stop byok-kms from starting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file or directory of the data directory could not be made, read or written.
+    #[error("{what} {}", path.display())]
+    File {
+        /// What was being done.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A setting is wrong; the message says which and how.
+    #[error("{0}")]
+    Setting(String),
+
+    /// The listening address could not be bound.
+    #[error("listening on {address}")]
+    Listen {
+        /// The address.
+        address: SocketAddr,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The database could not be opened.
+    #[error("opening the database")]
+    Store(#[from] crate::store::Error),
+
+    /// The KMS refused to start (another root key) or failed.
+    #[error(transparent)]
+    Kms(#[from] crate::kms::Error),
+
+    /// The root key could not be used.
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::Error),
+}
+
+/// Result alias of starting up.
+pub type Result<T> = core::result::Result<T, Error>;
+
 /// The environment variables that hold the default account's access key.
 pub const ACCESS_KEY_ID_ENV: &str = "BYOK_KMS_ACCESS_KEY_ID";
 /// See [`ACCESS_KEY_ID_ENV`].
@@ -135,31 +180,37 @@ impl StorageArgs {
             None => AnyStore::Sqlite(SqliteStore::open(&self.data_dir.join("kms.sqlite3"))?),
             Some(url) => AnyStore::open(url)?,
         };
-        Kms::new(store, &root_key, Arc::new(SystemClock), &self.region)
+        Ok(Kms::new(
+            store,
+            &root_key,
+            Arc::new(SystemClock),
+            &self.region,
+        )?)
     }
 }
 
 /// The root key: `BYOK_KMS_ROOT_KEY` (base64), else `<data-dir>/root.key`, created on first start.
 fn load_root_key(data_dir: &Path) -> Result<RootKey> {
     if let Ok(text) = std::env::var(ROOT_KEY_ENV) {
+        let text = zeroize::Zeroizing::new(text);
         let bytes = zeroize::Zeroizing::new(
             STANDARD
                 .decode(text.trim())
-                .map_err(|_| Error::internal(format!("{ROOT_KEY_ENV} is not base64")))?,
+                .map_err(|_| Error::Setting(format!("{ROOT_KEY_ENV} is not base64")))?,
         );
-        return RootKey::from_bytes(&bytes).map_err(|_| {
-            Error::internal(format!("{ROOT_KEY_ENV} must be the base64 of 32 bytes"))
-        });
+        return RootKey::from_bytes(&bytes)
+            .map_err(|_| Error::Setting(format!("{ROOT_KEY_ENV} must be the base64 of 32 bytes")));
     }
     let path = data_dir.join("root.key");
     match std::fs::read_to_string(&path) {
         Ok(text) => {
+            let text = zeroize::Zeroizing::new(text);
             let bytes = zeroize::Zeroizing::new(
                 STANDARD
                     .decode(text.trim())
-                    .map_err(|_| Error::internal(format!("{} is not base64", path.display())))?,
+                    .map_err(|_| Error::Setting(format!("{} is not base64", path.display())))?,
             );
-            RootKey::from_bytes(&bytes)
+            Ok(RootKey::from_bytes(&bytes)?)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = RootKey::generate()?;
@@ -168,7 +219,11 @@ fn load_root_key(data_dir: &Path) -> Result<RootKey> {
             write_private_file(&path, text.as_bytes())?;
             Ok(key)
         }
-        Err(e) => Err(Error::internal(format!("reading {}: {e}", path.display()))),
+        Err(source) => Err(Error::File {
+            what: "reading",
+            path,
+            source,
+        }),
     }
 }
 
@@ -177,9 +232,11 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|e| Error::internal(format!("creating {}: {e}", dir.display())))
+    builder.create(dir).map_err(|source| Error::File {
+        what: "creating",
+        path: dir.to_owned(),
+        source,
+    })
 }
 
 /// Writes a new file readable only by its owner (mode 0600).
@@ -188,12 +245,17 @@ fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .map_err(|e| Error::internal(format!("creating {}: {e}", path.display())))?;
+    let file_error = |what| {
+        move |source| Error::File {
+            what,
+            path: path.to_owned(),
+            source,
+        }
+    };
+    let mut file = options.open(path).map_err(file_error("creating"))?;
     file.write_all(contents)
         .and_then(|()| file.sync_all())
-        .map_err(|e| Error::internal(format!("writing {}: {e}", path.display())))
+        .map_err(file_error("writing"))
 }
 
 /// The default account's access key from the environment, if both variables are set.
@@ -206,7 +268,7 @@ pub fn preset_access_key() -> Result<Option<(String, zeroize::Zeroizing<String>)
             Ok(Some((id, zeroize::Zeroizing::new(secret))))
         }
         (Err(_), Err(_)) => Ok(None),
-        _ => Err(Error::internal(format!(
+        _ => Err(Error::Setting(format!(
             "set both {ACCESS_KEY_ID_ENV} and {ACCESS_KEY_SECRET_ENV}, or neither"
         ))),
     }

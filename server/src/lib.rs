@@ -1,12 +1,14 @@
-//! `byok-kms`: a small KMS server with the whole bring-your-own-key import lifecycle, wire-compatible
+//! `byok-kms`: a KMS server with the whole bring-your-own-key import lifecycle, wire-compatible
 //! with the Alibaba Cloud KMS API (2016-01-20, RPC style, ACS3-HMAC-SHA256 and legacy HMAC-SHA1
-//! signatures), so the official SDKs work against it unchanged.
+//! signatures), so the official SDKs work against it unchanged. `ARCHITECTURE.md` has the map.
 //!
-//! - [`kms`]: the KMS itself — keys, states, import tokens, the same-material rule — over a
-//!   [`store::Store`], with no HTTP in it;
-//! - [`api`]: the wire (parameters, signatures, JSON, error codes);
-//! - [`web`]: the HTTP router; [`config`]: the command line; [`crypto`]: aws-lc-rs;
-//! - [`remote`]: a signing client for a running byok-kms (load generator, process tests).
+//! - [`kms`]: the core — every rule of the import lifecycle, one module per concept, no HTTP;
+//! - [`store`]: where the core's decisions are kept (SQLite, PostgreSQL), no rules;
+//! - [`crypto`]: aws-lc-rs, the root key and what is derived from it;
+//! - [`api`]: the front doors, one per cloud API (Alibaba), turning wire requests into core calls;
+//! - [`http`]: axum routing, static files, CORS, the connection loop and its limits;
+//! - [`config`], [`daemon`]: the command line and what `byok-kms serve` runs;
+//! - [`clock`]: time, injected, so tests move it.
 
 #![warn(missing_docs)]
 
@@ -14,11 +16,7 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod crypto;
-pub mod error;
+pub mod daemon;
+pub mod http;
 pub mod kms;
-pub mod remote;
-pub mod serve;
 pub mod store;
-pub mod web;
-
-pub use error::{Error, Result};

@@ -14,10 +14,11 @@ use base64::engine::general_purpose::STANDARD;
 use byok_kms::clock::ManualClock;
 use byok_kms::crypto::RootKey;
 use byok_kms::kms::ciphertext::EncryptionContext;
-use byok_kms::kms::key::KeyState;
+use byok_kms::kms::state::KeyState;
 use byok_kms::kms::{CreateKey, Kms};
 use byok_kms::store::{AnyStore, SqliteStore};
 use byok_wrap::{KeyMaterial, WrappingAlgorithm};
+use common::WireCode;
 use serde_json::Value;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/kms-data-0.1");
@@ -81,7 +82,9 @@ impl DataDir {
 
 fn context(value: &Value) -> EncryptionContext {
     match value.as_object() {
-        Some(pairs) if !pairs.is_empty() => EncryptionContext::parse(&value.to_string()).unwrap(),
+        Some(pairs) if !pairs.is_empty() => {
+            byok_kms::api::alibaba::params::json_context(&value.to_string()).unwrap()
+        }
         _ => EncryptionContext::default(),
     }
 }
@@ -103,10 +106,15 @@ fn import(
     account: &str,
     key_id: &str,
     material: &KeyMaterial,
-) -> byok_kms::Result<()> {
+) -> byok_kms::kms::Result<()> {
     let algorithm = WrappingAlgorithm::RsaesOaepSha256;
     let params = kms
-        .get_parameters_for_import(account, key_id, algorithm)
+        .get_parameters_for_import(
+            account,
+            key_id,
+            algorithm,
+            byok_wrap::WrappingKeySpec::Rsa2048,
+        )
         .unwrap();
     let wrapped = common::wrap(&params, material, algorithm);
     kms.import_key_material(account, key_id, &wrapped, &params.import_token, None)
@@ -253,8 +261,30 @@ fn a_data_directory_of_byok_kms_0_1_opens_and_keeps_working() {
     let theirs = kms
         .create_key(&second.account_id, &CreateKey::default())
         .unwrap();
-    assert_eq!(kms.list_keys(&second.account_id, 1, 10).unwrap().total, 1);
-    assert_eq!(kms.list_keys(&account, 1, 10).unwrap().total, 5);
+    assert_eq!(
+        kms.list_keys(
+            &second.account_id,
+            byok_kms::kms::Paging {
+                number: 1,
+                size: 10
+            }
+        )
+        .unwrap()
+        .total,
+        1
+    );
+    assert_eq!(
+        kms.list_keys(
+            &account,
+            byok_kms::kms::Paging {
+                number: 1,
+                size: 10
+            }
+        )
+        .unwrap()
+        .total,
+        5
+    );
     assert_eq!(
         kms.describe_key(&account, &theirs.key_id)
             .err()

@@ -67,7 +67,7 @@ fn write_seed_corpus() {
         .create_key(
             &account.account_id,
             &CreateKey {
-                origin: Origin::AliyunKms,
+                origin: Origin::Kms,
                 ..CreateKey::default()
             },
         )
@@ -103,6 +103,7 @@ fn write_seed_corpus() {
             &account.account_id,
             &external.key_id,
             WrappingAlgorithm::RsaesOaepSha256,
+            byok_wrap::WrappingKeySpec::Rsa2048,
         )
         .unwrap();
     // Sealed with the same root key as targets::crypto(), so the text seed opens.

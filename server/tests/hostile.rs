@@ -9,7 +9,8 @@
 mod common;
 
 use byok_kms::kms::CreateKey;
-use byok_kms::kms::key::{KeyState, Origin};
+use byok_kms::kms::key::Origin;
+use byok_kms::kms::state::KeyState;
 use byok_wrap::{KeyMaterial, KeySpec, WrappingAlgorithm};
 use common::client::Signed;
 use common::server::{Server, nonce, server};
@@ -62,7 +63,7 @@ fn world() -> World {
     let m = material();
     f.import(&enabled, &m).unwrap();
     let enabled_params = f.params(&enabled, oaep);
-    let context = byok_kms::kms::ciphertext::EncryptionContext::parse(r#"{"a":"b"}"#).unwrap();
+    let context = byok_kms::api::alibaba::params::json_context(r#"{"a":"b"}"#).unwrap();
     let blob = f
         .kms
         .encrypt(&f.account, &enabled, b"hostile", &context)
@@ -71,7 +72,7 @@ fn world() -> World {
     f.kms
         .create_alias(&f.account, "alias/enabled", &enabled)
         .unwrap();
-    let kms_key = f.create(Origin::AliyunKms, KeySpec::AliyunAes256).key_id;
+    let kms_key = f.create(Origin::Kms, KeySpec::AliyunAes256).key_id;
 
     let other = f.kms.create_account().unwrap();
     let foreign = f
@@ -87,7 +88,12 @@ fn world() -> World {
         .key_id;
     let foreign_params = f
         .kms
-        .get_parameters_for_import(&other.account_id, &foreign, oaep)
+        .get_parameters_for_import(
+            &other.account_id,
+            &foreign,
+            oaep,
+            byok_wrap::WrappingKeySpec::Rsa2048,
+        )
         .unwrap();
 
     let mut in_state = Vec::new();
@@ -1139,14 +1145,14 @@ fn cases(w: &World) -> Vec<Case> {
             ),
         ];
         for (action, request) in requests {
-            let parsed = byok_kms::kms::key::Action::ALL
+            let parsed = byok_kms::kms::state::Action::ALL
                 .into_iter()
                 .find(|a| a.as_str() == action)
                 .unwrap();
             let Err(error) = state.check(parsed) else {
                 continue;
             };
-            let code = if error.code() == "Rejected.StateModifiedFailed" {
+            let code = if common::code_of(&error) == "Rejected.StateModifiedFailed" {
                 "Rejected.StateModifiedFailed"
             } else {
                 rejected

@@ -6,7 +6,11 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use byok_kms::api::{self, Params, WireRequest};
+use byok_kms::api::ApiRequest as WireRequest;
+use byok_kms::api::alibaba::{
+    auth,
+    params::{Params, decode_form},
+};
 use byok_wrap::{KeyMaterial, KeySpec, WrappingAlgorithm, WrappingPublicKey};
 use common::Fixture;
 use common::client::{Signed, Signer};
@@ -39,7 +43,7 @@ fn wire_request(vector: &Value) -> WireRequest {
 
 fn authenticate(f: &Fixture, request: &WireRequest) -> Result<(), String> {
     let params = Params::from_request(request).map_err(|e| e.code().to_owned())?;
-    api::auth::authenticate(&f.kms, request, &params)
+    auth::authenticate(&f.kms, request, &params)
         .map(drop)
         .map_err(|e| e.code().to_owned())
 }
@@ -108,7 +112,7 @@ fn time_of(vector: &Value) -> i64 {
         .map(str::to_owned)
         .unwrap_or_else(|| {
             let query = vector["path"].as_str().unwrap().split_once('?').unwrap().1;
-            api::decode_form(query)
+            decode_form(query)
                 .unwrap()
                 .into_iter()
                 .find(|(k, _)| k == "Timestamp")
@@ -129,8 +133,8 @@ fn the_documented_rpc_example_signs_as_documented() {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
         .collect();
-    let (string_to_sign, signature) =
-        api::auth::rpc_v1_signature("GET", "/", &params, "testsecret");
+    let string_to_sign = byok_wrap::sign::rpc_v1::string_to_sign("GET", "/", &params);
+    let signature = byok_wrap::sign::rpc_v1::signature("testsecret", &string_to_sign);
     assert_eq!(string_to_sign, example["string_to_sign"].as_str().unwrap());
     assert_eq!(signature, example["signature"].as_str().unwrap());
     assert_eq!(signature, "41wk2SSX1GJh7fwnc5eqOfiJPFg=");

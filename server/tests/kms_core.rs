@@ -7,10 +7,11 @@ mod common;
 
 use byok_kms::crypto::RootKey;
 use byok_kms::kms::ciphertext::EncryptionContext;
-use byok_kms::kms::key::{KeyState, Origin};
+use byok_kms::kms::key::Origin;
+use byok_kms::kms::state::KeyState;
 use byok_kms::kms::{CreateKey, Kms};
 use byok_wrap::{KeyMaterial, KeySpec, WrappingAlgorithm};
-use common::{Fixture, StorePlace, T0, fresh_store, material, wrap};
+use common::{Fixture, StorePlace, T0, WireCode, fresh_store, material, wrap};
 
 const DAY: i64 = 86_400;
 
@@ -59,7 +60,7 @@ fn state_of(f: &Fixture, key_id: &str) -> KeyState {
     f.kms.describe_key(&f.account, key_id).unwrap().state
 }
 
-type Call = fn(&Fixture, &Prepared) -> byok_kms::Result<()>;
+type Call = fn(&Fixture, &Prepared) -> byok_kms::kms::Result<()>;
 
 /// Each action of the state table, performed on a prepared key.
 fn actions() -> Vec<(&'static str, Call)> {
@@ -74,7 +75,15 @@ fn actions() -> Vec<(&'static str, Call)> {
         }),
         ("GenerateDataKey", |f, p| {
             f.kms
-                .generate_data_key(&f.account, &p.key_id, 32, &no_context())
+                .generate_data_key(
+                    &f.account,
+                    &p.key_id,
+                    byok_kms::kms::DataKeySize {
+                        number_of_bytes: Some(32),
+                        ..Default::default()
+                    },
+                    &no_context(),
+                )
                 .map(drop)
         }),
         ("EnableKey", |f, p| f.kms.enable_key(&f.account, &p.key_id)),
@@ -96,6 +105,7 @@ fn actions() -> Vec<(&'static str, Call)> {
                     &f.account,
                     &p.key_id,
                     WrappingAlgorithm::RsaesOaepSha256,
+                    byok_wrap::WrappingKeySpec::Rsa2048,
                 )
                 .map(drop)
         }),
@@ -452,7 +462,7 @@ fn scheduled_deletion_deletes_the_key_at_the_end_of_the_window() {
 #[test]
 fn kms_origin_keys_have_generated_material_and_refuse_import_calls() {
     let f = Fixture::new();
-    let key = f.create(Origin::AliyunKms, KeySpec::AliyunAes128);
+    let key = f.create(Origin::Kms, KeySpec::AliyunAes128);
     assert_eq!(key.state, KeyState::Enabled);
     let blob = f
         .kms
@@ -465,7 +475,12 @@ fn kms_origin_keys_have_generated_material_and_refuse_import_calls() {
     assert_eq!(&plain.plaintext[..], b"hi");
     f.refused("Unsupported.Origin", || {
         f.kms
-            .get_parameters_for_import(&f.account, &key.key_id, WrappingAlgorithm::RsaesOaepSha256)
+            .get_parameters_for_import(
+                &f.account,
+                &key.key_id,
+                WrappingAlgorithm::RsaesOaepSha256,
+                byok_wrap::WrappingKeySpec::Rsa2048,
+            )
             .map(drop)
     });
     f.refused("Unsupported.Origin", || {
@@ -577,7 +592,19 @@ fn another_accounts_keys_do_not_exist() {
         .unwrap()
         .key_id;
     f.kms.create_alias(&other, "alias/mine", &theirs).unwrap();
-    assert_eq!(f.kms.list_keys(&other, 1, 10).unwrap().total, 1);
+    assert_eq!(
+        f.kms
+            .list_keys(
+                &other,
+                byok_kms::kms::Paging {
+                    number: 1,
+                    size: 10
+                }
+            )
+            .unwrap()
+            .total,
+        1
+    );
 }
 
 #[test]
@@ -642,7 +669,17 @@ fn aliases_are_created_updated_listed_and_deleted() {
         f.kms.describe_key(&f.account, "alias/app").unwrap().key_id,
         b
     );
-    let page = f.kms.list_aliases(&f.account, None, 1, 10).unwrap();
+    let page = f
+        .kms
+        .list_aliases(
+            &f.account,
+            None,
+            byok_kms::kms::Paging {
+                number: 1,
+                size: 10,
+            },
+        )
+        .unwrap();
     assert_eq!(page.total, 1);
     assert_eq!(
         page.items[0].arn,
@@ -658,8 +695,14 @@ fn aliases_are_created_updated_listed_and_deleted() {
 fn list_keys_pages_oldest_first() {
     let f = Fixture::new();
     let ids: Vec<String> = (0..7).map(|_| f.external_key()).collect();
-    let first = f.kms.list_keys(&f.account, 1, 3).unwrap();
-    let third = f.kms.list_keys(&f.account, 3, 3).unwrap();
+    let first = f
+        .kms
+        .list_keys(&f.account, byok_kms::kms::Paging { number: 1, size: 3 })
+        .unwrap();
+    let third = f
+        .kms
+        .list_keys(&f.account, byok_kms::kms::Paging { number: 3, size: 3 })
+        .unwrap();
     assert_eq!((first.total, first.page_number, first.page_size), (7, 1, 3));
     let first_ids: Vec<&str> = first.items.iter().map(|k| k.key_id.as_str()).collect();
     assert_eq!(
@@ -668,10 +711,17 @@ fn list_keys_pages_oldest_first() {
     );
     assert_eq!(third.items.len(), 1);
     assert_eq!(third.items[0].key_id, ids[6]);
-    assert!(f.kms.list_keys(&f.account, 9, 3).unwrap().items.is_empty());
+    assert!(
+        f.kms
+            .list_keys(&f.account, byok_kms::kms::Paging { number: 9, size: 3 })
+            .unwrap()
+            .items
+            .is_empty()
+    );
     for (number, size) in [(0, 10), (1, 0), (1, 101)] {
         f.refused("InvalidParameter", || {
-            f.kms.list_keys(&f.account, number, size)
+            f.kms
+                .list_keys(&f.account, byok_kms::kms::Paging { number, size })
         });
     }
 }
@@ -680,8 +730,10 @@ fn list_keys_pages_oldest_first() {
 fn encryption_context_and_tampering_are_detected() {
     let f = Fixture::new();
     let p = prepare(&f, KeyState::Enabled);
-    let context = EncryptionContext::parse(r#"{"purpose":"backup","team":"a"}"#).unwrap();
-    let reordered = EncryptionContext::parse(r#"{"team":"a","purpose":"backup"}"#).unwrap();
+    let context =
+        byok_kms::api::alibaba::params::json_context(r#"{"purpose":"backup","team":"a"}"#).unwrap();
+    let reordered =
+        byok_kms::api::alibaba::params::json_context(r#"{"team":"a","purpose":"backup"}"#).unwrap();
     let blob = f
         .kms
         .encrypt(&f.account, &p.key_id, b"payload", &context)
@@ -726,7 +778,15 @@ fn generate_data_key_returns_a_key_and_its_ciphertext() {
     let p = prepare(&f, KeyState::Enabled);
     let data_key = f
         .kms
-        .generate_data_key(&f.account, &p.key_id, 16, &no_context())
+        .generate_data_key(
+            &f.account,
+            &p.key_id,
+            byok_kms::kms::DataKeySize {
+                number_of_bytes: Some(16),
+                ..Default::default()
+            },
+            &no_context(),
+        )
         .unwrap();
     assert_eq!(data_key.plaintext.len(), 16);
     let back = f
@@ -740,7 +800,15 @@ fn generate_data_key_returns_a_key_and_its_ciphertext() {
     assert_eq!(back.plaintext, data_key.plaintext);
     f.refused("InvalidParameter", || {
         f.kms
-            .generate_data_key(&f.account, &p.key_id, 0, &no_context())
+            .generate_data_key(
+                &f.account,
+                &p.key_id,
+                byok_kms::kms::DataKeySize {
+                    number_of_bytes: Some(0),
+                    ..Default::default()
+                },
+                &no_context(),
+            )
             .map(drop)
     });
 }
@@ -912,15 +980,25 @@ fn pool_pairs_are_handed_out_once_across_instances_threads_and_restarts() {
 fn a_refused_request_does_not_use_up_a_pool_pair() {
     let f = Fixture::new();
     f.kms.refill_pool(1).unwrap();
-    let kms_key = f.create(Origin::AliyunKms, KeySpec::AliyunAes256).key_id;
+    let kms_key = f.create(Origin::Kms, KeySpec::AliyunAes256).key_id;
     f.refused("Unsupported.Origin", || {
         f.kms
-            .get_parameters_for_import(&f.account, &kms_key, WrappingAlgorithm::RsaesOaepSha256)
+            .get_parameters_for_import(
+                &f.account,
+                &kms_key,
+                WrappingAlgorithm::RsaesOaepSha256,
+                byok_wrap::WrappingKeySpec::Rsa2048,
+            )
             .map(drop)
     });
     f.refused("Forbidden.KeyNotFound", || {
         f.kms
-            .get_parameters_for_import(&f.account, "nope", WrappingAlgorithm::RsaesOaepSha256)
+            .get_parameters_for_import(
+                &f.account,
+                "nope",
+                WrappingAlgorithm::RsaesOaepSha256,
+                byok_wrap::WrappingKeySpec::Rsa2048,
+            )
             .map(drop)
     });
     assert_eq!(f.kms.pool_size().unwrap(), 1);
@@ -933,19 +1011,40 @@ fn list_keys_stays_contiguous_when_a_key_is_deleted() {
     f.kms.schedule_key_deletion(&f.account, &ids[1], 7).unwrap();
     f.clock.advance(7 * DAY);
     assert_eq!(f.kms.sweep().unwrap().keys_deleted, 1);
-    let page = f.kms.list_keys(&f.account, 1, 10).unwrap();
+    let page = f
+        .kms
+        .list_keys(
+            &f.account,
+            byok_kms::kms::Paging {
+                number: 1,
+                size: 10,
+            },
+        )
+        .unwrap();
     let listed: Vec<&str> = page.items.iter().map(|k| k.key_id.as_str()).collect();
     assert_eq!(
         listed,
         [&ids[0], &ids[2], &ids[3], &ids[4]].map(String::as_str)
     );
     assert_eq!(page.total, 4);
-    let second = f.kms.list_keys(&f.account, 2, 3).unwrap();
+    let second = f
+        .kms
+        .list_keys(&f.account, byok_kms::kms::Paging { number: 2, size: 3 })
+        .unwrap();
     assert_eq!(second.items.len(), 1);
     assert_eq!(second.items[0].key_id, ids[4]);
     // New keys go after the others.
     let newest = f.external_key();
-    let page = f.kms.list_keys(&f.account, 1, 10).unwrap();
+    let page = f
+        .kms
+        .list_keys(
+            &f.account,
+            byok_kms::kms::Paging {
+                number: 1,
+                size: 10,
+            },
+        )
+        .unwrap();
     assert_eq!(page.items.last().unwrap().key_id, newest);
     assert_eq!(page.total, 5);
 }

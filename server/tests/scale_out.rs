@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use byok_kms::remote::RemoteKms;
+use byok_kms_testkit::RemoteKms;
 use byok_wrap::{KeyMaterial, KeySpec, WrappingAlgorithm, WrappingPublicKey};
 use common::pg;
 use common::process::KmsProcess;

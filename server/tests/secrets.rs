@@ -10,7 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use byok_kms::crypto::{Crypto, RootKey};
 use byok_kms::kms::import::{PoolKey, WrappingKey};
-use byok_kms::remote::RemoteKms;
+use byok_kms_testkit::RemoteKms;
 use byok_wrap::{KeyMaterial, KeySpec, WrappingAlgorithm, WrappingPublicKey};
 use common::process::{ACCESS_KEY_SECRET, KmsProcess};
 use serde_json::Value;
@@ -19,10 +19,8 @@ use serde_json::Value;
 fn encodings(bytes: &[u8]) -> Vec<Vec<u8>> {
     let mut out = vec![
         bytes.to_vec(),
-        byok_kms::crypto::hex(bytes).into_bytes(),
-        byok_kms::crypto::hex(bytes)
-            .to_ascii_uppercase()
-            .into_bytes(),
+        common::client::hex(bytes).into_bytes(),
+        common::client::hex(bytes).to_ascii_uppercase().into_bytes(),
     ];
     for engine in [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD] {
         out.push(engine.encode(bytes).into_bytes());

@@ -1,6 +1,12 @@
-//! Aliases: `alias/<name>` pointing at a key of the same account.
+//! Aliases: `alias/<name>` pointing at a key of the same account. `UpdateAlias` is how an
+//! imported key is rotated: a new key with new material, then the alias moves to it.
 
-use crate::error::{Error, Result};
+use crate::kms::Kms;
+use crate::kms::error::{Argument, Error, Result};
+use crate::kms::page::{Page, Paging};
+use crate::kms::rules::echo;
+use crate::kms::state::Action;
+use crate::store::Store;
 
 /// An alias as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,11 +23,14 @@ pub struct Alias {
 /// reserved for cloud services.
 pub fn validate_alias_name(name: &str) -> Result<()> {
     let Some(rest) = name.strip_prefix("alias/") else {
-        return Err(Error::invalid("AliasName", "must start with alias/"));
+        return Err(Error::invalid(
+            Argument::AliasName,
+            "must start with alias/",
+        ));
     };
     if rest.is_empty() || rest.len() > 255 {
         return Err(Error::invalid(
-            "AliasName",
+            Argument::AliasName,
             "must have 1 to 255 characters after alias/",
         ));
     }
@@ -30,17 +39,115 @@ pub fn validate_alias_name(name: &str) -> Result<()> {
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/'))
     {
         return Err(Error::invalid(
-            "AliasName",
+            Argument::AliasName,
             "may contain only letters, digits, _, - and / after alias/",
         ));
     }
     if rest == "acs" || rest.starts_with("acs/") {
         return Err(Error::invalid(
-            "AliasName",
+            Argument::AliasName,
             "alias/acs is reserved for cloud services",
         ));
     }
     Ok(())
+}
+
+/// An alias in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasListEntry {
+    /// `alias/…`.
+    pub name: String,
+    /// The alias's ARN.
+    pub arn: String,
+    /// The key it points at.
+    pub key_id: String,
+}
+
+impl<S: Store> Kms<S> {
+    /// `CreateAlias`.
+    pub fn create_alias(&self, account_id: &str, alias_name: &str, key_ref: &str) -> Result<()> {
+        validate_alias_name(alias_name)?;
+        self.store.transaction(|tx| {
+            let key = self.resolve(tx, account_id, key_ref)?;
+            key.state.check(Action::CreateAlias)?;
+            if tx.alias(account_id, alias_name)?.is_some() {
+                return Err(Error::AliasExists(echo(alias_name)));
+            }
+            tx.insert_alias(&Alias {
+                account_id: account_id.to_owned(),
+                name: alias_name.to_owned(),
+                key_id: key.id,
+            })
+            .map_err(|e| {
+                // Another instance created it since this transaction looked.
+                if e.is_conflict() {
+                    Error::AliasExists(echo(alias_name))
+                } else {
+                    e.into()
+                }
+            })
+        })
+    }
+
+    /// `UpdateAlias`: points an existing alias at another key.
+    pub fn update_alias(&self, account_id: &str, alias_name: &str, key_ref: &str) -> Result<()> {
+        validate_alias_name(alias_name)?;
+        self.store.transaction(|tx| {
+            if tx.alias(account_id, alias_name)?.is_none() {
+                return Err(Error::AliasNotFound(echo(alias_name)));
+            }
+            let key = self.resolve(tx, account_id, key_ref)?;
+            key.state.check(Action::UpdateAlias)?;
+            Ok(tx.update_alias(&Alias {
+                account_id: account_id.to_owned(),
+                name: alias_name.to_owned(),
+                key_id: key.id,
+            })?)
+        })
+    }
+
+    /// `DeleteAlias`.
+    pub fn delete_alias(&self, account_id: &str, alias_name: &str) -> Result<()> {
+        if !crate::kms::rules::can_name_something(alias_name) {
+            return Err(Error::AliasNotFound(echo(alias_name)));
+        }
+        self.store.transaction(|tx| {
+            if tx.delete_alias(account_id, alias_name)? {
+                Ok(())
+            } else {
+                Err(Error::AliasNotFound(echo(alias_name)))
+            }
+        })
+    }
+
+    /// `ListAliases` (and, with `key_ref`, `ListAliasesByKeyId`).
+    pub fn list_aliases(
+        &self,
+        account_id: &str,
+        key_ref: Option<&str>,
+        paging: Paging,
+    ) -> Result<Page<AliasListEntry>> {
+        let (offset, size) = paging.offset()?;
+        let (aliases, total) = self.store.transaction(|tx| {
+            let key_id = key_ref
+                .map(|r| self.resolve(tx, account_id, r).map(|k| k.id))
+                .transpose()?;
+            Ok::<_, Error>(tx.list_aliases(account_id, key_id.as_deref(), offset, size)?)
+        })?;
+        Ok(Page {
+            items: aliases
+                .into_iter()
+                .map(|a| AliasListEntry {
+                    arn: self.alias_arn(account_id, &a.name),
+                    name: a.name,
+                    key_id: a.key_id,
+                })
+                .collect(),
+            total,
+            page_number: offset / size + 1,
+            page_size: size,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -67,9 +174,14 @@ mod tests {
             "alias/acs/x",
             &format!("alias/{}", "x".repeat(256)),
         ] {
-            assert_eq!(
-                validate_alias_name(bad).unwrap_err().code(),
-                "InvalidParameter",
+            assert!(
+                matches!(
+                    validate_alias_name(bad),
+                    Err(Error::InvalidArgument {
+                        argument: Argument::AliasName,
+                        ..
+                    })
+                ),
                 "{bad}"
             );
         }

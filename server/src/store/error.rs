@@ -98,18 +98,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// The message and every source under it, `: `-separated, for a log line.
-    pub fn chain(&self) -> String {
-        let mut out = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            out.push_str(": ");
-            out.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        out
-    }
-
     /// Shorthand for [`Error::Corrupt`].
     pub(crate) fn corrupt(
         table: &'static str,
@@ -122,22 +110,14 @@ impl Error {
             detail: detail.into(),
         }
     }
-}
 
-// TEMPORARY: the core's error mapping replaces this.
-impl From<Error> for crate::error::Error {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Unavailable { .. } => {
-                tracing::warn!("database unavailable: {}", e.chain());
-                Self::ServiceUnavailable("the database cannot be reached; try again shortly")
-            }
-            Error::Conflict {
-                table: "aliases",
-                key,
-                ..
-            } => Self::AliasAlreadyExists(key),
-            other => Self::Internal(other.chain()),
-        }
+    /// Whether the database could not be reached (a later call may succeed).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
+    }
+
+    /// Whether a unique key was taken meanwhile ([`Error::Conflict`]).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Conflict { .. })
     }
 }

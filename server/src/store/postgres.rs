@@ -213,7 +213,7 @@ impl Store for PostgresStore {
         now: i64,
         expires_at: i64,
     ) -> Result<bool> {
-        let digest = crate::crypto::hex(&super::nonce_digest(access_key_id, nonce));
+        let digest = byok_wrap::sign::hex(&super::nonce_digest(access_key_id, nonce));
         // Inserted, or an expired record of the same nonce replaced: a first use. Committed
         // without waiting for the WAL flush, in one round trip (every value is ours: hex and
         // numbers, so a simple query with literals needs no escaping): every instance sees it at

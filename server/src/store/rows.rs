@@ -11,7 +11,8 @@ use super::error::{Error, Result};
 use crate::kms::account::AccessKey;
 use crate::kms::alias::Alias;
 use crate::kms::import::{PoolKey, WrappingKey};
-use crate::kms::key::{Key, KeyState, Origin, ProtectionLevel};
+use crate::kms::key::{Key, Origin, ProtectionLevel};
+use crate::kms::state::KeyState;
 
 /// A statement parameter.
 #[derive(Debug, Clone, Copy)]
@@ -150,7 +151,10 @@ impl<'r> Reader<'r> {
         parse(s).ok_or_else(|| {
             self.corrupt(
                 i,
-                format!("{:?} is no value byok-kms writes", crate::error::echo(s)),
+                format!(
+                    "{:?} is no value byok-kms writes",
+                    crate::kms::rules::echo(s)
+                ),
             )
         })
     }
@@ -278,7 +282,7 @@ pub fn dump_line(row: &dyn Row) -> String {
             Ok(Cell::Null) => "NULL".to_owned(),
             Ok(Cell::Int(n)) => n.to_string(),
             Ok(Cell::Text(s)) => s.to_owned(),
-            Ok(Cell::Blob(b)) => crate::crypto::hex(b),
+            Ok(Cell::Blob(b)) => byok_wrap::sign::hex(b),
             Err(e) => format!("<{e}>"),
         })
         .collect();

@@ -5,11 +5,11 @@
 //! It is written from the reference (`reference/alibaba-kms-api.md`), not from the server's code;
 //! the server's verifier is in turn checked against requests captured from the official SDK.
 
+use aws_lc_rs::{digest, hmac};
 use axum::Router;
 use axum::body::Body;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use byok_kms::crypto::{hex, hmac_sha1, hmac_sha256, sha256};
 use http_body_util::BodyExt as _;
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -36,6 +36,33 @@ pub struct Signed {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 (aws-lc, independent of the server's signature code).
+pub fn sha256(data: &[u8]) -> Vec<u8> {
+    digest::digest(&digest::SHA256, data).as_ref().to_vec()
+}
+
+/// HMAC-SHA256.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), message)
+        .as_ref()
+        .to_vec()
+}
+
+/// HMAC-SHA1.
+pub fn hmac_sha1(key: &[u8], message: &[u8]) -> Vec<u8> {
+    hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key),
+        message,
+    )
+    .as_ref()
+    .to_vec()
 }
 
 /// RFC 3986 encoding (unreserved characters kept).

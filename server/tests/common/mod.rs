@@ -17,6 +17,7 @@ use byok_kms::crypto::RootKey;
 use byok_kms::kms::key::Origin;
 use byok_kms::kms::{CreateKey, ImportParameters, KeyMetadata, Kms};
 use byok_kms::store::{AnyStore, PostgresStore, SqliteStore};
+use byok_wrap::WrappingKeySpec;
 use byok_wrap::{KeyMaterial, KeySpec, WrapOptions, WrappingAlgorithm, WrappingPublicKey};
 
 /// Whether the tests run against PostgreSQL (`BYOK_TEST_STORE=postgres`) rather than SQLite.
@@ -126,12 +127,12 @@ impl Fixture {
     /// GetParametersForImport with `algorithm`.
     pub fn params(&self, key_id: &str, algorithm: WrappingAlgorithm) -> ImportParameters {
         self.kms
-            .get_parameters_for_import(&self.account, key_id, algorithm)
+            .get_parameters_for_import(&self.account, key_id, algorithm, WrappingKeySpec::Rsa2048)
             .unwrap()
     }
 
     /// Imports `material` into `key_id` with a fresh token (OAEP-SHA-256).
-    pub fn import(&self, key_id: &str, material: &KeyMaterial) -> byok_kms::Result<()> {
+    pub fn import(&self, key_id: &str, material: &KeyMaterial) -> byok_kms::kms::Result<()> {
         self.import_call(key_id, material)()
     }
 
@@ -141,7 +142,7 @@ impl Fixture {
         &'a self,
         key_id: &'a str,
         material: &KeyMaterial,
-    ) -> impl FnOnce() -> byok_kms::Result<()> + 'a {
+    ) -> impl FnOnce() -> byok_kms::kms::Result<()> + 'a {
         let params = self.params(key_id, WrappingAlgorithm::RsaesOaepSha256);
         let wrapped = wrap(&params, material, WrappingAlgorithm::RsaesOaepSha256);
         move || {
@@ -164,14 +165,14 @@ impl Fixture {
     pub fn refused<T>(
         &self,
         code: &str,
-        call: impl FnOnce() -> byok_kms::Result<T>,
-    ) -> byok_kms::Error {
+        call: impl FnOnce() -> byok_kms::kms::Result<T>,
+    ) -> byok_kms::kms::Error {
         let before = self.dump();
         let error = match call() {
             Ok(_) => panic!("expected {code}, but the call succeeded"),
             Err(e) => e,
         };
-        assert_eq!(error.code(), code, "{error}");
+        assert_eq!(code_of(&error), code, "{error}");
         let after = self.dump();
         if after != before {
             let changed: Vec<_> = after
@@ -222,4 +223,21 @@ pub fn material() -> KeyMaterial {
 /// Base64, standard.
 pub fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
+}
+
+/// The wire code the Alibaba door gives a core error.
+pub fn code_of(error: &byok_kms::kms::Error) -> &'static str {
+    byok_kms::api::alibaba::error::kms_code_and_status(error).0
+}
+
+/// `error.code()`: the wire code the Alibaba door gives a core error, for assertions.
+pub trait WireCode {
+    /// The code.
+    fn code(&self) -> &'static str;
+}
+
+impl WireCode for byok_kms::kms::Error {
+    fn code(&self) -> &'static str {
+        code_of(self)
+    }
 }

@@ -5,7 +5,7 @@ use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use byok_kms::remote::RemoteKms;
+use byok_kms_testkit::RemoteKms;
 
 /// The access key every test process is started with.
 pub const ACCESS_KEY_ID: &str = "LTAIprocesstest000000000";

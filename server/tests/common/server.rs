@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use byok_kms::web::{AppState, router};
+use byok_kms::http::{AppState, router};
 use serde_json::Value;
 
 use super::Fixture;

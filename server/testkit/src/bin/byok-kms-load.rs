@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::rsa::{
     KeySize, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDecryptingKey,
 };
-use byok_kms::remote::RemoteKms;
+use byok_kms_testkit::RemoteKms;
 use byok_wrap::{KeyMaterial, KeySpec, WrappingAlgorithm, WrappingPublicKey};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};

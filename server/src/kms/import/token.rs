@@ -1,5 +1,4 @@
-//! Import tokens and wrapping keys: what `GetParametersForImport` hands out and
-//! `ImportKeyMaterial` checks.
+//! Import tokens: what `GetParametersForImport` hands out and `ImportKeyMaterial` checks.
 //!
 //! A token is sealed (AES-256-GCM under a root-derived key) and self-describing: it names the
 //! account, the key, the wrapping key pair, the algorithm, a hash of the public key, and its expiry.
@@ -10,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use byok_wrap::WrappingAlgorithm;
 
 use crate::crypto::Crypto;
-use crate::error::{Error, Result};
+use crate::kms::error::{Error, Result};
 
 /// How long a token (and its wrapping key pair) may be used: 24 hours.
 pub const TOKEN_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
@@ -66,7 +65,8 @@ impl ImportToken {
 }
 
 fn push_field(out: &mut Vec<u8>, field: &[u8]) -> Result<()> {
-    let len = u16::try_from(field.len()).map_err(|_| Error::internal("token field too long"))?;
+    let len = u16::try_from(field.len())
+        .map_err(|_| Error::Invariant("an import token field is too long"))?;
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(field);
     Ok(())
@@ -101,48 +101,6 @@ fn parse_payload(payload: &[u8]) -> Option<ImportToken> {
     })
 }
 
-/// A wrapping key pair as stored: the public key, and the private key sealed under the root key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WrappingKey {
-    /// Its id, named in the token.
-    pub id: String,
-    /// The account it was issued to.
-    pub account_id: String,
-    /// The key it imports into.
-    pub key_id: String,
-    /// The public key, DER SubjectPublicKeyInfo.
-    pub public_der: Vec<u8>,
-    /// The PKCS#8 private key, sealed with [`WrappingKey::identity`].
-    pub sealed_private: Vec<u8>,
-    /// When it may be deleted (its token's expiry).
-    pub expires_at: i64,
-}
-
-impl WrappingKey {
-    /// The associated data that binds the sealed private key to this record.
-    pub fn identity(id: &str, account_id: &str, key_id: &str) -> Vec<u8> {
-        format!("byok-kms wrapping key v1\0{id}\0{account_id}\0{key_id}").into_bytes()
-    }
-}
-
-/// A wrapping key pair generated ahead of time, waiting in the pool to be handed out once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PoolKey {
-    /// Its id.
-    pub id: String,
-    /// The public key, DER SubjectPublicKeyInfo.
-    pub public_der: Vec<u8>,
-    /// The PKCS#8 private key, sealed with [`PoolKey::identity`].
-    pub sealed_private: Vec<u8>,
-}
-
-impl PoolKey {
-    /// The associated data that binds a pooled sealed private key to its pool entry.
-    pub fn identity(id: &str) -> Vec<u8> {
-        format!("byok-kms wrapping key pool v1\0{id}").into_bytes()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,7 +127,7 @@ mod tests {
         for i in [0, bytes.len() / 2, bytes.len() - 1] {
             bytes[i] ^= 1;
             let err = ImportToken::open(&crypto, &STANDARD.encode(&bytes)).unwrap_err();
-            assert_eq!(err.code(), "InvalidImportToken");
+            assert!(matches!(err, Error::InvalidImportToken(_)), "{err}");
             bytes[i] ^= 1;
         }
         let truncated = STANDARD.encode(&bytes[..bytes.len() - 1]);

@@ -4,7 +4,8 @@
 //!   `503 ServiceUnavailableTemporary` and closed, instead of waiting in the kernel's queue;
 //! - a request's headers must arrive within [`Limits::request_timeout`] of the connection
 //!   opening or of the previous response (so idle keep-alive connections are closed too), and
-//!   its body within the same time once the headers are in (`408 RequestTimeout`, in `web`);
+//!   its body within the same time once the headers are in (`408 RequestTimeout`, in
+//!   [`super::api`]);
 //! - on shutdown, no new connections; those open finish their requests, for at most
 //!   [`Limits::request_timeout`].
 
@@ -19,6 +20,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+
+use crate::api::alibaba;
 
 /// How much of the server one client may take.
 #[derive(Debug, Clone, Copy)]
@@ -88,28 +91,26 @@ pub async fn serve(
     }
 }
 
-/// Answers a connection over the limit with 503 and closes it, without reading its request.
+/// Answers a connection over the limit with 503 and closes it, without reading its request. The
+/// body is the default door's error reply (the request, and so its door, is not known yet).
 async fn refuse(mut stream: TcpStream) {
     let request_id = crate::crypto::random_uuid()
         .map(|id| id.to_ascii_uppercase())
         .unwrap_or_default();
-    let error = crate::Error::ServiceUnavailable(
-        "byok-kms has as many connections as it accepts; retry shortly",
+    let reply = alibaba::error_response(&alibaba::error::Error::Busy, &request_id, None);
+    let mut head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: {}\r\ncontent-length: {}\r\n\
+         retry-after: 1\r\nconnection: close\r\n",
+        reply.content_type,
+        reply.body.len()
     );
-    let body = serde_json::json!({
-        "HttpStatus": 503,
-        "Code": error.code(),
-        "Message": error.public_message(),
-        "RequestId": request_id,
-    })
-    .to_string();
-    let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.write_all(head.as_bytes()).await;
+        let _ = stream.write_all(reply.body.as_bytes()).await;
         let _ = stream.shutdown().await;
     })
     .await;

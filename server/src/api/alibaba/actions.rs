@@ -1,0 +1,288 @@
+//! The actions of KMS API 2016-01-20: wire parameters in, one [`Kms`] call, wire JSON out (field
+//! names exactly as the official SDKs read them). Nothing here decides what a rule would: each
+//! handler only reads its parameters, turns wire names into the core's types, and renders.
+
+use byok_wrap::{KeySpec, WrappingAlgorithm, WrappingKeySpec};
+use serde_json::{Value, json};
+
+use super::error::{Error, Result};
+use super::params::Params;
+use super::reply::{key_metadata, wire_time, with_page};
+use crate::kms::key::{KeyUsage, Origin, ProtectionLevel};
+use crate::kms::{CreateKey, DataKeySize, DataKeySpec, Kms, Operation, Paging};
+use crate::store::Store;
+
+/// A handler: the caller's account and the parameters in, the reply (without `RequestId`) out.
+type Handler<S> = fn(&Kms<S>, &str, &Params) -> Result<Value>;
+
+/// Every action this door serves, with the kind of work it does (for the HTTP layer's choice of
+/// thread) and its handler.
+pub fn actions<S: Store>() -> [(&'static str, Operation, Handler<S>); 17] {
+    use Operation::{HandOutWrappingKey, Read, Write};
+    [
+        ("CreateKey", Write, create_key),
+        ("DescribeKey", Read, describe_key),
+        ("ListKeys", Read, list_keys),
+        (
+            "GetParametersForImport",
+            HandOutWrappingKey,
+            get_parameters_for_import,
+        ),
+        ("ImportKeyMaterial", Write, import_key_material),
+        ("DeleteKeyMaterial", Write, delete_key_material),
+        ("Encrypt", Read, encrypt),
+        ("Decrypt", Read, decrypt),
+        ("GenerateDataKey", Read, generate_data_key),
+        ("EnableKey", Write, enable_key),
+        ("DisableKey", Write, disable_key),
+        ("ScheduleKeyDeletion", Write, schedule_key_deletion),
+        ("CancelKeyDeletion", Write, cancel_key_deletion),
+        ("CreateAlias", Write, create_alias),
+        ("UpdateAlias", Write, update_alias),
+        ("DeleteAlias", Write, delete_alias),
+        ("ListAliases", Read, list_aliases),
+    ]
+}
+
+/// Every parameter an action reads, and those of the signatures: a parameter whose name
+/// extends one of these is refused rather than ignored.
+pub const PARAMETERS: &[&str] = &[
+    "AliasName",
+    "CiphertextBlob",
+    "Description",
+    "EncryptedKeyMaterial",
+    "EncryptionContext",
+    "ImportToken",
+    "KeyId",
+    "KeyMaterialExpireUnix",
+    "KeySpec",
+    "KeyUsage",
+    "NumberOfBytes",
+    "Origin",
+    "PageNumber",
+    "PageSize",
+    "PendingWindowInDays",
+    "Plaintext",
+    "ProtectionLevel",
+    "WrappingAlgorithm",
+    "WrappingKeySpec",
+    "AccessKeyId",
+    "Action",
+    "Signature",
+    "SignatureMethod",
+    "SignatureNonce",
+    "SignatureVersion",
+    "Timestamp",
+    "Version",
+];
+
+fn ok() -> Result<Value> {
+    Ok(json!({}))
+}
+
+fn create_key<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    let request = CreateKey {
+        description: p.optional("Description").unwrap_or_default().to_owned(),
+        key_spec: p
+            .named(
+                "KeySpec",
+                |s| s.parse::<KeySpec>().ok(),
+                "must be Aliyun_AES_256, Aliyun_AES_192, Aliyun_AES_128 or Aliyun_SM4",
+            )?
+            .unwrap_or(KeySpec::AliyunAes256),
+        key_usage: p.named(
+            "KeyUsage",
+            key_usage,
+            "must be ENCRYPT/DECRYPT or SIGN/VERIFY",
+        )?,
+        origin: p
+            .named(
+                "Origin",
+                Origin::from_name,
+                "must be Aliyun_KMS or EXTERNAL (case-sensitive)",
+            )?
+            .unwrap_or_default(),
+        protection_level: p
+            .named(
+                "ProtectionLevel",
+                ProtectionLevel::from_name,
+                "must be SOFTWARE or HSM",
+            )?
+            .unwrap_or_default(),
+    };
+    let metadata = kms.create_key(account_id, &request)?;
+    Ok(json!({ "KeyMetadata": key_metadata(&metadata) }))
+}
+
+fn describe_key<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    let metadata = kms.describe_key(account_id, p.required("KeyId")?)?;
+    Ok(json!({ "KeyMetadata": key_metadata(&metadata) }))
+}
+
+fn list_keys<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    let page = kms.list_keys(account_id, paging(p)?)?;
+    let keys: Vec<Value> = page
+        .items
+        .iter()
+        .map(|k| json!({ "KeyId": k.key_id, "KeyArn": k.arn }))
+        .collect();
+    Ok(with_page(json!({ "Keys": { "Key": keys } }), &page))
+}
+
+fn get_parameters_for_import<S: Store>(
+    kms: &Kms<S>,
+    account_id: &str,
+    p: &Params,
+) -> Result<Value> {
+    let key_ref = p.required("KeyId")?;
+    let algorithm: WrappingAlgorithm = p.required("WrappingAlgorithm")?.parse().map_err(|_| {
+        Error::invalid(
+            "WrappingAlgorithm",
+            "must be RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1 or RSAES_PKCS1_V1_5",
+        )
+    })?;
+    let wrapping_key_spec: WrappingKeySpec = p
+        .required("WrappingKeySpec")?
+        .parse()
+        .map_err(|_| Error::invalid("WrappingKeySpec", "must be RSA_2048"))?;
+    let params =
+        kms.get_parameters_for_import(account_id, key_ref, algorithm, wrapping_key_spec)?;
+    Ok(json!({
+        "KeyId": params.key_id,
+        "ImportToken": params.import_token,
+        "PublicKey": base64_encode(&params.public_key_der),
+        "TokenExpireTime": wire_time(params.token_expires_at),
+    }))
+}
+
+fn import_key_material<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    let key_ref = p.required("KeyId")?;
+    let wrapped = p.base64("EncryptedKeyMaterial")?;
+    let token = p.required("ImportToken")?;
+    let expire = p.integer("KeyMaterialExpireUnix")?;
+    kms.import_key_material(account_id, key_ref, &wrapped, token, expire)?;
+    ok()
+}
+
+fn delete_key_material<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    kms.delete_key_material(account_id, p.required("KeyId")?)?;
+    ok()
+}
+
+fn encrypt<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    let key_ref = p.required("KeyId")?;
+    let plaintext = p.base64("Plaintext")?;
+    let context = p.encryption_context()?;
+    let out = kms.encrypt(account_id, key_ref, &plaintext, &context)?;
+    Ok(json!({
+        "CiphertextBlob": out.ciphertext_blob,
+        "KeyId": out.key_id,
+        "KeyVersionId": out.key_version_id,
+    }))
+}
+
+fn decrypt<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    let out = kms.decrypt(
+        account_id,
+        p.required("CiphertextBlob")?,
+        &p.encryption_context()?,
+    )?;
+    Ok(json!({
+        "Plaintext": base64_encode(&out.plaintext),
+        "KeyId": out.key_id,
+        "KeyVersionId": out.key_version_id,
+    }))
+}
+
+fn generate_data_key<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    let key_ref = p.required("KeyId")?;
+    let size = DataKeySize {
+        key_spec: p.named(
+            "KeySpec",
+            |s| match s {
+                "AES_256" => Some(DataKeySpec::Aes256),
+                "AES_128" => Some(DataKeySpec::Aes128),
+                _ => None,
+            },
+            "must be AES_256 or AES_128",
+        )?,
+        number_of_bytes: p.integer("NumberOfBytes")?,
+    };
+    let out = kms.generate_data_key(account_id, key_ref, size, &p.encryption_context()?)?;
+    Ok(json!({
+        "CiphertextBlob": out.encrypted.ciphertext_blob,
+        "Plaintext": base64_encode(&out.plaintext),
+        "KeyId": out.encrypted.key_id,
+        "KeyVersionId": out.encrypted.key_version_id,
+    }))
+}
+
+fn enable_key<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    kms.enable_key(account_id, p.required("KeyId")?)?;
+    ok()
+}
+
+fn disable_key<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    kms.disable_key(account_id, p.required("KeyId")?)?;
+    ok()
+}
+
+fn schedule_key_deletion<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    let key_ref = p.required("KeyId")?;
+    let days = p
+        .integer("PendingWindowInDays")?
+        .ok_or(Error::MissingParameter("PendingWindowInDays".into()))?;
+    kms.schedule_key_deletion(account_id, key_ref, days)?;
+    ok()
+}
+
+fn cancel_key_deletion<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    kms.cancel_key_deletion(account_id, p.required("KeyId")?)?;
+    ok()
+}
+
+fn create_alias<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    kms.create_alias(account_id, p.required("AliasName")?, p.required("KeyId")?)?;
+    ok()
+}
+
+fn update_alias<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    kms.update_alias(account_id, p.required("AliasName")?, p.required("KeyId")?)?;
+    ok()
+}
+
+fn delete_alias<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    kms.delete_alias(account_id, p.required("AliasName")?)?;
+    ok()
+}
+
+fn list_aliases<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    let page = kms.list_aliases(account_id, None, paging(p)?)?;
+    let aliases: Vec<Value> = page
+        .items
+        .iter()
+        .map(|a| json!({ "AliasName": a.name, "AliasArn": a.arn, "KeyId": a.key_id }))
+        .collect();
+    Ok(with_page(json!({ "Aliases": { "Alias": aliases } }), &page))
+}
+
+/// `PageNumber` (default 1) and `PageSize` (default 10), as given: the core checks them.
+fn paging(p: &Params) -> Result<Paging> {
+    Ok(Paging {
+        number: p.integer("PageNumber")?.unwrap_or(1),
+        size: p.integer("PageSize")?.unwrap_or(10),
+    })
+}
+
+fn key_usage(name: &str) -> Option<KeyUsage> {
+    match name {
+        "ENCRYPT/DECRYPT" => Some(KeyUsage::EncryptDecrypt),
+        "SIGN/VERIFY" => Some(KeyUsage::SignVerify),
+        _ => None,
+    }
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

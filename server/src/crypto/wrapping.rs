@@ -1,0 +1,120 @@
+//! RSA wrapping key pairs: generated for `GetParametersForImport` (RSA-2048), and the
+//! constant-time unwrap of `ImportKeyMaterial` (RFC 8017 §7, aws-lc).
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{
+    KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey,
+    Pkcs1PrivateDecryptingKey, PrivateDecryptingKey,
+};
+use byok_wrap::WrappingAlgorithm;
+use zeroize::Zeroizing;
+
+use super::error::{Error, Result};
+
+/// A freshly generated RSA-2048 wrapping key pair.
+pub struct WrappingKeyPair {
+    /// The private key, PKCS#8 DER. Sealed before it is stored.
+    pub private_pkcs8: Zeroizing<Vec<u8>>,
+    /// The public key, DER SubjectPublicKeyInfo: what `GetParametersForImport` returns (base64).
+    pub public_der: Vec<u8>,
+}
+
+/// Generates an RSA-2048 wrapping key pair.
+pub fn generate_wrapping_key_pair() -> Result<WrappingKeyPair> {
+    let private = PrivateDecryptingKey::generate(KeySize::Rsa2048)
+        .map_err(|_| Error::Operation("RSA key generation"))?;
+    let private_pkcs8 = Zeroizing::new(
+        private
+            .as_der()
+            .map_err(|_| Error::Operation("RSA private key encoding"))?
+            .as_ref()
+            .to_vec(),
+    );
+    let public_der = private
+        .public_key()
+        .as_der()
+        .map_err(|_| Error::Operation("RSA public key encoding"))?
+        .as_ref()
+        .to_vec();
+    Ok(WrappingKeyPair {
+        private_pkcs8,
+        public_der,
+    })
+}
+
+/// A wrapping private key, parsed and ready to decrypt.
+pub struct UnwrappingKey(PrivateDecryptingKey);
+
+impl UnwrappingKey {
+    /// Parses (and validates) a PKCS#8 RSA private key.
+    pub fn from_pkcs8(private_pkcs8: &[u8]) -> Result<Self> {
+        PrivateDecryptingKey::from_pkcs8(private_pkcs8)
+            .map(Self)
+            .map_err(|_| Error::StoredKey("wrapping private key"))
+    }
+}
+
+/// Unwraps key material with a wrapping private key (RFC 8017 §7), in constant time (aws-lc).
+///
+/// Returns `None` for every kind of failure alike; callers must not tell them apart.
+pub fn unwrap_key_material(
+    key: &UnwrappingKey,
+    algorithm: WrappingAlgorithm,
+    wrapped: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
+    let key = key.0.clone();
+    let mut out = Zeroizing::new(vec![0u8; key.key_size_bytes()]);
+    let len = match algorithm {
+        WrappingAlgorithm::RsaesOaepSha256 | WrappingAlgorithm::RsaesOaepSha1 => {
+            let oaep = if algorithm == WrappingAlgorithm::RsaesOaepSha256 {
+                &OAEP_SHA256_MGF1SHA256
+            } else {
+                &OAEP_SHA1_MGF1SHA1
+            };
+            OaepPrivateDecryptingKey::new(key)
+                .ok()?
+                .decrypt(oaep, wrapped, &mut out, None)
+                .ok()?
+                .len()
+        }
+        WrappingAlgorithm::RsaesPkcs1V15 => Pkcs1PrivateDecryptingKey::new(key)
+            .ok()?
+            .decrypt(wrapped, &mut out)
+            .ok()?
+            .len(),
+    };
+    out.truncate(len);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unwrap_inverts_byok_wrap_for_all_algorithms() {
+        let pair = generate_wrapping_key_pair().unwrap();
+        let public = byok_wrap::WrappingPublicKey::from_der(&pair.public_der).unwrap();
+        let material = byok_wrap::KeyMaterial::generate(byok_wrap::KeySpec::AliyunAes256).unwrap();
+        for algorithm in WrappingAlgorithm::ALL {
+            let options = byok_wrap::WrapOptions {
+                algorithm,
+                allow_legacy_pkcs1: true,
+                key_spec: None,
+            };
+            let wrapped = byok_wrap::wrap_with(&public, &material, &options).unwrap();
+            let key = UnwrappingKey::from_pkcs8(&pair.private_pkcs8).unwrap();
+            let out = unwrap_key_material(&key, algorithm, wrapped.as_bytes());
+            assert_eq!(
+                out.as_deref().map(Vec::as_slice),
+                Some(material.expose_secret())
+            );
+            // The wrong algorithm fails (OAEP hashes differ; PKCS#1 padding differs).
+            let other = WrappingAlgorithm::ALL
+                .into_iter()
+                .find(|a| *a != algorithm)
+                .unwrap();
+            assert!(unwrap_key_material(&key, other, wrapped.as_bytes()).is_none());
+        }
+    }
+}

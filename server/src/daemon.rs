@@ -1,0 +1,136 @@
+//! What `byok-kms serve` runs: the listener with its limits, the background work of the core
+//! (the sweep, the wrapping key pool), the banner, and a graceful stop on SIGINT or SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Error, Result, ServeArgs, preset_access_key};
+use crate::http::serve::Limits;
+use crate::http::{AppState, router};
+use crate::kms::Kms;
+use crate::kms::error::Chain;
+use crate::store::Store;
+
+/// Opens the KMS `args` describe and serves it until SIGINT or SIGTERM.
+pub fn serve(args: ServeArgs) -> Result<()> {
+    let kms = Arc::new(args.storage.open()?);
+    let preset = preset_access_key()?;
+    let (credentials, created) = kms.default_credentials(
+        preset
+            .as_ref()
+            .map(|(id, secret)| (id.as_str(), secret.as_str())),
+    )?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Setting(format!("starting the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|source| Error::Listen {
+                address: args.listen,
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| Error::Listen {
+            address: args.listen,
+            source,
+        })?;
+        let host = if local.ip().is_unspecified() {
+            format!("127.0.0.1:{}", local.port())
+        } else {
+            local.to_string()
+        };
+        // The banner goes to stdout, never to the log.
+        println!(
+            "byok-kms {} listening on http://{local}/",
+            env!("CARGO_PKG_VERSION")
+        );
+        println!("  data directory: {}", args.storage.data_dir.display());
+        println!(
+            "  account {} access key id: {}",
+            credentials.account_id, credentials.access_key_id
+        );
+        if created && preset.is_none() {
+            println!(
+                "  access key secret (new; also in the console URL): {}",
+                credentials.secret.as_str()
+            );
+        }
+        if preset.is_some() {
+            // The operator gave the secret; it is not repeated anywhere.
+            println!("  console: http://{host}/   (sign in with that access key)");
+        } else {
+            println!(
+                "  console: http://{host}/#ak={}&sk={}   (keep this URL private)",
+                credentials.access_key_id,
+                credentials.secret.as_str()
+            );
+        }
+        drop(credentials);
+        if args.wrapping_key_pool > 0 {
+            for _ in 0..args.pool_threads {
+                let (kms, target) = (kms.clone(), args.wrapping_key_pool);
+                std::thread::spawn(move || kms.maintain_pool(target));
+            }
+        }
+        tokio::spawn(sweeper(
+            kms.clone(),
+            Duration::from_secs(args.sweep_interval),
+        ));
+        let app = router(Arc::new(AppState {
+            kms: kms.clone(),
+            www_dir: args.www_dir.is_dir().then(|| args.www_dir.clone()),
+            pkg_dir: args.pkg_dir.is_dir().then(|| args.pkg_dir.clone()),
+            cors_origins: args.cors_origins.clone(),
+            request_timeout: Duration::from_secs(args.request_timeout),
+        }));
+        let limits = Limits {
+            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            request_timeout: Duration::from_secs(args.request_timeout),
+        };
+        crate::http::serve::serve(listener, app, limits, shutdown_signal()).await;
+        // Record what is only in memory (signature nonces) before exiting.
+        tokio::task::spawn_blocking(move || kms.sweep().map(drop))
+            .await
+            .map_err(|e| Error::Setting(format!("the last sweep did not finish: {e}")))?
+            .map_err(Error::from)
+    })
+}
+
+/// Resolves at SIGINT (Ctrl-C) or SIGTERM, so that both stop the server gracefully.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
+
+/// Runs the sweep every `every`, on the blocking pool.
+async fn sweeper<S: Store>(kms: Arc<Kms<S>>, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    loop {
+        interval.tick().await;
+        let kms = kms.clone();
+        match tokio::task::spawn_blocking(move || kms.sweep()).await {
+            Ok(Ok(report)) if report.materials_erased + report.keys_deleted > 0 => {
+                tracing::info!(
+                    materials_erased = report.materials_erased,
+                    keys_deleted = report.keys_deleted,
+                    "sweep"
+                );
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %Chain(&e), "sweep failed"),
+            Err(e) => tracing::error!("sweep task failed: {e}"),
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Import: `GetParametersForImport` hands out a wrapping public key and a token, and
+//! `ImportKeyMaterial` unwraps what was wrapped under it and binds the material to the key.
+//!
+//! Rules (`reference/alibaba-kms-api.md`, "Import lifecycle rules"): only EXTERNAL keys; a token
+//! is bound to its key and public key and valid 24 hours, reusable within them; the first
+//! material is bound forever (a keyed fingerprint, compared in constant time) and later imports
+//! must carry the same; material may expire. Expensive cryptography (RSA key generation and
+//! decryption) runs outside transactions; what it depends on is checked again inside.
+
+pub mod pool;
+pub mod token;
+
+use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
+use zeroize::Zeroizing;
+
+use crate::crypto;
+use crate::kms::Kms;
+use crate::kms::error::{Argument, Error, Result};
+use crate::kms::key::{Key, Origin};
+use crate::kms::rules::echo;
+use crate::kms::state::{Action, KeyState};
+use crate::store::Store;
+
+pub use pool::{PoolKey, WrappingKey};
+pub use token::{ImportToken, TOKEN_LIFETIME_SECONDS};
+
+/// What `GetParametersForImport` returns.
+#[derive(Debug, Clone)]
+pub struct ImportParameters {
+    /// The key id.
+    pub key_id: String,
+    /// The sealed token for `ImportKeyMaterial`.
+    pub import_token: String,
+    /// The wrapping public key, DER SubjectPublicKeyInfo.
+    pub public_key_der: Vec<u8>,
+    /// When the token expires.
+    pub token_expires_at: i64,
+}
+
+impl<S: Store> Kms<S> {
+    /// `GetParametersForImport`: a new RSA-2048 wrapping key pair and a token bound to the key and
+    /// to that public key, valid for 24 hours and reusable within them. The pair comes from the
+    /// pool when it has one (handed out once, in the same transaction that records it for this
+    /// key); otherwise it is generated now, which takes tens of milliseconds.
+    pub fn get_parameters_for_import(
+        &self,
+        account_id: &str,
+        key_ref: &str,
+        algorithm: WrappingAlgorithm,
+        wrapping_key_spec: WrappingKeySpec,
+    ) -> Result<ImportParameters> {
+        if wrapping_key_spec != WrappingKeySpec::Rsa2048 {
+            return Err(Error::invalid(
+                Argument::WrappingKeySpec,
+                "must be RSA_2048",
+            ));
+        }
+        let now = self.now();
+        let wrapping_key_id = crypto::random_uuid()?;
+        let new_wrapping_key =
+            |key_id: &str, public_der: Vec<u8>, private_pkcs8: &[u8]| -> Result<WrappingKey> {
+                let identity = WrappingKey::identity(&wrapping_key_id, account_id, key_id);
+                Ok(WrappingKey {
+                    sealed_private: self.crypto.seal(&identity, private_pkcs8)?,
+                    id: wrapping_key_id.clone(),
+                    account_id: account_id.to_owned(),
+                    key_id: key_id.to_owned(),
+                    public_der,
+                    expires_at: now + TOKEN_LIFETIME_SECONDS,
+                })
+            };
+        let pool_key = self.lease_pool_key()?;
+        let claimed = self.store.transaction(|tx| {
+            let key = self.resolve(tx, account_id, key_ref)?;
+            check_external(&key)?;
+            key.state.check(Action::GetParametersForImport)?;
+            let Some(pool_key) = &pool_key else {
+                return Ok((key.id, None));
+            };
+            let private = self
+                .crypto
+                .open(&PoolKey::identity(&pool_key.id), &pool_key.sealed_private)?;
+            let wrapping_key = new_wrapping_key(&key.id, pool_key.public_der.clone(), &private)?;
+            tx.insert_wrapping_key(&wrapping_key)?;
+            // The pair was claimed durably when leased; losing this record in a crash only makes
+            // the client ask again.
+            tx.ephemeral();
+            Ok((key.id, Some(wrapping_key)))
+        });
+        let (key_id, pooled) = match claimed {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                if let Some(pool_key) = pool_key {
+                    self.return_pool_key(pool_key);
+                }
+                return Err(error);
+            }
+        };
+        let wrapping_key = match pooled {
+            Some(wrapping_key) => wrapping_key,
+            None => {
+                // The pool is empty: generate outside the transaction, then check again.
+                let pair = crypto::generate_wrapping_key_pair()?;
+                let wrapping_key = new_wrapping_key(&key_id, pair.public_der, &pair.private_pkcs8)?;
+                self.store.transaction(|tx| {
+                    let key = tx
+                        .key(account_id, &key_id)?
+                        .ok_or_else(|| Error::KeyNotFound(echo(key_ref)))?;
+                    check_external(&key)?;
+                    tx.insert_wrapping_key(&wrapping_key)?;
+                    tx.ephemeral();
+                    Ok::<_, Error>(())
+                })?;
+                wrapping_key
+            }
+        };
+        let token = ImportToken {
+            account_id: account_id.to_owned(),
+            key_id: key_id.clone(),
+            wrapping_key_id,
+            algorithm,
+            public_key_sha256: crypto::sha256(&wrapping_key.public_der),
+            expires_at: wrapping_key.expires_at,
+        };
+        Ok(ImportParameters {
+            key_id,
+            import_token: token.seal(&self.crypto)?,
+            public_key_der: wrapping_key.public_der,
+            token_expires_at: wrapping_key.expires_at,
+        })
+    }
+
+    /// `ImportKeyMaterial`: unwraps with the token's wrapping private key (constant-time), checks
+    /// the length for the key spec, binds the first material forever and accepts later only the
+    /// identical material, and sets the expiry (`expire_unix`: `None` or 0 for never).
+    pub fn import_key_material(
+        &self,
+        account_id: &str,
+        key_ref: &str,
+        encrypted_key_material: &[u8],
+        import_token: &str,
+        expire_unix: Option<i64>,
+    ) -> Result<()> {
+        let now = self.now();
+        let expire_at = match expire_unix {
+            None | Some(0) => None,
+            Some(at) if at > now => Some(at),
+            Some(_) => {
+                return Err(Error::invalid(
+                    Argument::MaterialExpiry,
+                    "must be in the future (Unix seconds), or 0 for material that never expires",
+                ));
+            }
+        };
+        // 1. Check the key and the token, and fetch the wrapping key, in a read.
+        let (key, token, wrapping_key) = self.store.transaction(|tx| {
+            let key = self.resolve(tx, account_id, key_ref)?;
+            check_external(&key)?;
+            key.state.check(Action::ImportKeyMaterial)?;
+            let token = ImportToken::open(&self.crypto, import_token)?;
+            if token.account_id != account_id || token.key_id != key.id {
+                return Err(Error::InvalidImportToken(
+                    "it was issued for another key; use the token from this key's \
+                     GetParametersForImport",
+                ));
+            }
+            if token.expires_at <= now {
+                return Err(Error::ExpiredImportToken);
+            }
+            let wrapping_key = tx
+                .wrapping_key(&token.wrapping_key_id)?
+                .filter(|w| w.key_id == key.id && w.account_id == account_id)
+                .ok_or(Error::ExpiredImportToken)?;
+            if !crypto::constant_time_eq(
+                &crypto::sha256(&wrapping_key.public_der),
+                &token.public_key_sha256,
+            ) {
+                return Err(Error::InvalidImportToken(
+                    "it does not belong to the public key it was issued with",
+                ));
+            }
+            Ok((key, token, wrapping_key))
+        })?;
+
+        // 2. Unwrap outside the transaction. Every failure below takes the same path and ends in
+        //    the same error, so the reply is no padding oracle.
+        let private = self.unwrapping_key(&wrapping_key)?;
+        let unwrapped =
+            crypto::unwrap_key_material(&private, token.algorithm, encrypted_key_material);
+        let unwrap_ok = unwrapped.is_some();
+        let material =
+            unwrapped.unwrap_or_else(|| Zeroizing::new(vec![0u8; key.key_spec.material_len()]));
+        let length_ok = material.len() == key.key_spec.material_len();
+        let fingerprint = self.crypto.fingerprint(&key.material_identity(), &material);
+        if !(unwrap_ok & length_ok) {
+            return Err(Error::InvalidKeyMaterial);
+        }
+        let sealed = self.crypto.seal(&key.material_identity(), &material)?;
+
+        // 3. Bind or compare, and store, in one write. The key may have changed since step 1.
+        self.store.transaction(|tx| {
+            let mut key = self.resolve(tx, account_id, &key.id)?;
+            key.state.check(Action::ImportKeyMaterial)?;
+            match &key.fingerprint {
+                Some(bound) if !crypto::constant_time_eq(bound, &fingerprint) => {
+                    return Err(Error::InvalidKeyMaterial);
+                }
+                Some(_) => {}
+                None => key.fingerprint = Some(fingerprint.clone()),
+            }
+            key.sealed_material = Some(sealed.clone());
+            key.material_expire_at = expire_at;
+            if key.state == KeyState::PendingImport {
+                key.state = KeyState::Enabled;
+            }
+            Ok(tx.update_key(&key)?)
+        })
+    }
+
+    /// `DeleteKeyMaterial`: erases the material at once; the key goes to PendingImport (a
+    /// PendingDeletion key keeps its state). The same material can be imported again later.
+    pub fn delete_key_material(&self, account_id: &str, key_ref: &str) -> Result<()> {
+        self.store.transaction(|tx| {
+            let mut key = self.resolve(tx, account_id, key_ref)?;
+            check_external(&key)?;
+            key.state.check(Action::DeleteKeyMaterial)?;
+            key.erase_material();
+            Ok::<_, Error>(tx.update_key(&key)?)
+        })?;
+        Ok(self.store.purge_erased()?)
+    }
+}
+
+/// Import calls are for keys whose material is imported.
+fn check_external(key: &Key) -> Result<()> {
+    if key.origin == Origin::External {
+        Ok(())
+    } else {
+        Err(Error::NotExternal(key.origin))
+    }
+}

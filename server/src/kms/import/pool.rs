@@ -1,0 +1,260 @@
+//! Wrapping key pairs: the pool generated ahead of time, the pairs this instance has claimed from
+//! it, and the pairs handed out with a token.
+//!
+//! Generating an RSA-2048 pair takes tens of milliseconds, so a background thread
+//! ([`Kms::maintain_pool`]) keeps a pool of them in the store. An instance claims a few at a time
+//! (durably: no other instance will hand them out) and hands them out one per
+//! `GetParametersForImport` without a flush. A pair taken and then not used (the request failed)
+//! goes back to the lease.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::crypto::{self, UnwrappingKey};
+use crate::kms::Kms;
+use crate::kms::error::{Chain, Error, Result};
+use crate::store::Store;
+
+/// How many pool pairs one transaction claims: few, because a claim rewrites their rows and holds
+/// the database's write lock meanwhile, which requests then wait for.
+const LEASE_CHUNK: u64 = 8;
+
+/// How many claimed pairs the background thread keeps ready.
+const LEASE_TARGET: usize = 64;
+
+/// Below this many leased pairs, more are claimed ahead of need.
+const LEASE_LOW: usize = 32;
+
+/// At most this many parsed wrapping private keys are kept.
+const UNWRAPPING_KEYS_CACHED: usize = 1024;
+
+/// How often the background thread looks at the pool when nothing wakes it.
+const POOL_CHECK: Duration = Duration::from_millis(200);
+
+/// A wrapping key pair as stored: the public key, and the private key sealed under the root key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappingKey {
+    /// Its id, named in the token.
+    pub id: String,
+    /// The account it was issued to.
+    pub account_id: String,
+    /// The key it imports into.
+    pub key_id: String,
+    /// The public key, DER SubjectPublicKeyInfo.
+    pub public_der: Vec<u8>,
+    /// The PKCS#8 private key, sealed with [`WrappingKey::identity`].
+    pub sealed_private: Vec<u8>,
+    /// When it may be deleted (its token's expiry).
+    pub expires_at: i64,
+}
+
+impl WrappingKey {
+    /// The associated data that binds the sealed private key to this record.
+    pub fn identity(id: &str, account_id: &str, key_id: &str) -> Vec<u8> {
+        format!("byok-kms wrapping key v1\0{id}\0{account_id}\0{key_id}").into_bytes()
+    }
+}
+
+/// A wrapping key pair generated ahead of time, waiting in the pool to be handed out once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolKey {
+    /// Its id.
+    pub id: String,
+    /// The public key, DER SubjectPublicKeyInfo.
+    pub public_der: Vec<u8>,
+    /// The PKCS#8 private key, sealed with [`PoolKey::identity`].
+    pub sealed_private: Vec<u8>,
+}
+
+impl PoolKey {
+    /// The associated data that binds a pooled sealed private key to its pool entry.
+    pub fn identity(id: &str) -> Vec<u8> {
+        format!("byok-kms wrapping key pool v1\0{id}").into_bytes()
+    }
+}
+
+/// This instance's share of the pool, and the parsed private keys of pairs handed out.
+#[derive(Default)]
+pub(crate) struct Lease {
+    /// Pool pairs claimed by this instance, handed out next.
+    leased: Mutex<Vec<PoolKey>>,
+    /// Held while claiming a batch, so that concurrent requests that find `leased` empty wait for
+    /// one claim instead of each claiming (and emptying the pool into one instance).
+    claiming: Mutex<()>,
+    /// Wakes the background thread when the lease runs low.
+    low: Condvar,
+    /// Wrapping private keys recently used, parsed, by wrapping key id: parsing (with its
+    /// validation) costs about as much as the decryption itself.
+    unwrapping_keys: Mutex<std::collections::HashMap<String, Arc<UnwrappingKey>>>,
+}
+
+impl Lease {
+    fn leased(&self) -> MutexGuard<'_, Vec<PoolKey>> {
+        self.leased
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl<S: Store> Kms<S> {
+    /// Whether this instance holds a claimed pool pair, so the next GetParametersForImport needs
+    /// neither key generation nor a flush.
+    pub fn has_leased_pool_key(&self) -> bool {
+        !self.lease.leased().is_empty()
+    }
+
+    /// Whether this instance should claim more pool pairs ahead of need.
+    pub fn lease_is_low(&self) -> bool {
+        self.lease.leased().len() < LEASE_LOW
+    }
+
+    /// Keeps the wrapping key pool near `target` pairs, for ever: once it has fallen below half,
+    /// generates until it is full again (so a burst of requests is served from the pool without
+    /// the refill competing for the CPU), and keeps a batch of claimed pairs ready, so that
+    /// requests never wait for a claim. The server runs it on threads of its own.
+    pub fn maintain_pool(&self, target: u64) {
+        let low = target / 2;
+        let mut filling = true;
+        loop {
+            let size = if filling {
+                self.refill_pool(target)
+            } else {
+                self.pool_size()
+            };
+            match size {
+                Ok(size) if size >= target => filling = false,
+                Ok(size) if size < low => filling = true,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %Chain(&e), "refilling the wrapping key pool failed");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+            if let Err(e) = self.top_up_lease() {
+                tracing::error!(error = %Chain(&e), "claiming wrapping key pairs from the pool failed");
+            }
+            if !filling {
+                // Woken early when a request leaves the lease low.
+                let leased = self.lease.leased();
+                let _ = self
+                    .lease
+                    .low
+                    .wait_timeout(leased, POOL_CHECK)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        }
+    }
+
+    /// Claims pool pairs until enough are leased, unless enough are leased already or another
+    /// thread is claiming. Claims in small transactions, letting requests in between.
+    pub fn top_up_lease(&self) -> Result<()> {
+        let Ok(_claiming) = self.lease.claiming.try_lock() else {
+            return Ok(());
+        };
+        if !self.lease_is_low() {
+            return Ok(());
+        }
+        while self.lease.leased().len() < LEASE_TARGET {
+            let batch = self
+                .store
+                .transaction(|tx| tx.claim_pool_keys(LEASE_CHUNK).map_err(Error::from))?;
+            if batch.is_empty() {
+                break;
+            }
+            self.lease.leased().extend(batch);
+        }
+        Ok(())
+    }
+
+    /// Adds one freshly generated wrapping key pair to the pool if it holds fewer than `target`;
+    /// returns the pool's size afterwards.
+    pub fn refill_pool(&self, target: u64) -> Result<u64> {
+        let size = self
+            .store
+            .transaction(|tx| tx.pool_size().map_err(Error::from))?;
+        if size >= target {
+            return Ok(size);
+        }
+        let pair = crypto::generate_wrapping_key_pair()?;
+        let id = crypto::random_uuid()?;
+        let pool_key = PoolKey {
+            sealed_private: self
+                .crypto
+                .seal(&PoolKey::identity(&id), &pair.private_pkcs8)?,
+            id,
+            public_der: pair.public_der,
+        };
+        self.store.transaction(|tx| {
+            tx.insert_pool_key(&pool_key)?;
+            Ok(tx.pool_size()?)
+        })
+    }
+
+    /// How many wrapping key pairs wait in the pool (in the store, and claimed by this instance).
+    pub fn pool_size(&self) -> Result<u64> {
+        let leased = self.lease.leased().len() as u64;
+        let stored = self
+            .store
+            .transaction(|tx| tx.pool_size().map_err(Error::from))?;
+        Ok(stored + leased)
+    }
+
+    /// The next pool pair for this instance, claiming a batch from the store when none is left;
+    /// `None` when the pool is empty. Wakes the background thread when the lease runs low.
+    pub(crate) fn lease_pool_key(&self) -> Result<Option<PoolKey>> {
+        let taken = self.lease.leased().pop();
+        if let Some(key) = taken {
+            if self.lease_is_low() {
+                self.lease.low.notify_one();
+            }
+            return Ok(Some(key));
+        }
+        let _claiming = self
+            .lease
+            .claiming
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Another request may have claimed a batch while this one waited.
+        if let Some(key) = self.lease.leased().pop() {
+            return Ok(Some(key));
+        }
+        let mut batch = self
+            .store
+            .transaction(|tx| tx.claim_pool_keys(LEASE_CHUNK).map_err(Error::from))?;
+        let key = batch.pop();
+        self.lease.leased().extend(batch);
+        self.lease.low.notify_one();
+        Ok(key)
+    }
+
+    /// Puts back a pair a refused request took.
+    pub(crate) fn return_pool_key(&self, key: PoolKey) {
+        self.lease.leased().push(key);
+    }
+
+    /// The parsed private key of a wrapping key pair, from the cache or unsealed and parsed now.
+    pub(crate) fn unwrapping_key(&self, wrapping_key: &WrappingKey) -> Result<Arc<UnwrappingKey>> {
+        let cache = || {
+            self.lease
+                .unwrapping_keys
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(key) = cache().get(&wrapping_key.id) {
+            return Ok(key.clone());
+        }
+        let identity = WrappingKey::identity(
+            &wrapping_key.id,
+            &wrapping_key.account_id,
+            &wrapping_key.key_id,
+        );
+        let private = self.crypto.open(&identity, &wrapping_key.sealed_private)?;
+        let key = Arc::new(UnwrappingKey::from_pkcs8(&private)?);
+        let mut cache = cache();
+        if cache.len() >= UNWRAPPING_KEYS_CACHED {
+            cache.clear();
+        }
+        cache.insert(wrapping_key.id.clone(), key.clone());
+        Ok(key)
+    }
+}

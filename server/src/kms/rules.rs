@@ -1,0 +1,57 @@
+//! The limits and text rules every front door shares, as data.
+
+use core::ops::RangeInclusive;
+
+use crate::kms::error::{Argument, Error, Result};
+
+/// The longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 8192;
+
+/// The most plaintext Encrypt accepts, in bytes (6 KiB).
+pub const MAX_PLAINTEXT: usize = 6 * 1024;
+
+/// The lengths of a data key GenerateDataKey makes, in bytes.
+pub const DATA_KEY_LENGTHS: RangeInclusive<u64> = 1..=1024;
+
+/// The pending window of ScheduleKeyDeletion, in days.
+pub const PENDING_WINDOW_DAYS: RangeInclusive<i64> = 7..=366;
+
+/// The page sizes of a listing.
+pub const PAGE_SIZES: RangeInclusive<u64> = 1..=100;
+
+/// Checks text that will be stored: it may not contain a NUL character (neither store can keep
+/// one faithfully, and no name or id has one).
+pub fn stored_text(argument: Argument, text: &str) -> Result<()> {
+    if text.contains('\0') {
+        Err(Error::invalid(argument, "must not contain a NUL character"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether text can name something stored: a reference with a NUL character names nothing.
+pub fn can_name_something(text: &str) -> bool {
+    !text.is_empty() && !text.contains('\0')
+}
+
+/// Checks a description.
+pub fn description(text: &str) -> Result<()> {
+    if text.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(Error::invalid(
+            Argument::Description,
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    stored_text(Argument::Description, text)
+}
+
+/// Quotes at most this many characters of client input in a message.
+const MAX_ECHO: usize = 64;
+
+/// Shortens client-supplied text (a key id, an alias) for an error message.
+pub fn echo(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHO) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
