@@ -12,19 +12,23 @@
 //! `secure_delete=ON` overwrites deleted content, and after erasures the WAL is checkpointed and
 //! truncated, so erased (sealed) material does not linger in the files.
 
+mod driver;
+mod durability;
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
-use rusqlite::types::ValueRef;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::error::{Error, Result};
-use super::rows::{Cell, Param, Reader, Row};
-use super::sql::{self, Dialect, Sql};
-use super::transaction::{Driver, Lock, Tx};
+use super::rows::{Param, Reader};
+use super::sql;
+use super::transaction::{Driver as _, Tx};
 use super::{Store, Transaction, migrations, transaction};
+use driver::{SqliteDriver, db};
+use durability::{Durability, Progress};
 
 /// A SQLite database file.
 pub struct SqliteStore {
@@ -52,85 +56,6 @@ const NONCE_FLUSH_CHUNK: usize = 256;
 /// The in-memory key of a nonce: the first half of its stored digest ([`super::nonce_digest`]).
 fn memory_key(digest: &[u8]) -> Option<[u8; 16]> {
     digest.get(..16)?.try_into().ok()
-}
-
-/// Group commit: which state-changing commits the WAL's flushes cover.
-struct Durability {
-    /// The WAL file, flushed to make commits durable; `None` for an in-memory database.
-    wal: Option<PathBuf>,
-    progress: Mutex<Progress>,
-    flushed: Condvar,
-}
-
-#[derive(Default)]
-struct Progress {
-    /// State-changing commits so far (counted in commit order, under the connection's lock).
-    committed: u64,
-    /// Commits covered by the last completed flush.
-    synced: u64,
-    /// Whether a flush is under way.
-    syncing: bool,
-    file: Option<File>,
-}
-
-impl Durability {
-    /// Runs `f` on the progress counters, under their lock.
-    fn progress_mut<R>(&self, f: impl FnOnce(&mut Progress) -> R) -> R {
-        f(&mut self
-            .progress
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner))
-    }
-
-    /// Returns once every state-changing commit up to `target` is on disk, flushing the WAL if
-    /// nobody else is, or waiting for the flush under way.
-    fn wait_until_durable(&self, target: u64) -> Result<()> {
-        let Some(wal) = &self.wal else {
-            return Ok(());
-        };
-        let mut progress = self
-            .progress
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        loop {
-            if progress.synced >= target {
-                return Ok(());
-            }
-            if progress.syncing {
-                progress = self
-                    .flushed
-                    .wait(progress)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                continue;
-            }
-            // This thread flushes, for everything committed up to now.
-            progress.syncing = true;
-            let goal = progress.committed;
-            let file = match progress.file.take() {
-                Some(file) => file,
-                None => File::open(wal).map_err(|source| Error::Io {
-                    what: format!("opening the WAL {}", wal.display()),
-                    source,
-                })?,
-            };
-            drop(progress);
-            let flushed = file.sync_data();
-            progress = self
-                .progress
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            progress.syncing = false;
-            progress.file = Some(file);
-            if flushed.is_ok() {
-                progress.synced = progress.synced.max(goal);
-            }
-            self.flushed.notify_all();
-            flushed.map_err(|source| Error::Io {
-                what: format!("flushing the WAL {}", wal.display()),
-                source,
-            })?;
-        }
-    }
 }
 
 impl SqliteStore {
@@ -331,120 +256,6 @@ impl Store for SqliteStore {
 
     fn dump(&self) -> Result<String> {
         transaction::dump(&mut SqliteDriver(&self.lock()))
-    }
-}
-
-/// A connection (or a transaction on it: it derefs to one) running catalogue statements, each
-/// prepared once and cached by the connection.
-struct SqliteDriver<'c>(&'c Connection);
-
-impl Driver for SqliteDriver<'_> {
-    fn query<T>(
-        &mut self,
-        sql: &Sql,
-        params: &[Param<'_>],
-        mut map: impl FnMut(&dyn Row) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        let mut statement = self
-            .0
-            .prepare_cached(sql.source(Dialect::Sqlite))
-            .map_err(db)?;
-        let mut rows = statement
-            .query(rusqlite::params_from_iter(params))
-            .map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(db)? {
-            out.push(map(&SqliteRow(row))?);
-        }
-        Ok(out)
-    }
-
-    fn query_one<T>(
-        &mut self,
-        sql: &Sql,
-        params: &[Param<'_>],
-        map: impl FnOnce(&dyn Row) -> Result<T>,
-    ) -> Result<Option<T>> {
-        let mut statement = self
-            .0
-            .prepare_cached(sql.source(Dialect::Sqlite))
-            .map_err(db)?;
-        let mut rows = statement
-            .query(rusqlite::params_from_iter(params))
-            .map_err(db)?;
-        match rows.next().map_err(db)? {
-            Some(row) => map(&SqliteRow(row)).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn execute(&mut self, sql: &Sql, params: &[Param<'_>]) -> Result<u64> {
-        let changed = self
-            .0
-            .prepare_cached(sql.source(Dialect::Sqlite))
-            .map_err(db)?
-            .execute(rusqlite::params_from_iter(params))
-            .map_err(db)?;
-        Ok(changed as u64)
-    }
-
-    fn batch(&mut self, sql: &str) -> Result<()> {
-        self.0.execute_batch(sql).map_err(db)
-    }
-
-    fn lock(&mut self, _: Lock<'_>) -> Result<bool> {
-        // Every transaction is IMMEDIATE: it holds the database's one write lock already.
-        Ok(true)
-    }
-
-    fn is_unique_violation(error: &Error) -> bool {
-        let Error::Database { source } = error else {
-            return false;
-        };
-        matches!(
-            source.downcast_ref::<rusqlite::Error>(),
-            Some(rusqlite::Error::SqliteFailure(e, _))
-                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-        )
-    }
-}
-
-impl rusqlite::ToSql for Param<'_> {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        let value = match *self {
-            Param::Text(s) | Param::OptText(Some(s)) => ValueRef::Text(s.as_bytes()),
-            Param::Int(n) | Param::OptInt(Some(n)) => ValueRef::Integer(n),
-            Param::Blob(b) | Param::OptBlob(Some(b)) => ValueRef::Blob(b),
-            Param::OptText(None) | Param::OptInt(None) | Param::OptBlob(None) => ValueRef::Null,
-        };
-        Ok(rusqlite::types::ToSqlOutput::Borrowed(value))
-    }
-}
-
-struct SqliteRow<'a, 'r>(&'a rusqlite::Row<'r>);
-
-impl Row for SqliteRow<'_, '_> {
-    fn len(&self) -> usize {
-        self.0.as_ref().column_count()
-    }
-
-    fn cell(&self, i: usize) -> core::result::Result<Cell<'_>, String> {
-        match self.0.get_ref(i).map_err(|e| e.to_string())? {
-            ValueRef::Null => Ok(Cell::Null),
-            ValueRef::Integer(n) => Ok(Cell::Int(n)),
-            ValueRef::Text(t) => std::str::from_utf8(t)
-                .map(Cell::Text)
-                .map_err(|_| "text that is not UTF-8".to_owned()),
-            ValueRef::Blob(b) => Ok(Cell::Blob(b)),
-            ValueRef::Real(_) => Err("a floating-point number".to_owned()),
-        }
-    }
-}
-
-fn db(e: rusqlite::Error) -> Error {
-    Error::Database {
-        source: Box::new(e),
     }
 }
 
