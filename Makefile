@@ -37,7 +37,8 @@ pkg: setup-build
 server:
 	cargo build -p byok-kms
 
-lint:
+## make lint: cargo fmt --check and clippy -D warnings, native and wasm
+lint: setup-build
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p byok-wrap --all-targets --target $(WASM_TARGET) -- -D warnings
@@ -67,7 +68,7 @@ test-sdk: server
 
 ## make bench: every performance figure against its peer or limit, in one table (not a test)
 bench: setup pkg
-	cargo build --release -p byok-kms
+	cargo build --release -p byok-kms -p byok-kms-testkit
 	scripts/with-postgres.sh node benches/run.mjs
 
 ## make fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 120) on nightly Rust; not in make

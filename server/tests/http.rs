@@ -749,3 +749,111 @@ async fn other_routes() {
     let reply = s.router.clone().oneshot(call(request)).await.unwrap();
     assert!(reply.headers().get("access-control-allow-origin").is_none());
 }
+
+/// Some official clients call the API with GET (`@alicloud/pop-core`, the legacy Python SDK with
+/// `set_method('GET')`, openapi-client's GET with ACS3): a signed GET is an API call; a GET
+/// without API parameters is the console's (404 here: no www directory).
+#[tokio::test]
+async fn signed_gets_are_api_calls_and_a_plain_get_is_the_console() {
+    let s = server();
+    let now = s.now();
+    let created = s
+        .signer
+        .acs3_with("GET", "CreateKey", &[("Origin", "EXTERNAL")], now, &nonce());
+    let (status, body) = created.send(&s.router).await;
+    assert_eq!(status, 200, "{body}");
+    let key_id = body["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    let described = s
+        .signer
+        .rpc_v1_get("DescribeKey", &[("KeyId", &key_id)], now, &nonce());
+    let (status, body) = described.send(&s.router).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["KeyMetadata"]["KeyState"], "PendingImport");
+    assert!(body["RequestId"].is_string());
+
+    // A GET is signed as a GET: the same request signed as a POST does not verify.
+    let mut as_post = s.acs3("DescribeKey", &[("KeyId", &key_id)]);
+    as_post.method = "GET".into();
+    s.refused(as_post, 400, "SignatureDoesNotMatch").await;
+
+    use tower::ServiceExt as _;
+    for uri in ["/", "/?utm_source=x"] {
+        let page = s
+            .router
+            .clone()
+            .oneshot(
+                axum::http::Request::get(uri)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 404, "{uri}: no www directory configured");
+        assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    }
+}
+
+/// `@alicloud/kms20160120` sends a map flattened (`EncryptionContext.purpose=backup`): that is the
+/// same context as its JSON form, bound to the ciphertext, never dropped.
+#[tokio::test]
+async fn a_flattened_encryption_context_is_the_same_context_as_its_json_form() {
+    let s = server();
+    let key_id =
+        s.f.create(byok_kms::kms::key::Origin::Kms, KeySpec::AliyunAes256)
+            .key_id;
+    let now = s.now();
+    let encrypted = s.signer.rpc_v1(
+        "Encrypt",
+        &[
+            ("KeyId", &key_id),
+            ("Plaintext", "aGk="),
+            ("EncryptionContext.purpose", "backup"),
+        ],
+        now,
+        &nonce(),
+        false,
+    );
+    let (status, body) = encrypted.send(&s.router).await;
+    assert_eq!(status, 200, "{body}");
+    let blob = body["CiphertextBlob"].as_str().unwrap().to_owned();
+    let decrypted = s
+        .call(
+            "Decrypt",
+            &[
+                ("CiphertextBlob", &blob),
+                ("EncryptionContext", r#"{"purpose":"backup"}"#),
+            ],
+        )
+        .await;
+    assert_eq!(decrypted["Plaintext"], "aGk=");
+    for other in [
+        vec![("CiphertextBlob", blob.as_str())],
+        vec![
+            ("CiphertextBlob", blob.as_str()),
+            ("EncryptionContext.purpose", "other"),
+        ],
+    ] {
+        s.refused(s.acs3("Decrypt", &other), 400, "InvalidCiphertext")
+            .await;
+    }
+}
+
+/// The legacy Python SDK tells a wrong secret from a changed request by comparing its string to
+/// sign with the one at the end of the message, after the message's only colon.
+#[tokio::test]
+async fn signature_mismatches_report_the_string_the_server_signed() {
+    let s = server();
+    let wrong = Signer {
+        secret: "wrong".into(),
+        ..Signer::test()
+    };
+    let request = wrong.rpc_v1_get("ListKeys", &[], s.now(), "n-1");
+    let body = s.refused(request, 400, "SignatureDoesNotMatch").await;
+    let message = body["Message"].as_str().unwrap();
+    let reported = message.split(':').nth(1).unwrap();
+    assert!(
+        reported.starts_with("GET&%2F&AccessKeyId%3Dtestid%26Action%3DListKeys"),
+        "{message}"
+    );
+    assert_eq!(message.matches(':').count(), 1, "{message}");
+}

@@ -554,6 +554,25 @@ fn sm4_keys_are_refused_at_create_key_with_a_clear_message() {
     );
 }
 
+/// Nothing but software protects a key here, so a key must not claim more.
+#[test]
+fn hsm_protection_is_refused_without_an_hsm() {
+    let f = Fixture::new();
+    for origin in [Origin::External, Origin::Kms] {
+        let error = f.refused("Unsupported.ProtectionLevel", || {
+            f.kms.create_key(
+                &f.account,
+                &CreateKey {
+                    origin,
+                    protection_level: byok_kms::kms::key::ProtectionLevel::Hsm,
+                    ..CreateKey::default()
+                },
+            )
+        });
+        assert!(error.to_string().contains("SOFTWARE"), "{error}");
+    }
+}
+
 #[test]
 fn another_accounts_keys_do_not_exist() {
     let f = Fixture::new();

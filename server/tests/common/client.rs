@@ -104,6 +104,18 @@ impl Signer {
 
     /// An ACS3-HMAC-SHA256 request for `action` with `params` in the query.
     pub fn acs3(&self, action: &str, params: &[(&str, &str)], now: i64, nonce: &str) -> Signed {
+        self.acs3_with("POST", action, params, now, nonce)
+    }
+
+    /// An ACS3-HMAC-SHA256 request sent with `method` (`POST` or `GET`).
+    pub fn acs3_with(
+        &self,
+        method: &str,
+        action: &str,
+        params: &[(&str, &str)],
+        now: i64,
+        nonce: &str,
+    ) -> Signed {
         let mut sorted: Vec<(&str, &str)> = params.to_vec();
         sorted.sort();
         let query = sorted
@@ -128,7 +140,7 @@ impl Signer {
             .collect::<Vec<_>>()
             .join(";");
         let canonical =
-            format!("POST\n/\n{query}\n{canonical_headers}\n{signed_headers}\n{body_hash}");
+            format!("{method}\n/\n{query}\n{canonical_headers}\n{signed_headers}\n{body_hash}");
         let to_sign = format!("ACS3-HMAC-SHA256\n{}", hex(&sha256(canonical.as_bytes())));
         let signature = hex(&hmac_sha256(self.secret.as_bytes(), to_sign.as_bytes()));
         headers.push((
@@ -139,16 +151,42 @@ impl Signer {
             ),
         ));
         Signed {
-            method: "POST".into(),
+            method: method.into(),
             query,
             headers,
             body: Vec::new(),
         }
     }
 
+    /// A legacy RPC HMAC-SHA1 request sent with GET, every parameter in the query, as
+    /// `@alicloud/pop-core` and the legacy Python SDK send it.
+    pub fn rpc_v1_get(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        now: i64,
+        nonce: &str,
+    ) -> Signed {
+        let mut signed = self.rpc_v1_with("GET", action, params, now, nonce, false);
+        signed.method = "GET".into();
+        signed
+    }
+
     /// A legacy RPC HMAC-SHA1 request; with `in_body`, the API parameters travel in a form body.
     pub fn rpc_v1(
         &self,
+        action: &str,
+        params: &[(&str, &str)],
+        now: i64,
+        nonce: &str,
+        in_body: bool,
+    ) -> Signed {
+        self.rpc_v1_with("POST", action, params, now, nonce, in_body)
+    }
+
+    fn rpc_v1_with(
+        &self,
+        method: &str,
         action: &str,
         params: &[(&str, &str)],
         now: i64,
@@ -177,7 +215,7 @@ impl Signer {
             .map(|(k, v)| format!("{}={}", pe(k), pe(v)))
             .collect::<Vec<_>>()
             .join("&");
-        let to_sign = format!("POST&%2F&{}", pe(&canonical));
+        let to_sign = format!("{method}&%2F&{}", pe(&canonical));
         let signature = STANDARD.encode(hmac_sha1(
             format!("{}&", self.secret).as_bytes(),
             to_sign.as_bytes(),
