@@ -88,13 +88,13 @@ impl<S: Store> Kms<S> {
             };
             let (id, secret, changed) = match (preset, tx.meta("default_access_key")?) {
                 (Some((id, secret)), current) => {
-                    let stored = self.access_key_secret(tx, id)?;
+                    let stored = self.read_access_key(tx, id)?;
                     let changed = current.as_deref() != Some(id)
-                        || stored.as_deref().map(String::as_str) != Some(secret);
+                        || stored.as_ref().map(|c| c.secret.as_str()) != Some(secret);
                     (id.to_owned(), Zeroizing::new(secret.to_owned()), changed)
                 }
-                (None, Some(id)) => match self.access_key_secret(tx, &id)? {
-                    Some(secret) => (id, secret, false),
+                (None, Some(id)) => match self.read_access_key(tx, &id)? {
+                    Some(stored) => (id, stored.secret, false),
                     None => return Err(Error::Invariant("the default access key is missing")),
                 },
                 (None, None) => {
@@ -143,19 +143,10 @@ impl<S: Store> Kms<S> {
                 return Ok(credentials.clone());
             }
         }
-        let credentials = self.store.transaction(|tx| {
-            let secret = self
-                .access_key_secret(tx, access_key_id)?
-                .ok_or(Error::AccessKeyNotFound)?;
-            let key = tx
-                .access_key(access_key_id)?
-                .ok_or(Error::AccessKeyNotFound)?;
-            Ok::<_, Error>(Credentials {
-                access_key_id: key.id,
-                account_id: key.account_id,
-                secret,
-            })
-        })?;
+        let credentials = self
+            .store
+            .transaction(|tx| self.read_access_key(tx, access_key_id))?
+            .ok_or(Error::AccessKeyNotFound)?;
         let mut cache = self.credentials.lock();
         if cache.len() >= CREDENTIALS_CACHED {
             cache.clear();
@@ -197,11 +188,8 @@ impl<S: Store> Kms<S> {
         Ok(())
     }
 
-    fn access_key_secret(
-        &self,
-        tx: &mut dyn Transaction,
-        id: &str,
-    ) -> Result<Option<Zeroizing<String>>> {
+    /// The access key with this id and its secret unsealed, if there is one.
+    fn read_access_key(&self, tx: &mut dyn Transaction, id: &str) -> Result<Option<Credentials>> {
         if !crate::kms::rules::can_name_something(id) {
             return Ok(None);
         }
@@ -211,9 +199,13 @@ impl<S: Store> Kms<S> {
         let secret = self
             .crypto
             .open(&AccessKey::identity(id), &key.sealed_secret)?;
-        let secret = String::from_utf8(secret.to_vec())
+        let secret = core::str::from_utf8(&secret)
             .map_err(|_| Error::Invariant("a stored access key secret is not UTF-8"))?;
-        Ok(Some(Zeroizing::new(secret)))
+        Ok(Some(Credentials {
+            access_key_id: key.id,
+            account_id: key.account_id,
+            secret: Zeroizing::new(secret.to_owned()),
+        }))
     }
 }
 
