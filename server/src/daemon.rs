@@ -77,6 +77,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             kms.clone(),
             Duration::from_secs(args.sweep_interval),
         ));
+        tokio::spawn(nonce_flusher(kms.clone()));
         let app = router(Arc::new(AppState {
             kms: kms.clone(),
             www_dir: args.www_dir.is_dir().then(|| args.www_dir.clone()),
@@ -112,6 +113,25 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+/// How often signature nonces recorded in memory are written to the store: a crashed process
+/// forgets at most this long's nonces (and those requests' timestamps still expire).
+const NONCE_FLUSH: Duration = Duration::from_millis(500);
+
+/// Writes the nonces recorded in memory to the store every [`NONCE_FLUSH`], independent of the
+/// sweep, on the blocking pool.
+async fn nonce_flusher<S: Store>(kms: Arc<Kms<S>>) {
+    let mut interval = tokio::time::interval(NONCE_FLUSH);
+    loop {
+        interval.tick().await;
+        let kms = kms.clone();
+        match tokio::task::spawn_blocking(move || kms.flush_nonces()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %Chain(&e), "storing signature nonces failed"),
+            Err(e) => tracing::error!("storing signature nonces failed: {e}"),
+        }
+    }
 }
 
 /// Runs the sweep every `every`, on the blocking pool.

@@ -293,10 +293,10 @@ fn a_data_directory_of_byok_kms_0_1_opens_and_keeps_working() {
     );
 
     // Nonces work on the migrated table.
-    kms.use_nonce(&default.access_key_id, "after-upgrade")
+    kms.use_nonce(&default.access_key_id, "after-upgrade", kms.now())
         .unwrap();
     assert_eq!(
-        kms.use_nonce(&default.access_key_id, "after-upgrade")
+        kms.use_nonce(&default.access_key_id, "after-upgrade", kms.now())
             .err()
             .map(|e| e.code()),
         Some("SignatureNonceUsed")
@@ -314,7 +314,7 @@ fn a_data_directory_of_byok_kms_0_1_opens_and_keeps_working() {
     assert_eq!(kms.store().dump().unwrap(), dump);
     assert_eq!(schema_version.as_deref(), Some("3"));
     assert_eq!(
-        kms.use_nonce(&default.access_key_id, "after-upgrade")
+        kms.use_nonce(&default.access_key_id, "after-upgrade", kms.now())
             .err()
             .map(|e| e.code()),
         Some("SignatureNonceUsed")

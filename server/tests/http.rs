@@ -857,3 +857,17 @@ async fn signature_mismatches_report_the_string_the_server_signed() {
     );
     assert_eq!(message.matches(':').count(), 1, "{message}");
 }
+
+/// A request stamped ten minutes ahead, replayed sixteen minutes later (its timestamp is still
+/// within the window then), is refused as a replay.
+#[tokio::test]
+async fn a_request_stamped_ahead_cannot_be_replayed_after_the_servers_window() {
+    let s = server();
+    let ahead = s.now() + 10 * 60;
+    let request = s.signer.acs3("ListKeys", &[], ahead, "stamped-ahead");
+    let (status, body) = request.clone().send(&s.router).await;
+    assert_eq!(status, 200, "{body}");
+    s.f.clock.advance(16 * 60);
+    s.f.kms.sweep().unwrap();
+    s.refused(request, 400, "SignatureNonceUsed").await;
+}

@@ -863,15 +863,40 @@ fn a_different_root_key_is_refused_at_start_and_restarts_keep_everything() {
 #[test]
 fn nonces_are_single_use_within_the_window() {
     let f = Fixture::new();
-    f.kms.use_nonce("testid", "n1").unwrap();
+    f.kms.use_nonce("testid", "n1", f.kms.now()).unwrap();
     assert_eq!(
-        f.kms.use_nonce("testid", "n1").unwrap_err().code(),
+        f.kms
+            .use_nonce("testid", "n1", f.kms.now())
+            .unwrap_err()
+            .code(),
         "SignatureNonceUsed"
     );
-    f.kms.use_nonce("otherid", "n1").unwrap();
+    f.kms.use_nonce("otherid", "n1", f.kms.now()).unwrap();
     f.clock.advance(16 * 60);
     f.kms.sweep().unwrap();
-    f.kms.use_nonce("testid", "n1").unwrap();
+    f.kms.use_nonce("testid", "n1", f.kms.now()).unwrap();
+}
+
+/// A request may be stamped up to 15 minutes ahead of the server's clock; its nonce must be
+/// remembered until that time's window has passed too, or it could be replayed once the
+/// server's own window is over (rolling an alias back, say).
+#[test]
+fn a_nonce_stamped_ahead_is_remembered_until_its_own_window_has_passed() {
+    let f = Fixture::new();
+    let ahead = T0 + 10 * 60;
+    f.kms.use_nonce("testid", "future", ahead).unwrap();
+    f.clock.advance(16 * 60);
+    f.kms.sweep().unwrap();
+    assert_eq!(
+        f.kms
+            .use_nonce("testid", "future", ahead)
+            .unwrap_err()
+            .code(),
+        "SignatureNonceUsed"
+    );
+    f.clock.set(ahead + 15 * 60 + 1);
+    f.kms.sweep().unwrap();
+    f.kms.use_nonce("testid", "future", ahead).unwrap();
 }
 
 #[test]
@@ -1075,13 +1100,13 @@ fn nonces_survive_a_restart_once_flushed() {
     let root = || RootKey::from_bytes(&[1; 32]).unwrap();
     {
         let kms = Kms::new(place.open(), &root(), clock.clone(), "cn-hangzhou").unwrap();
-        kms.use_nonce("ak", "n1").unwrap();
+        kms.use_nonce("ak", "n1", kms.now()).unwrap();
         kms.sweep().unwrap();
     }
     let kms = Kms::new(place.open(), &root(), clock.clone(), "cn-hangzhou").unwrap();
     assert_eq!(
-        kms.use_nonce("ak", "n1").unwrap_err().code(),
+        kms.use_nonce("ak", "n1", kms.now()).unwrap_err().code(),
         "SignatureNonceUsed"
     );
-    kms.use_nonce("ak", "n2").unwrap();
+    kms.use_nonce("ak", "n2", kms.now()).unwrap();
 }

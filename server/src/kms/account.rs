@@ -158,17 +158,25 @@ impl<S: Store> Kms<S> {
         Ok(credentials)
     }
 
-    /// Records a signature nonce of an access key; refuses one seen within the replay window.
-    pub fn use_nonce(&self, access_key_id: &str, nonce: &str) -> Result<()> {
+    /// Records a signature nonce of an access key, for a request signed at `signed_at` (Unix
+    /// seconds); refuses one seen within the replay window. The nonce is remembered until the
+    /// window has passed for both the server's clock and the request's own time: a request
+    /// stamped ahead of the clock (within the allowed skew) stays replayable for as long as its
+    /// timestamp is acceptable, so it must be remembered that long too.
+    pub fn use_nonce(&self, access_key_id: &str, nonce: &str, signed_at: i64) -> Result<()> {
         let now = self.now();
-        if self
-            .store
-            .use_nonce(access_key_id, nonce, now, now + NONCE_WINDOW_SECONDS)?
-        {
+        let until = now.max(signed_at).saturating_add(NONCE_WINDOW_SECONDS);
+        if self.store.use_nonce(access_key_id, nonce, now, until)? {
             Ok(())
         } else {
             Err(Error::NonceReused)
         }
+    }
+
+    /// Stores the nonces recorded in memory (see [`Store::flush_nonces`]); the server calls it
+    /// every half second, independent of the sweep.
+    pub fn flush_nonces(&self) -> Result<()> {
+        Ok(self.store.flush_nonces()?)
     }
 
     fn put_access_key(

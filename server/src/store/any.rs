@@ -81,6 +81,13 @@ impl Store for AnyStore {
         }
     }
 
+    fn flush_nonces(&self) -> Result<()> {
+        match self {
+            Self::Sqlite(s) => s.flush_nonces(),
+            Self::Postgres(s) => s.flush_nonces(),
+        }
+    }
+
     fn maintain(&self, now: i64) -> Result<()> {
         match self {
             Self::Sqlite(s) => s.maintain(now),

@@ -285,3 +285,35 @@ impl Signed {
         (status, json)
     }
 }
+
+impl Signed {
+    /// Sends the request to a real server at `address` (`host:port`) over a new connection;
+    /// returns the status and the JSON reply.
+    pub fn send_to(&self, address: &str) -> (u16, Value) {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let mut head = format!("{} /?{} HTTP/1.1\r\n", self.method, self.query);
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str(&format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n",
+            self.body.len()
+        ));
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(&self.body).unwrap();
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply).unwrap();
+        let reply = String::from_utf8_lossy(&reply);
+        let status = reply
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+}

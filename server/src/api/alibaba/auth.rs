@@ -161,9 +161,9 @@ fn verify_acs3<S: Store>(
         return Err(Error::SignatureDoesNotMatch { string_to_sign });
     }
 
-    check_timestamp(kms, request.header("x-acs-date"), "x-acs-date")?;
+    let signed_at = check_timestamp(kms, request.header("x-acs-date"), "x-acs-date")?;
     let nonce = request.header("x-acs-signature-nonce").unwrap_or_default();
-    check_nonce(kms, access_key_id, nonce)?;
+    check_nonce(kms, access_key_id, nonce, signed_at)?;
     Ok(Caller {
         access_key_id: credentials.access_key_id.clone(),
         account_id: credentials.account_id.clone(),
@@ -199,15 +199,16 @@ fn verify_rpc_v1<S: Store>(kms: &Kms<S>, request: &ApiRequest, params: &Params) 
         return Err(Error::SignatureDoesNotMatch { string_to_sign });
     }
 
-    check_timestamp(kms, Some(timestamp), "Timestamp")?;
-    check_nonce(kms, access_key_id, nonce)?;
+    let signed_at = check_timestamp(kms, Some(timestamp), "Timestamp")?;
+    check_nonce(kms, access_key_id, nonce, signed_at)?;
     Ok(Caller {
         access_key_id: credentials.access_key_id.clone(),
         account_id: credentials.account_id.clone(),
     })
 }
 
-fn check_timestamp<S: Store>(kms: &Kms<S>, value: Option<&str>, name: &str) -> Result<()> {
+/// Checks the request's time against the server's clock; returns it (Unix seconds).
+fn check_timestamp<S: Store>(kms: &Kms<S>, value: Option<&str>, name: &str) -> Result<i64> {
     let value = value.unwrap_or_default();
     let at = OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
         Error::IllegalTimestamp(format!("{name} must be UTC time like 2026-11-29T09:36:38Z"))
@@ -219,14 +220,19 @@ fn check_timestamp<S: Store>(kms: &Kms<S>, value: Option<&str>, name: &str) -> R
              {MAX_CLOCK_SKEW_SECONDS} are allowed"
         )));
     }
-    Ok(())
+    Ok(at.unix_timestamp())
 }
 
-fn check_nonce<S: Store>(kms: &Kms<S>, access_key_id: &str, nonce: &str) -> Result<()> {
+fn check_nonce<S: Store>(
+    kms: &Kms<S>,
+    access_key_id: &str,
+    nonce: &str,
+    signed_at: i64,
+) -> Result<()> {
     if nonce.is_empty() || nonce.len() > 128 {
         return Err(Error::IncompleteSignature(
             "the signature nonce must be 1 to 128 characters".into(),
         ));
     }
-    Ok(kms.use_nonce(access_key_id, nonce)?)
+    Ok(kms.use_nonce(access_key_id, nonce, signed_at)?)
 }

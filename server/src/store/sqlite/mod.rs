@@ -222,7 +222,7 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
-    fn maintain(&self, now: i64) -> Result<()> {
+    fn flush_nonces(&self) -> Result<()> {
         let pending = std::mem::take(&mut self.nonces().pending);
         // In chunks, letting requests in between: a busy server records thousands a second.
         for chunk in pending.chunks(NONCE_FLUSH_CHUNK) {
@@ -236,6 +236,11 @@ impl Store for SqliteStore {
                 Ok(())
             })?;
         }
+        Ok(())
+    }
+
+    fn maintain(&self, now: i64) -> Result<()> {
+        self.flush_nonces()?;
         self.bookkeeping(|driver| {
             driver
                 .execute(&sql::DELETE_EXPIRED_NONCES, &[Param::Int(now)])
