@@ -1,20 +1,29 @@
 //! What `byok-kms serve` runs: the listener with its limits, the background work of the core
 //! (the sweep, the wrapping key pool), the banner, and a graceful stop on SIGINT or SIGTERM.
 
+use std::io::IsTerminal as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Error, Result, ServeArgs, preset_access_key};
+use zeroize::Zeroizing;
+
+use crate::config::{
+    ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, Error, Result, Secrets, ServeArgs, write_private_file,
+};
 use crate::http::serve::Limits;
 use crate::http::{AppState, router};
 use crate::kms::Kms;
 use crate::kms::error::Chain;
 use crate::store::Store;
 
+/// The file in the data directory that holds a generated access key (mode 0600), in the form of
+/// environment assignments.
+pub const ACCESS_KEY_FILE: &str = "access-key.env";
+
 /// Opens the KMS `args` describe and serves it until SIGINT or SIGTERM.
-pub fn serve(args: ServeArgs) -> Result<()> {
-    let kms = Arc::new(args.storage.open()?);
-    let preset = preset_access_key()?;
+pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
+    let kms = Arc::new(args.storage.open(&secrets)?.with_settings(args.settings()));
+    let preset = secrets.access_key;
     let (credentials, created) = kms.default_credentials(
         preset
             .as_ref()
@@ -40,7 +49,20 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         } else {
             local.to_string()
         };
-        // The banner goes to stdout, never to the log.
+        // The banner goes to stdout, never to the log; the secret only to a terminal (under
+        // systemd or Docker, stdout is a log) and to a private file.
+        let terminal = std::io::stdout().is_terminal();
+        let secret_file = args.storage.data_dir.join(ACCESS_KEY_FILE);
+        if created && preset.is_none() {
+            let contents = Zeroizing::new(format!(
+                "# byok-kms: the default account's access key (generated; keep it secret)\n\
+                 {ACCESS_KEY_ID_ENV}={}\n{ACCESS_KEY_SECRET_ENV}={}\n",
+                credentials.access_key_id,
+                credentials.secret.as_str()
+            ));
+            let _ = std::fs::remove_file(&secret_file);
+            write_private_file(&secret_file, contents.as_bytes())?;
+        }
         println!(
             "byok-kms {} listening on http://{local}/",
             env!("CARGO_PKG_VERSION")
@@ -50,21 +72,29 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             "  account {} access key id: {}",
             credentials.account_id, credentials.access_key_id
         );
-        if created && preset.is_none() {
-            println!(
-                "  access key secret (new; also in the console URL): {}",
-                credentials.secret.as_str()
-            );
-        }
-        if preset.is_some() {
+        match (&preset, terminal) {
             // The operator gave the secret; it is not repeated anywhere.
-            println!("  console: http://{host}/   (sign in with that access key)");
-        } else {
-            println!(
-                "  console: http://{host}/#ak={}&sk={}   (keep this URL private)",
-                credentials.access_key_id,
-                credentials.secret.as_str()
-            );
+            (Some(_), _) => println!("  console: http://{host}/   (sign in with that access key)"),
+            (None, true) => {
+                if created {
+                    println!(
+                        "  access key secret (new; also in the console URL): {}",
+                        credentials.secret.as_str()
+                    );
+                }
+                println!(
+                    "  console: http://{host}/#ak={}&sk={}   (keep this URL private)",
+                    credentials.access_key_id,
+                    credentials.secret.as_str()
+                );
+            }
+            (None, false) => {
+                println!(
+                    "  access key secret: in {} (stdout is not a terminal, so it is not shown)",
+                    secret_file.display()
+                );
+                println!("  console: http://{host}/   (sign in with that access key)");
+            }
         }
         drop(credentials);
         if args.wrapping_key_pool > 0 {

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use byok_kms::config::{Cli, Command, StorageArgs};
+use byok_kms::config::{Cli, Command, Secrets, StorageArgs};
 use byok_kms::kms::error::Chain;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -14,11 +14,13 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // First, before any thread starts: secrets leave the environment.
+    let secrets = byok_kms::config::take_secrets();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Serve(args) => byok_kms::daemon::serve(args),
-        Command::CreateAccount(args) => create_account(&args),
-    };
+    let result = secrets.and_then(|secrets| match cli.command {
+        Command::Serve(args) => byok_kms::daemon::serve(args, secrets),
+        Command::CreateAccount(args) => create_account(&args, &secrets),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -28,8 +30,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn create_account(args: &StorageArgs) -> byok_kms::config::Result<()> {
-    let kms = args.open()?;
+fn create_account(args: &StorageArgs, secrets: &Secrets) -> byok_kms::config::Result<()> {
+    let kms = args.open(secrets)?;
     let credentials = kms.create_account()?;
     println!("account {}", credentials.account_id);
     println!("access key id {}", credentials.access_key_id);

@@ -384,11 +384,18 @@ async fn every_authentication_failure_is_refused_with_its_code() {
             400,
             "SignatureDoesNotMatch",
         ),
+        // The same answer as a wrong secret: a reply must not tell which access key ids exist.
         (
             "an unknown access key",
             unknown.acs3("DescribeKey", &params, now, &nonce()),
-            404,
-            "InvalidAccessKeyId.NotFound",
+            400,
+            "SignatureDoesNotMatch",
+        ),
+        (
+            "an unknown access key, legacy",
+            unknown.rpc_v1("DescribeKey", &params, now, &nonce(), false),
+            400,
+            "SignatureDoesNotMatch",
         ),
         ("a replayed nonce", replayed, 400, "SignatureNonceUsed"),
         (
@@ -870,4 +877,60 @@ async fn a_request_stamped_ahead_cannot_be_replayed_after_the_servers_window() {
     s.f.clock.advance(16 * 60);
     s.f.kms.sweep().unwrap();
     s.refused(request, 400, "SignatureNonceUsed").await;
+}
+
+/// An unknown access key and a wrong secret get one answer (code, status, message shape), and
+/// every API reply, refusals included, carries `nosniff` and `no-store`.
+#[tokio::test]
+async fn unknown_access_keys_look_like_wrong_secrets_and_replies_are_not_cached() {
+    let s = server();
+    let now = s.now();
+    let wrong_secret = Signer {
+        secret: "wrong".into(),
+        ..Signer::test()
+    };
+    let unknown = Signer {
+        access_key_id: "LTAInobodyhasthisone".into(),
+        ..Signer::test()
+    };
+    let (a_status, a) = wrong_secret
+        .acs3("ListKeys", &[], now, "n-a")
+        .send(&s.router)
+        .await;
+    let (b_status, b) = unknown
+        .acs3("ListKeys", &[], now, "n-b")
+        .send(&s.router)
+        .await;
+    assert_eq!((a_status, &a["Code"]), (b_status, &b["Code"]), "{a} {b}");
+    let prefix = |m: &Value| {
+        m["Message"]
+            .as_str()
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(prefix(&a), prefix(&b));
+
+    use tower::ServiceExt as _;
+    for request in [
+        s.acs3("ListKeys", &[]),
+        wrong_secret.acs3("ListKeys", &[], now, "n-c"),
+    ] {
+        let mut builder = axum::http::Request::builder()
+            .method("POST")
+            .uri(format!("/?{}", request.query));
+        for (n, v) in &request.headers {
+            builder = builder.header(n, v);
+        }
+        let reply = s
+            .router
+            .clone()
+            .oneshot(builder.body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(reply.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(reply.headers()["cache-control"], "no-store");
+    }
 }

@@ -112,6 +112,7 @@ fn key(id: &str) -> Key {
         sealed_material: None,
         fingerprint: None,
         material_expire_at: None,
+        mac: Some(vec![7; 32]),
     }
 }
 
@@ -130,6 +131,7 @@ fn alias(name: &str, key_id: &str) -> Alias {
         account_id: ACCOUNT.to_owned(),
         name: name.to_owned(),
         key_id: key_id.to_owned(),
+        mac: Some(vec![8; 32]),
     }
 }
 
@@ -147,6 +149,7 @@ fn a_transaction_that_fails_changes_nothing_and_returns_the_callers_error() {
                 id: "ak".to_owned(),
                 account_id: ACCOUNT.to_owned(),
                 sealed_secret: vec![1, 2, 3],
+                mac: None,
             })?;
             Err(CallerError::Refused)
         });
@@ -586,7 +589,7 @@ fn both_dialects_migrate_to_one_schema() {
     let keys = &schemas[0]["keys"];
     assert_eq!(keys.primary_key, ["seq"]);
     assert!(keys.unique.contains(&vec!["id".to_owned()]));
-    assert_eq!(keys.columns.len(), 15);
+    assert_eq!(keys.columns.len(), 16);
     assert_eq!(
         keys.indexes["keys_by_expiry"],
         (vec!["material_expire_at".to_owned()], true)

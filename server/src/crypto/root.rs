@@ -43,6 +43,7 @@ pub struct Crypto {
     seal: RandomizedNonceKey,
     token: RandomizedNonceKey,
     fingerprint: hmac::Key,
+    row_mac: hmac::Key,
     check: [u8; 32],
 }
 
@@ -69,6 +70,7 @@ impl Crypto {
             seal: aes(&derive(b"seal")?[..])?,
             token: aes(&derive(b"import token")?[..])?,
             fingerprint: hmac::Key::new(hmac::HMAC_SHA256, &derive(b"material fingerprint")?[..]),
+            row_mac: hmac::Key::new(hmac::HMAC_SHA256, &derive(b"row mac")?[..]),
             check: *derive(b"root key check")?,
         })
     }
@@ -110,6 +112,19 @@ impl Crypto {
         ctx.update(identity);
         ctx.update(material);
         ctx.sign().as_ref().to_vec()
+    }
+}
+
+impl Crypto {
+    /// The MAC of a stored record's security-relevant fields (their canonical encoding): rows an
+    /// attacker with access to the database rewrites are then recognised.
+    pub fn row_mac(&self, record: &[u8]) -> Vec<u8> {
+        hmac::sign(&self.row_mac, record).as_ref().to_vec()
+    }
+
+    /// Whether `mac` is the MAC of `record` (compared in constant time).
+    pub fn verify_row_mac(&self, record: &[u8], mac: &[u8]) -> bool {
+        hmac::verify(&self.row_mac, record, mac).is_ok()
     }
 }
 

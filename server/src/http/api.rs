@@ -130,6 +130,15 @@ pub fn render(reply: ApiResponse) -> Response {
         axum::http::header::CONTENT_TYPE,
         HeaderValue::from_static(reply.content_type),
     );
+    // A reply names keys and carries plaintexts: no cache keeps it, no browser sniffs it.
+    headers.insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
     for (name, value) in reply.headers {
         if let Ok(value) = HeaderValue::from_str(&value) {
             headers.insert(name, value);

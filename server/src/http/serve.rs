@@ -100,7 +100,8 @@ async fn refuse(mut stream: TcpStream) {
     let reply = alibaba::error_response(&alibaba::error::Error::Busy, &request_id, None);
     let mut head = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: {}\r\ncontent-length: {}\r\n\
-         retry-after: 1\r\nconnection: close\r\n",
+         x-content-type-options: nosniff\r\ncache-control: no-store\r\nretry-after: 1\r\n\
+         connection: close\r\n",
         reply.content_type,
         reply.body.len()
     );

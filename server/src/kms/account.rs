@@ -31,6 +31,8 @@ pub struct AccessKey {
     pub account_id: String,
     /// The `AccessKeySecret`, sealed with [`AccessKey::identity`].
     pub sealed_secret: Vec<u8>,
+    /// The MAC of the id and the account ([`crate::kms::integrity`]).
+    pub mac: Option<Vec<u8>>,
 }
 
 impl AccessKey {
@@ -186,13 +188,17 @@ impl<S: Store> Kms<S> {
         account_id: &str,
         secret: &str,
     ) -> Result<()> {
-        tx.put_access_key(&AccessKey {
-            sealed_secret: self
-                .crypto
-                .seal(&AccessKey::identity(id), secret.as_bytes())?,
-            id: id.to_owned(),
-            account_id: account_id.to_owned(),
-        })?;
+        self.put_access_key_row(
+            tx,
+            AccessKey {
+                sealed_secret: self
+                    .crypto
+                    .seal(&AccessKey::identity(id), secret.as_bytes())?,
+                id: id.to_owned(),
+                account_id: account_id.to_owned(),
+                mac: None,
+            },
+        )?;
         Ok(())
     }
 
@@ -201,7 +207,7 @@ impl<S: Store> Kms<S> {
         if !crate::kms::rules::can_name_something(id) {
             return Ok(None);
         }
-        let Some(key) = tx.access_key(id)? else {
+        let Some(key) = self.read_access_key_row(tx, id)? else {
             return Ok(None);
         };
         let secret = self

@@ -17,6 +17,8 @@ pub struct Alias {
     pub name: String,
     /// The key it points at.
     pub key_id: String,
+    /// The MAC of the three fields above ([`crate::kms::integrity`]).
+    pub mac: Option<Vec<u8>>,
 }
 
 /// Checks an alias name: `alias/` then 1 to 255 letters, digits, `_`, `-` or `/`; `alias/acs` is
@@ -70,14 +72,15 @@ impl<S: Store> Kms<S> {
         self.store.transaction(|tx| {
             let key = self.resolve(tx, account_id, key_ref)?;
             key.state.check(Action::CreateAlias)?;
-            if tx.alias(account_id, alias_name)?.is_some() {
+            if self.read_alias(tx, account_id, alias_name)?.is_some() {
                 return Err(Error::AliasExists(echo(alias_name)));
             }
-            tx.insert_alias(&Alias {
+            tx.insert_alias(&self.signed_alias(Alias {
                 account_id: account_id.to_owned(),
                 name: alias_name.to_owned(),
                 key_id: key.id,
-            })
+                mac: None,
+            }))
             .map_err(|e| {
                 // Another instance created it since this transaction looked.
                 if e.is_conflict() {
@@ -93,16 +96,17 @@ impl<S: Store> Kms<S> {
     pub fn update_alias(&self, account_id: &str, alias_name: &str, key_ref: &str) -> Result<()> {
         validate_alias_name(alias_name)?;
         self.store.transaction(|tx| {
-            if tx.alias(account_id, alias_name)?.is_none() {
+            if self.read_alias(tx, account_id, alias_name)?.is_none() {
                 return Err(Error::AliasNotFound(echo(alias_name)));
             }
             let key = self.resolve(tx, account_id, key_ref)?;
             key.state.check(Action::UpdateAlias)?;
-            Ok(tx.update_alias(&Alias {
+            Ok(tx.update_alias(&self.signed_alias(Alias {
                 account_id: account_id.to_owned(),
                 name: alias_name.to_owned(),
                 key_id: key.id,
-            })?)
+                mac: None,
+            }))?)
         })
     }
 
@@ -132,7 +136,11 @@ impl<S: Store> Kms<S> {
             let key_id = key_ref
                 .map(|r| self.resolve(tx, account_id, r).map(|k| k.id))
                 .transpose()?;
-            Ok::<_, Error>(tx.list_aliases(account_id, key_id.as_deref(), offset, size)?)
+            let (aliases, total) = tx.list_aliases(account_id, key_id.as_deref(), offset, size)?;
+            for alias in &aliases {
+                self.check_alias(alias)?;
+            }
+            Ok::<_, Error>((aliases, total))
         })?;
         Ok(Page {
             items: aliases

@@ -106,6 +106,45 @@ pub enum Error {
         state: KeyState,
     },
 
+    /// The request was signed for a host this server does not answer to (`--expected-host`).
+    #[error(
+        "the request was signed for the host {got:?}, but this server answers to {expected} \
+         (--expected-host); send it to this server's own address"
+    )]
+    UnexpectedHost {
+        /// The host the request was signed for.
+        got: String,
+        /// The hosts this server answers to.
+        expected: String,
+    },
+
+    /// A legacy RPC HMAC-SHA1 signature on a server that refuses them.
+    #[error(
+        "legacy RPC HMAC-SHA1 signatures are disabled on this server \
+         (--disable-legacy-signatures); sign with ACS3-HMAC-SHA256, the current SDKs' default"
+    )]
+    LegacySignatureDisabled,
+
+    /// An algorithm the operator turned off.
+    #[error("{0} is disabled on this server ({1}); use RSAES_OAEP_SHA_256")]
+    AlgorithmDisabled(&'static str, &'static str),
+
+    /// An account quota is used up.
+    #[error("{0}")]
+    LimitExceeded(String),
+
+    /// A stored row failed its integrity check: it was changed outside byok-kms. Never served.
+    #[error(
+        "tampering detected: the stored {record} {id:?} fails its integrity check (it was \
+         changed outside byok-kms); it is not used"
+    )]
+    Tampered {
+        /// What kind of row.
+        record: &'static str,
+        /// Which one.
+        id: String,
+    },
+
     /// The database was created with another root key (found at start).
     #[error(
         "this database was created with a different root key; start byok-kms with the root key \
@@ -145,7 +184,11 @@ impl Error {
     pub fn is_internal(&self) -> bool {
         matches!(
             self,
-            Self::Store(_) | Self::Crypto(_) | Self::Invariant(_) | Self::RootKeyMismatch
+            Self::Store(_)
+                | Self::Crypto(_)
+                | Self::Invariant(_)
+                | Self::RootKeyMismatch
+                | Self::Tampered { .. }
         ) || matches!(self, Self::KeyNotUsable(KeyState::Enabled))
     }
 }

@@ -110,6 +110,9 @@ pub struct Key {
     pub fingerprint: Option<Vec<u8>>,
     /// When the imported material expires (Unix seconds); `None` for never.
     pub material_expire_at: Option<i64>,
+    /// The MAC of the fields above that matter for security ([`crate::kms::integrity`]); `None`
+    /// only in a row written before rows carried MACs.
+    pub mac: Option<Vec<u8>>,
 }
 
 impl Key {

@@ -106,14 +106,26 @@ impl<S: Store> Kms<S> {
             sealed_material: None,
             fingerprint: None,
             material_expire_at: None,
+            mac: None,
         };
         if key.origin == Origin::Kms {
             let material = crypto::random_bytes(key.key_spec.material_len())?;
             key.sealed_material = Some(self.crypto.seal(&key.material_identity(), &material)?);
             key.state = KeyState::Enabled;
         }
-        self.store
-            .transaction(|tx| tx.insert_key(&key).map_err(Error::from))?;
+        let limit = self.settings().max_keys_per_account;
+        self.store.transaction(|tx| {
+            self.insert_key(tx, &mut key)?;
+            // Counted after the insert, under the account's lock: racing creations cannot pass.
+            let (_, total) = tx.list_keys(account_id, 0, 0)?;
+            if total > limit {
+                return Err(Error::LimitExceeded(format!(
+                    "the account has {limit} keys, as many as --max-keys-per-account allows; \
+                     schedule unused keys for deletion first"
+                )));
+            }
+            Ok(())
+        })?;
         Ok(self.metadata(&key))
     }
 
@@ -210,7 +222,7 @@ impl<S: Store> Kms<S> {
             let mut key = self.resolve(tx, account_id, key_ref)?;
             key.state.check(action)?;
             change(&mut key, now);
-            tx.update_key(&key).map_err(Error::from)
+            self.update_key(tx, &mut key)
         })
     }
 

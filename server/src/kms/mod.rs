@@ -16,7 +16,7 @@
 //! | [`alias`] | aliases | CreateAlias, UpdateAlias, DeleteAlias, ListAliases |
 //! | [`sweep`] | expiry and deletion, in the background | |
 //! | [`reference`] | naming a key by id, alias or ARN | |
-//! | [`rules`], [`page`] | shared limits and text rules; listings | |
+//! | [`rules`], [`page`], [`settings`] | shared limits and text rules; listings; the operator's settings | |
 //! | [`error`] | what can go wrong, in the domain's words | |
 
 pub mod account;
@@ -25,11 +25,13 @@ pub mod ciphertext;
 pub mod data;
 pub mod error;
 pub mod import;
+pub mod integrity;
 pub mod key;
 pub mod lifecycle;
 pub mod page;
 mod reference;
 pub mod rules;
+pub mod settings;
 pub mod state;
 pub mod sweep;
 
@@ -46,6 +48,7 @@ pub use error::{Argument, Error, Result};
 pub use import::ImportParameters;
 pub use lifecycle::{CreateKey, KeyListEntry, KeyMetadata};
 pub use page::{Page, Paging};
+pub use settings::{Settings, SignatureScheme};
 pub use sweep::SweepReport;
 
 /// The KMS service: one per process, shared by every request.
@@ -54,6 +57,9 @@ pub struct Kms<S: Store> {
     crypto: Crypto,
     clock: Arc<dyn Clock>,
     region: String,
+    settings: Settings,
+    /// Whether a request erased material the sweep has not purged from the files yet.
+    erased: std::sync::atomic::AtomicBool,
     credentials: account::CredentialCache,
     lease: import::pool::Lease,
 }
@@ -69,14 +75,26 @@ impl<S: Store> Kms<S> {
             Some(_) => Err(Error::RootKeyMismatch),
             None => Ok(tx.set_meta("root_key_check", &check)?),
         })?;
-        Ok(Self {
+        let kms = Self {
             store,
             crypto,
             clock,
             region: region.to_owned(),
+            settings: Settings::default(),
+            erased: std::sync::atomic::AtomicBool::new(false),
             credentials: account::CredentialCache::default(),
             lease: import::pool::Lease::default(),
-        })
+        };
+        if kms.store.predates_row_macs() {
+            kms.sign_unsigned_rows()?;
+        }
+        Ok(kms)
+    }
+
+    /// The same KMS with the operator's `settings` instead of the defaults.
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
     }
 
     /// The current time of the KMS's clock (Unix seconds).

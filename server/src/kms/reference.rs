@@ -30,15 +30,17 @@ impl<S: Store> Kms<S> {
         {
             KeyRef::Id(id) => id.to_owned(),
             KeyRef::Alias(name) => {
-                tx.alias(account_id, name)?
+                self.read_alias(tx, account_id, name)?
                     .ok_or_else(|| Error::AliasNotFound(echo(name)))?
                     .key_id
             }
         };
-        let mut key = tx.key(account_id, &key_id)?.ok_or_else(not_found)?;
+        let mut key = self
+            .read_key(tx, account_id, &key_id)?
+            .ok_or_else(not_found)?;
         if key.material_expired(self.now()) {
             key.erase_material();
-            tx.update_key(&key)?;
+            self.update_key(tx, &mut key)?;
         }
         Ok(key)
     }

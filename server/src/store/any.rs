@@ -88,6 +88,13 @@ impl Store for AnyStore {
         }
     }
 
+    fn predates_row_macs(&self) -> bool {
+        match self {
+            Self::Sqlite(s) => s.predates_row_macs(),
+            Self::Postgres(s) => s.predates_row_macs(),
+        }
+    }
+
     fn maintain(&self, now: i64) -> Result<()> {
         match self {
             Self::Sqlite(s) => s.maintain(now),

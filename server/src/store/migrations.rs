@@ -20,10 +20,20 @@ pub enum Step {
     /// [`super::nonce_digest`], as PostgreSQL's always were; SQLite has no SHA-256 of its own, so
     /// the digests are computed here.
     NoncesToDigests,
+    /// Statements that add the columns of row MACs: a database that runs this step has rows
+    /// without MACs, which the core then signs once ([`Migrated::predates_row_macs`]).
+    RowMacs(&'static str),
+}
+
+/// What [`migrate`] found and did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Migrated {
+    /// Whether this open added the row MAC columns: the rows there are predate them.
+    pub predates_row_macs: bool,
 }
 
 /// SQLite's migrations, in order.
-pub const SQLITE: [Step; 3] = [
+pub const SQLITE: [Step; 4] = [
     Step::Sql(
         r"
         CREATE TABLE accounts (
@@ -99,11 +109,24 @@ pub const SQLITE: [Step; 3] = [
         ",
     ),
     Step::NoncesToDigests,
+    // Row MACs (written and checked by the core) and each account's count of outstanding
+    // wrapping keys, for its quota.
+    Step::RowMacs(
+        r"
+        ALTER TABLE access_keys ADD COLUMN mac BLOB;
+        ALTER TABLE keys ADD COLUMN mac BLOB;
+        ALTER TABLE aliases ADD COLUMN mac BLOB;
+        ALTER TABLE accounts ADD COLUMN wrapping_keys INTEGER NOT NULL DEFAULT 0;
+        UPDATE accounts SET wrapping_keys =
+            (SELECT COUNT(*) FROM wrapping_keys w WHERE w.account_id = accounts.id);
+        ",
+    ),
 ];
 
 /// PostgreSQL's migrations, in order.
-pub const POSTGRES: [Step; 1] = [Step::Sql(
-    r"
+pub const POSTGRES: [Step; 2] = [
+    Step::Sql(
+        r"
     CREATE TABLE accounts (
         id          TEXT PRIMARY KEY,
         created_at  BIGINT NOT NULL
@@ -162,11 +185,22 @@ pub const POSTGRES: [Step; 1] = [Step::Sql(
         sealed_private  BYTEA NOT NULL
     );
     ",
-)];
+    ),
+    Step::RowMacs(
+        r"
+        ALTER TABLE access_keys ADD COLUMN mac BYTEA;
+        ALTER TABLE keys ADD COLUMN mac BYTEA;
+        ALTER TABLE aliases ADD COLUMN mac BYTEA;
+        ALTER TABLE accounts ADD COLUMN wrapping_keys BIGINT NOT NULL DEFAULT 0;
+        UPDATE accounts SET wrapping_keys =
+            (SELECT COUNT(*) FROM wrapping_keys w WHERE w.account_id = accounts.id);
+        ",
+    ),
+];
 
 /// Runs the `steps` a database has not run yet, in `tx` (the caller commits it), under the
 /// migration lock. Running it again changes nothing.
-pub fn migrate<D: Driver>(tx: &mut Tx<D>, steps: &[Step]) -> Result<()> {
+pub fn migrate<D: Driver>(tx: &mut Tx<D>, steps: &[Step]) -> Result<Migrated> {
     tx.driver.lock(Lock::Migration)?;
     tx.wrote = true;
     tx.driver.batch(sql::CREATE_META)?;
@@ -183,10 +217,15 @@ pub fn migrate<D: Driver>(tx: &mut Tx<D>, steps: &[Step]) -> Result<()> {
     if done > known {
         return Err(Error::SchemaTooNew { found: done, known });
     }
+    let mut migrated = Migrated::default();
     for (i, step) in steps.iter().enumerate().skip(done as usize) {
         match step {
             Step::Sql(statements) => tx.driver.batch(statements)?,
             Step::NoncesToDigests => nonces_to_digests(&mut tx.driver)?,
+            Step::RowMacs(statements) => {
+                tx.driver.batch(statements)?;
+                migrated.predates_row_macs = true;
+            }
         }
         let version = (i + 1).to_string();
         tx.driver.execute(
@@ -194,7 +233,7 @@ pub fn migrate<D: Driver>(tx: &mut Tx<D>, steps: &[Step]) -> Result<()> {
             &[Param::Text("schema_version"), Param::Text(&version)],
         )?;
     }
-    Ok(())
+    Ok(migrated)
 }
 
 fn nonces_to_digests<D: Driver>(driver: &mut D) -> Result<()> {

@@ -86,6 +86,13 @@ pub trait Store: Send + Sync + 'static {
         true
     }
 
+    /// Whether opening this store added the columns of row MACs: its rows were written before
+    /// rows carried MACs, and the core signs them once. (A fact of this open, not of the data:
+    /// clearing a flag in the database cannot make tampered rows be signed.)
+    fn predates_row_macs(&self) -> bool {
+        false
+    }
+
     /// Every row of every table that holds KMS state (signature nonces aside), as text, in a
     /// stable order: two dumps of one store are equal exactly when its state is. For tests and
     /// tools that inspect a store.
@@ -149,7 +156,13 @@ pub trait Transaction {
         limit: u64,
     ) -> Result<(Vec<Alias>, u64)>;
 
-    /// Stores a wrapping key pair.
+    /// How many wrapping key pairs the account holds (not yet deleted by the sweep).
+    fn wrapping_key_count(&mut self, account_id: &str) -> Result<u64>;
+    /// Keys, aliases and access keys without a MAC (written before rows carried MACs), at most
+    /// `limit` of each.
+    fn unsigned_rows(&mut self, limit: u64) -> Result<(Vec<Key>, Vec<Alias>, Vec<AccessKey>)>;
+
+    /// Stores a wrapping key pair (and counts it for its account).
     fn insert_wrapping_key(&mut self, key: &WrappingKey) -> Result<()>;
     /// The wrapping key pair with this id.
     fn wrapping_key(&mut self, id: &str) -> Result<Option<WrappingKey>>;

@@ -161,7 +161,7 @@ impl<'r> Reader<'r> {
 }
 
 /// The columns [`key`] reads, as `sql::KEY` selects them.
-const KEY_COLUMNS: [&str; 13] = [
+const KEY_COLUMNS: [&str; 14] = [
     "id",
     "account_id",
     "description",
@@ -175,6 +175,7 @@ const KEY_COLUMNS: [&str; 13] = [
     "sealed_material",
     "fingerprint",
     "material_expire_at",
+    "mac",
 ];
 
 /// A key, from the columns `sql::KEY` selects.
@@ -194,11 +195,12 @@ pub fn key(row: &dyn Row) -> Result<Key> {
         sealed_material: r.opt_blob(10)?,
         fingerprint: r.opt_blob(11)?,
         material_expire_at: r.opt_int(12)?,
+        mac: r.opt_blob(13)?,
     })
 }
 
 /// The parameters of `sql::INSERT_KEY`.
-pub fn key_params(key: &Key) -> [Param<'_>; 13] {
+pub fn key_params(key: &Key) -> [Param<'_>; 14] {
     [
         Param::Text(&key.id),
         Param::Text(&key.account_id),
@@ -213,26 +215,33 @@ pub fn key_params(key: &Key) -> [Param<'_>; 13] {
         Param::OptBlob(key.sealed_material.as_deref()),
         Param::OptBlob(key.fingerprint.as_deref()),
         Param::OptInt(key.material_expire_at),
+        Param::OptBlob(key.mac.as_deref()),
     ]
 }
 
-/// An alias, from `account_id, name, key_id`.
+/// An alias, from `account_id, name, key_id, mac`.
 pub fn alias(row: &dyn Row) -> Result<Alias> {
-    let r = Reader::new(row, "aliases", &["account_id", "name", "key_id"]);
+    let r = Reader::new(row, "aliases", &["account_id", "name", "key_id", "mac"]);
     Ok(Alias {
         account_id: r.text(0)?,
         name: r.text(1)?,
         key_id: r.text(2)?,
+        mac: r.opt_blob(3)?,
     })
 }
 
-/// An access key, from `id, account_id, sealed_secret`.
+/// An access key, from `id, account_id, sealed_secret, mac`.
 pub fn access_key(row: &dyn Row) -> Result<AccessKey> {
-    let r = Reader::new(row, "access_keys", &["id", "account_id", "sealed_secret"]);
+    let r = Reader::new(
+        row,
+        "access_keys",
+        &["id", "account_id", "sealed_secret", "mac"],
+    );
     Ok(AccessKey {
         id: r.text(0)?,
         account_id: r.text(1)?,
         sealed_secret: r.blob(2)?,
+        mac: r.opt_blob(3)?,
     })
 }
 

@@ -66,7 +66,7 @@ impl Dialect {
 macro_rules! key_columns {
     () => {
         "id, account_id, description, key_spec, origin, protection_level, state, created_at, \
-         delete_date, version_id, sealed_material, fingerprint, material_expire_at"
+         delete_date, version_id, sealed_material, fingerprint, material_expire_at, mac"
     };
 }
 
@@ -84,11 +84,16 @@ pub const SET_META: Sql = Sql::same(
 );
 pub const INSERT_ACCOUNT: Sql = Sql::same("INSERT INTO accounts (id, created_at) VALUES (?1, ?2)");
 pub const ACCESS_KEY: Sql =
-    Sql::same("SELECT id, account_id, sealed_secret FROM access_keys WHERE id = ?1");
+    Sql::same("SELECT id, account_id, sealed_secret, mac FROM access_keys WHERE id = ?1");
 pub const PUT_ACCESS_KEY: Sql = Sql::same(
-    "INSERT INTO access_keys (id, account_id, sealed_secret) VALUES (?1, ?2, ?3)
+    "INSERT INTO access_keys (id, account_id, sealed_secret, mac) VALUES (?1, ?2, ?3, ?4)
      ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,
-                                    sealed_secret = excluded.sealed_secret",
+                                    sealed_secret = excluded.sealed_secret,
+                                    mac = excluded.mac",
+);
+pub const UNSIGNED_ACCESS_KEYS: Sql = Sql::same(
+    "SELECT id, account_id, sealed_secret, mac FROM access_keys WHERE mac IS NULL
+     ORDER BY id LIMIT ?1",
 );
 
 // ---- keys --------------------------------------------------------------------------------------
@@ -99,7 +104,7 @@ pub const PUT_ACCESS_KEY: Sql = Sql::same(
 pub const INSERT_KEY: Sql = Sql::same(concat!(
     "INSERT INTO keys (",
     key_columns!(),
-    ", ordinal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+    ", ordinal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
         (SELECT COALESCE(MAX(ordinal), 0) + 1 FROM keys WHERE account_id = ?2))"
 ));
 /// PostgreSQL locks the row (`FOR NO KEY UPDATE`) so that whatever reads a key and may then
@@ -119,9 +124,14 @@ pub const KEY: Sql = Sql::differs(
 );
 pub const UPDATE_KEY: Sql = Sql::same(
     "UPDATE keys SET description = ?3, state = ?4, delete_date = ?5,
-            sealed_material = ?6, fingerprint = ?7, material_expire_at = ?8
+            sealed_material = ?6, fingerprint = ?7, material_expire_at = ?8, mac = ?9
      WHERE id = ?1 AND account_id = ?2",
 );
+pub const UNSIGNED_KEYS: Sql = Sql::same(concat!(
+    "SELECT ",
+    key_columns!(),
+    " FROM keys WHERE mac IS NULL ORDER BY seq LIMIT ?1"
+));
 pub const KEY_ORDINAL: Sql =
     Sql::same("SELECT ordinal FROM keys WHERE account_id = ?1 AND id = ?2");
 pub const DELETE_KEY_ALIASES: Sql =
@@ -147,12 +157,16 @@ pub const DUE_KEYS: Sql = Sql::same(
 
 // ---- aliases -----------------------------------------------------------------------------------
 
-pub const ALIAS: Sql =
-    Sql::same("SELECT account_id, name, key_id FROM aliases WHERE account_id = ?1 AND name = ?2");
+pub const ALIAS: Sql = Sql::same(
+    "SELECT account_id, name, key_id, mac FROM aliases WHERE account_id = ?1 AND name = ?2",
+);
 pub const INSERT_ALIAS: Sql =
-    Sql::same("INSERT INTO aliases (account_id, name, key_id) VALUES (?1, ?2, ?3)");
+    Sql::same("INSERT INTO aliases (account_id, name, key_id, mac) VALUES (?1, ?2, ?3, ?4)");
 pub const UPDATE_ALIAS: Sql =
-    Sql::same("UPDATE aliases SET key_id = ?3 WHERE account_id = ?1 AND name = ?2");
+    Sql::same("UPDATE aliases SET key_id = ?3, mac = ?4 WHERE account_id = ?1 AND name = ?2");
+pub const UNSIGNED_ALIASES: Sql = Sql::same(
+    "SELECT account_id, name, key_id, mac FROM aliases WHERE mac IS NULL ORDER BY seq LIMIT ?1",
+);
 pub const DELETE_ALIAS: Sql = Sql::same("DELETE FROM aliases WHERE account_id = ?1 AND name = ?2");
 /// The `CAST` gives PostgreSQL the type of a parameter that may be NULL.
 pub const ALIAS_COUNT: Sql = Sql::same(
@@ -160,7 +174,7 @@ pub const ALIAS_COUNT: Sql = Sql::same(
      WHERE account_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR key_id = ?2)",
 );
 pub const ALIAS_PAGE: Sql = Sql::same(
-    "SELECT account_id, name, key_id FROM aliases
+    "SELECT account_id, name, key_id, mac FROM aliases
      WHERE account_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR key_id = ?2)
      ORDER BY seq LIMIT ?3 OFFSET ?4",
 );
@@ -175,8 +189,19 @@ pub const WRAPPING_KEY: Sql = Sql::same(
     "SELECT id, account_id, key_id, public_der, sealed_private, expires_at
      FROM wrapping_keys WHERE id = ?1",
 );
+/// Each account counts the wrapping keys it holds, for its quota: a COUNT over them on every
+/// GetParametersForImport would cost as much as the account holds.
+pub const COUNT_WRAPPING_KEY: Sql =
+    Sql::same("UPDATE accounts SET wrapping_keys = wrapping_keys + 1 WHERE id = ?1");
+pub const WRAPPING_KEY_COUNT: Sql = Sql::same("SELECT wrapping_keys FROM accounts WHERE id = ?1");
 pub const DELETE_EXPIRED_WRAPPING_KEYS: Sql =
-    Sql::same("DELETE FROM wrapping_keys WHERE expires_at < ?1");
+    Sql::same("DELETE FROM wrapping_keys WHERE expires_at < ?1 RETURNING account_id");
+/// The scalar maximum is `MAX` in SQLite and `GREATEST` in PostgreSQL (whose `MAX` is only an
+/// aggregate).
+pub const UNCOUNT_WRAPPING_KEYS: Sql = Sql::differs(
+    "UPDATE accounts SET wrapping_keys = MAX(wrapping_keys - ?2, 0) WHERE id = ?1",
+    "UPDATE accounts SET wrapping_keys = GREATEST(wrapping_keys - ?2, 0) WHERE id = ?1",
+);
 pub const INSERT_POOL_KEY: Sql =
     Sql::same("INSERT INTO wrapping_key_pool (id, public_der, sealed_private) VALUES (?1, ?2, ?3)");
 /// PostgreSQL skips rows another instance is claiming at this moment (`SKIP LOCKED`) instead of
@@ -271,6 +296,12 @@ mod tests {
             &INSERT_WRAPPING_KEY,
             &WRAPPING_KEY,
             &DELETE_EXPIRED_WRAPPING_KEYS,
+            &COUNT_WRAPPING_KEY,
+            &WRAPPING_KEY_COUNT,
+            &UNCOUNT_WRAPPING_KEYS,
+            &UNSIGNED_KEYS,
+            &UNSIGNED_ALIASES,
+            &UNSIGNED_ACCESS_KEYS,
             &INSERT_POOL_KEY,
             &CLAIM_POOL_KEYS,
             &POOL_SIZE,
@@ -305,7 +336,7 @@ mod tests {
     fn placeholders_become_postgres_style() {
         assert_eq!(
             Dialect::Postgres.text(UPDATE_ALIAS.source(Dialect::Postgres)),
-            "UPDATE aliases SET key_id = $3 WHERE account_id = $1 AND name = $2"
+            "UPDATE aliases SET key_id = $3, mac = $4 WHERE account_id = $1 AND name = $2"
         );
         assert!(
             Dialect::Postgres

@@ -4,7 +4,7 @@
 
 use super::Transaction;
 use super::error::{Error, Result};
-use super::rows::{self, Param, Row, to_i64};
+use super::rows::{self, Param, Reader, Row, to_i64};
 use super::sql::{self, Sql};
 use crate::kms::account::AccessKey;
 use crate::kms::alias::Alias;
@@ -150,6 +150,7 @@ impl<D: Driver> Transaction for Tx<D> {
                 Param::Text(&key.id),
                 Param::Text(&key.account_id),
                 Param::Blob(&key.sealed_secret),
+                Param::OptBlob(key.mac.as_deref()),
             ],
         )
         .map(drop)
@@ -181,6 +182,7 @@ impl<D: Driver> Transaction for Tx<D> {
                 Param::OptBlob(key.sealed_material.as_deref()),
                 Param::OptBlob(key.fingerprint.as_deref()),
                 Param::OptInt(key.material_expire_at),
+                Param::OptBlob(key.mac.as_deref()),
             ],
         )?;
         if changed == 1 {
@@ -260,6 +262,7 @@ impl<D: Driver> Transaction for Tx<D> {
                 Param::Text(&alias.account_id),
                 Param::Text(&alias.name),
                 Param::Text(&alias.key_id),
+                Param::OptBlob(alias.mac.as_deref()),
             ],
         );
         match inserted {
@@ -281,6 +284,7 @@ impl<D: Driver> Transaction for Tx<D> {
                 Param::Text(&alias.account_id),
                 Param::Text(&alias.name),
                 Param::Text(&alias.key_id),
+                Param::OptBlob(alias.mac.as_deref()),
             ],
         )
         .map(drop)
@@ -327,8 +331,9 @@ impl<D: Driver> Transaction for Tx<D> {
                 Param::Blob(&key.sealed_private),
                 Param::Int(key.expires_at),
             ],
-        )
-        .map(drop)
+        )?;
+        self.write(&sql::COUNT_WRAPPING_KEY, &[Param::Text(&key.account_id)])
+            .map(drop)
     }
 
     fn wrapping_key(&mut self, id: &str) -> Result<Option<WrappingKey>> {
@@ -336,7 +341,41 @@ impl<D: Driver> Transaction for Tx<D> {
     }
 
     fn delete_expired_wrapping_keys(&mut self, now: i64) -> Result<u64> {
-        self.write(&sql::DELETE_EXPIRED_WRAPPING_KEYS, &[Param::Int(now)])
+        self.wrote = true;
+        let owners = self.driver.query(
+            &sql::DELETE_EXPIRED_WRAPPING_KEYS,
+            &[Param::Int(now)],
+            |row| Reader::new(row, "wrapping_keys", &["account_id"]).text(0),
+        )?;
+        let mut per_account: std::collections::BTreeMap<&str, i64> = Default::default();
+        for owner in &owners {
+            *per_account.entry(owner.as_str()).or_default() += 1;
+        }
+        for (account_id, deleted) in per_account {
+            self.write(
+                &sql::UNCOUNT_WRAPPING_KEYS,
+                &[Param::Text(account_id), Param::Int(deleted)],
+            )?;
+        }
+        Ok(owners.len() as u64)
+    }
+
+    fn wrapping_key_count(&mut self, account_id: &str) -> Result<u64> {
+        let count = self.row(
+            &sql::WRAPPING_KEY_COUNT,
+            &[Param::Text(account_id)],
+            |row| Reader::new(row, "accounts", &["wrapping_keys"]).int(0),
+        )?;
+        Ok(count.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+    }
+
+    fn unsigned_rows(&mut self, limit: u64) -> Result<(Vec<Key>, Vec<Alias>, Vec<AccessKey>)> {
+        let limit = [Param::Int(i64::try_from(limit).unwrap_or(i64::MAX))];
+        Ok((
+            self.rows(&sql::UNSIGNED_KEYS, &limit, rows::key)?,
+            self.rows(&sql::UNSIGNED_ALIASES, &limit, rows::alias)?,
+            self.rows(&sql::UNSIGNED_ACCESS_KEYS, &limit, rows::access_key)?,
+        ))
     }
 
     fn insert_pool_key(&mut self, key: &PoolKey) -> Result<()> {

@@ -93,6 +93,16 @@ impl Fixture {
         Self::wrapping(kms, clock)
     }
 
+    /// A fresh KMS with the operator's `settings`.
+    pub fn with_settings(settings: byok_kms::kms::Settings) -> Self {
+        let clock = Arc::new(ManualClock::new(T0));
+        let root = RootKey::from_bytes(&[42; 32]).unwrap();
+        let kms = Kms::new(fresh_store(), &root, clock.clone(), "cn-hangzhou")
+            .unwrap()
+            .with_settings(settings);
+        Self::wrapping(kms, clock)
+    }
+
     /// A fixture around an existing KMS; its default account has access key `testid`/`testsecret`.
     pub fn wrapping(kms: Kms<AnyStore>, clock: Arc<ManualClock>) -> Self {
         let (credentials, _) = kms

@@ -21,7 +21,15 @@ pub struct Server {
 
 /// A fresh server; pages of `http://app.example` may call it (CORS).
 pub fn server() -> Server {
-    let f = Fixture::new();
+    server_around(Fixture::new())
+}
+
+/// A fresh server with the operator's `settings`.
+pub fn server_with(settings: byok_kms::kms::Settings) -> Server {
+    server_around(Fixture::with_settings(settings))
+}
+
+fn server_around(f: Fixture) -> Server {
     let router = router(Arc::new(AppState {
         kms: f.kms.clone(),
         www_dir: None,

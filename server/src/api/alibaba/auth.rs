@@ -15,7 +15,7 @@ use super::error::{Error, Result};
 use super::params::Params;
 use crate::api::ApiRequest;
 use crate::crypto::{self, constant_time_eq};
-use crate::kms::Kms;
+use crate::kms::{Credentials, Error as KmsError, Kms, SignatureScheme};
 use crate::store::Store;
 
 /// How far a request's timestamp may be from the server's clock.
@@ -139,7 +139,8 @@ fn verify_acs3<S: Store>(
         headers.extend(values.into_iter().map(|v| (name.as_str(), v)));
     }
 
-    let credentials = kms.credentials(access_key_id)?;
+    kms.check_signed_host(request.header("host").unwrap_or_default())?;
+    let credentials = known(kms, access_key_id)?;
     let query: Vec<(&str, &str)> = params
         .query
         .iter()
@@ -153,13 +154,14 @@ fn verify_acs3<S: Store>(
         body_sha256_hex: request.header("x-acs-content-sha256").unwrap_or_default(),
     });
     let string_to_sign = acs3::string_to_sign(&canonical.request);
-    let expected = acs3::signature(&credentials.secret, &string_to_sign);
-    if !constant_time_eq(
+    let expected = acs3::signature(secret_of(&credentials), &string_to_sign);
+    let matches = constant_time_eq(
         expected.as_bytes(),
         signature.to_ascii_lowercase().as_bytes(),
-    ) {
+    );
+    let (Some(credentials), true) = (credentials, matches) else {
         return Err(Error::SignatureDoesNotMatch { string_to_sign });
-    }
+    };
 
     let signed_at = check_timestamp(kms, request.header("x-acs-date"), "x-acs-date")?;
     let nonce = request.header("x-acs-signature-nonce").unwrap_or_default();
@@ -176,6 +178,9 @@ fn verify_rpc_v1<S: Store>(kms: &Kms<S>, request: &ApiRequest, params: &Params) 
             Error::IncompleteSignature(format!("the {name} parameter is missing").into())
         })
     };
+    kms.check_signature_scheme(SignatureScheme::LegacyRpc)?;
+    // Not covered by this signature, but a request for another server is refused all the same.
+    kms.check_signed_host(request.header("host").unwrap_or_default())?;
     let access_key_id = need("AccessKeyId")?;
     let signature = need("Signature")?;
     if need("SignatureMethod")? != "HMAC-SHA1" {
@@ -191,13 +196,14 @@ fn verify_rpc_v1<S: Store>(kms: &Kms<S>, request: &ApiRequest, params: &Params) 
     let timestamp = need("Timestamp")?;
     let nonce = need("SignatureNonce")?;
 
-    let credentials = kms.credentials(access_key_id)?;
+    let credentials = known(kms, access_key_id)?;
     let signed: Vec<(&str, &str)> = params.all().filter(|(n, _)| *n != "Signature").collect();
     let string_to_sign = rpc_v1::string_to_sign(&request.method, &request.path, &signed);
-    let expected = rpc_v1::signature(&credentials.secret, &string_to_sign);
-    if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
+    let expected = rpc_v1::signature(secret_of(&credentials), &string_to_sign);
+    let matches = constant_time_eq(expected.as_bytes(), signature.as_bytes());
+    let (Some(credentials), true) = (credentials, matches) else {
         return Err(Error::SignatureDoesNotMatch { string_to_sign });
-    }
+    };
 
     let signed_at = check_timestamp(kms, Some(timestamp), "Timestamp")?;
     check_nonce(kms, access_key_id, nonce, signed_at)?;
@@ -205,6 +211,26 @@ fn verify_rpc_v1<S: Store>(kms: &Kms<S>, request: &ApiRequest, params: &Params) 
         access_key_id: credentials.access_key_id.clone(),
         account_id: credentials.account_id.clone(),
     })
+}
+
+/// The secret a signature is checked with when the access key does not exist: the check runs
+/// all the same and fails the same way, so that a reply never tells an unknown access key from
+/// a wrong secret.
+const DECOY_SECRET: &str = "byok-kms: no such access key";
+
+/// The access key's credentials, or `None` when it does not exist.
+fn known<S: Store>(kms: &Kms<S>, access_key_id: &str) -> Result<Option<Credentials>> {
+    match kms.credentials(access_key_id) {
+        Ok(credentials) => Ok(Some(credentials)),
+        Err(KmsError::AccessKeyNotFound) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn secret_of(credentials: &Option<Credentials>) -> &str {
+    credentials
+        .as_ref()
+        .map_or(DECOY_SECRET, |c| c.secret.as_str())
 }
 
 /// Checks the request's time against the server's clock; returns it (Unix seconds).

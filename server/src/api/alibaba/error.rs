@@ -40,8 +40,9 @@ pub enum Error {
     /// string the server signed, so that a client can tell a wrong secret (same string) from a
     /// changed request (another string).
     #[error(
-        "Specified signature does not match our calculation; check the AccessKeySecret, and that \
-         the request was not changed after signing. server string to sign is:{string_to_sign}"
+        "Specified signature does not match our calculation; check the AccessKeyId and the \
+         AccessKeySecret, and that the request was not changed after signing. server string to \
+         sign is:{string_to_sign}"
     )]
     SignatureDoesNotMatch {
         /// What the server signed.
@@ -155,9 +156,15 @@ pub fn kms_code_and_status(e: &KmsError) -> (&'static str, u16) {
         KmsError::KeyNotUsable(KeyState::PendingDeletion) => ("Rejected.PendingDeletion", 409),
         KmsError::KeyNotUsable(KeyState::PendingImport) => ("Rejected.PendingImport", 409),
         KmsError::StateForbids { .. } => ("Rejected.StateModifiedFailed", 409),
+        KmsError::UnexpectedHost { .. } | KmsError::LegacySignatureDisabled => {
+            ("IncompleteSignature", 400)
+        }
+        KmsError::AlgorithmDisabled(..) => ("InvalidParameter", 400),
+        KmsError::LimitExceeded(_) => ("Rejected.LimitExceeded", 409),
         KmsError::Unavailable(_) => ("ServiceUnavailableTemporary", 503),
         KmsError::KeyNotUsable(KeyState::Enabled)
         | KmsError::RootKeyMismatch
+        | KmsError::Tampered { .. }
         | KmsError::Store(_)
         | KmsError::Crypto(_)
         | KmsError::Invariant(_) => ("InternalFailure", 500),
@@ -236,6 +243,11 @@ mod tests {
             (KmsError::KeyNotUsable(KeyState::Enabled).into(), "InternalFailure", 500),
             (KmsError::StateForbids { action: Action::EnableKey, state: KeyState::PendingImport }.into(), "Rejected.StateModifiedFailed", 409),
             (KmsError::RootKeyMismatch.into(), "InternalFailure", 500),
+            (KmsError::Tampered { record: "key", id: "k".into() }.into(), "InternalFailure", 500),
+            (KmsError::UnexpectedHost { got: "a".into(), expected: "b".into() }.into(), "IncompleteSignature", 400),
+            (KmsError::LegacySignatureDisabled.into(), "IncompleteSignature", 400),
+            (KmsError::AlgorithmDisabled("RSAES_PKCS1_V1_5", "--disable-pkcs1v15").into(), "InvalidParameter", 400),
+            (KmsError::LimitExceeded("the account has too many keys".into()).into(), "Rejected.LimitExceeded", 409),
             (KmsError::Unavailable(store_error()).into(), "ServiceUnavailableTemporary", 503),
             (KmsError::Store(store_error()).into(), "InternalFailure", 500),
             (KmsError::Crypto(crypto::Error::RandomUnavailable).into(), "InternalFailure", 500),

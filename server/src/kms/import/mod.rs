@@ -11,7 +11,6 @@ pub mod pool;
 pub mod token;
 
 use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
-use zeroize::Zeroizing;
 
 use crate::crypto;
 use crate::kms::Kms;
@@ -19,7 +18,7 @@ use crate::kms::error::{Argument, Error, Result};
 use crate::kms::key::{Key, Origin};
 use crate::kms::rules::echo;
 use crate::kms::state::{Action, KeyState};
-use crate::store::Store;
+use crate::store::{Store, Transaction};
 
 pub use pool::{PoolKey, WrappingKey};
 pub use token::{ImportToken, TOKEN_LIFETIME_SECONDS};
@@ -55,6 +54,7 @@ impl<S: Store> Kms<S> {
                 "must be RSA_2048",
             ));
         }
+        self.check_algorithm(algorithm)?;
         let now = self.now();
         let wrapping_key_id = crypto::random_uuid()?;
         let new_wrapping_key =
@@ -81,6 +81,7 @@ impl<S: Store> Kms<S> {
                 .crypto
                 .open(&PoolKey::identity(&pool_key.id), &pool_key.sealed_private)?;
             let wrapping_key = new_wrapping_key(&key.id, pool_key.public_der.clone(), &private)?;
+            self.check_wrapping_key_quota(tx, account_id)?;
             tx.insert_wrapping_key(&wrapping_key)?;
             // The pair was claimed durably when leased; losing this record in a crash only makes
             // the client ask again.
@@ -100,13 +101,14 @@ impl<S: Store> Kms<S> {
             Some(wrapping_key) => wrapping_key,
             None => {
                 // The pool is empty: generate outside the transaction, then check again.
-                let pair = crypto::generate_wrapping_key_pair()?;
+                let pair = self.generate_on_request()?;
                 let wrapping_key = new_wrapping_key(&key_id, pair.public_der, &pair.private_pkcs8)?;
                 self.store.transaction(|tx| {
-                    let key = tx
-                        .key(account_id, &key_id)?
+                    let key = self
+                        .read_key(tx, account_id, &key_id)?
                         .ok_or_else(|| Error::KeyNotFound(echo(key_ref)))?;
                     check_external(&key)?;
+                    self.check_wrapping_key_quota(tx, account_id)?;
                     tx.insert_wrapping_key(&wrapping_key)?;
                     tx.ephemeral();
                     Ok::<_, Error>(())
@@ -167,6 +169,7 @@ impl<S: Store> Kms<S> {
             if token.expires_at <= now {
                 return Err(Error::ExpiredImportToken);
             }
+            self.check_algorithm(token.algorithm)?;
             let wrapping_key = tx
                 .wrapping_key(&token.wrapping_key_id)?
                 .filter(|w| w.key_id == key.id && w.account_id == account_id)
@@ -182,38 +185,44 @@ impl<S: Store> Kms<S> {
             Ok((key, token, wrapping_key))
         })?;
 
-        // 2. Unwrap outside the transaction. Every failure below takes the same path and ends in
-        //    the same error, so the reply is no padding oracle.
+        // 2. Unwrap outside the transaction, with implicit rejection: whatever fails (the
+        //    padding, the length), the import carries on with random material of the right
+        //    length down the same path — sealing, the transaction, the comparison — and is
+        //    refused at the same point as different material, with the same error. So neither
+        //    the reply nor its timing tells a padding failure from a wrong key.
         let private = self.unwrapping_key(&wrapping_key)?;
         let unwrapped =
             crypto::unwrap_key_material(&private, token.algorithm, encrypted_key_material);
-        let unwrap_ok = unwrapped.is_some();
-        let material =
-            unwrapped.unwrap_or_else(|| Zeroizing::new(vec![0u8; key.key_spec.material_len()]));
-        let length_ok = material.len() == key.key_spec.material_len();
+        let length = key.key_spec.material_len();
+        let genuine = unwrapped.as_ref().is_some_and(|m| m.len() == length);
+        let material = match unwrapped {
+            Some(material) if genuine => material,
+            _ => crypto::random_bytes(length)?,
+        };
         let fingerprint = self.crypto.fingerprint(&key.material_identity(), &material);
-        if !(unwrap_ok & length_ok) {
-            return Err(Error::InvalidKeyMaterial);
-        }
         let sealed = self.crypto.seal(&key.material_identity(), &material)?;
+        drop(material);
 
         // 3. Bind or compare, and store, in one write. The key may have changed since step 1.
         self.store.transaction(|tx| {
             let mut key = self.resolve(tx, account_id, &key.id)?;
             key.state.check(Action::ImportKeyMaterial)?;
-            match &key.fingerprint {
-                Some(bound) if !crypto::constant_time_eq(bound, &fingerprint) => {
-                    return Err(Error::InvalidKeyMaterial);
-                }
-                Some(_) => {}
-                None => key.fingerprint = Some(fingerprint.clone()),
+            let same = key
+                .fingerprint
+                .as_ref()
+                .is_none_or(|bound| crypto::constant_time_eq(bound, &fingerprint));
+            if !(genuine & same) {
+                return Err(Error::InvalidKeyMaterial);
+            }
+            if key.fingerprint.is_none() {
+                key.fingerprint = Some(fingerprint.clone());
             }
             key.sealed_material = Some(sealed.clone());
             key.material_expire_at = expire_at;
             if key.state == KeyState::PendingImport {
                 key.state = KeyState::Enabled;
             }
-            Ok(tx.update_key(&key)?)
+            self.update_key(tx, &mut key)
         })
     }
 
@@ -225,9 +234,37 @@ impl<S: Store> Kms<S> {
             check_external(&key)?;
             key.state.check(Action::DeleteKeyMaterial)?;
             key.erase_material();
-            Ok::<_, Error>(tx.update_key(&key)?)
+            self.update_key(tx, &mut key)
         })?;
-        Ok(self.store.purge_erased()?)
+        // Purged from the files by the next sweep, off the request path.
+        self.erasures_pending();
+        Ok(())
+    }
+}
+
+impl<S: Store> Kms<S> {
+    /// Whether the account may hold one more wrapping key (each is kept 24 hours).
+    fn check_wrapping_key_quota(&self, tx: &mut dyn Transaction, account_id: &str) -> Result<()> {
+        let limit = self.settings().max_wrapping_keys_per_account;
+        if tx.wrapping_key_count(account_id)? >= limit {
+            return Err(Error::LimitExceeded(format!(
+                "the account holds {limit} wrapping keys from GetParametersForImport, as many as \
+                 --max-wrapping-keys-per-account allows; use the tokens it has (each is valid for \
+                 24 hours and can be used many times) or wait for them to expire"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether the operator still offers `algorithm`.
+    fn check_algorithm(&self, algorithm: WrappingAlgorithm) -> Result<()> {
+        if algorithm == WrappingAlgorithm::RsaesPkcs1V15 && !self.settings().pkcs1v15 {
+            return Err(Error::AlgorithmDisabled(
+                "RSAES_PKCS1_V1_5",
+                "--disable-pkcs1v15",
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -83,6 +83,14 @@ pub(crate) struct Lease {
     claiming: Mutex<()>,
     /// Wakes the background thread when the lease runs low.
     low: Condvar,
+    /// RSA key generations under way on the request path, at most one per core: with the pool
+    /// empty, a burst of GetParametersForImport waits for a turn instead of starting hundreds of
+    /// generations on the blocking pool at once.
+    generating: Mutex<usize>,
+    /// The most generations that ever ran at once on the request path.
+    generating_peak: std::sync::atomic::AtomicUsize,
+    /// Signalled when a generation ends.
+    generated: Condvar,
     /// Wrapping private keys recently used, parsed, by wrapping key id: parsing (with its
     /// validation) costs about as much as the decryption itself.
     unwrapping_keys: Mutex<std::collections::HashMap<String, Arc<UnwrappingKey>>>,
@@ -225,6 +233,43 @@ impl<S: Store> Kms<S> {
         self.lease.leased().extend(batch);
         self.lease.low.notify_one();
         Ok(key)
+    }
+
+    /// Generates a wrapping key pair on the request path, when no more than one generation per
+    /// core is under way; otherwise waits for one to finish.
+    pub(crate) fn generate_on_request(&self) -> Result<crypto::WrappingKeyPair> {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let lock = || {
+            self.lease
+                .generating
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let mut running = lock();
+        while *running >= cores {
+            running = self
+                .lease
+                .generated
+                .wait(running)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *running += 1;
+        self.lease
+            .generating_peak
+            .fetch_max(*running, std::sync::atomic::Ordering::Relaxed);
+        drop(running);
+        let pair = crypto::generate_wrapping_key_pair();
+        *lock() -= 1;
+        self.lease.generated.notify_one();
+        Ok(pair?)
+    }
+
+    /// The most RSA key generations that ever ran at once on the request path (at most one per
+    /// core), for tests and metrics.
+    pub fn key_generation_peak(&self) -> usize {
+        self.lease
+            .generating_peak
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Puts back a pair a refused request took.

@@ -64,6 +64,8 @@ pub(super) const SWEEP_LOCK: i64 = 0x4259_4F4B_0000_0003;
 /// A PostgreSQL database, shared by every instance started with its URL.
 pub struct PostgresStore {
     pool: Pool<Connector>,
+    /// What opening it migrated.
+    migrated: migrations::Migrated,
 }
 
 impl PostgresStore {
@@ -87,8 +89,11 @@ impl PostgresStore {
             .map_err(|e| Error::Database {
                 source: Box::new(e),
             })?;
-        let store = Self { pool };
-        store.with_conn(|conn| {
+        let mut store = Self {
+            pool,
+            migrated: migrations::Migrated::default(),
+        };
+        store.migrated = store.with_conn(|conn| {
             in_transaction(conn, |tx| migrations::migrate(tx, &migrations::POSTGRES))
         })?;
         Ok(store)
@@ -191,6 +196,10 @@ impl Store for PostgresStore {
                 .execute(&sql::DELETE_EXPIRED_NONCES, &[Param::Int(now)])
                 .map(drop)
         })
+    }
+
+    fn predates_row_macs(&self) -> bool {
+        self.migrated.predates_row_macs
     }
 
     fn dump(&self) -> Result<String> {

@@ -37,6 +37,8 @@ pub struct SqliteStore {
     checkpointer: Option<Mutex<Connection>>,
     durability: Durability,
     nonces: Mutex<Nonces>,
+    /// What opening it migrated.
+    migrated: migrations::Migrated,
 }
 
 /// Signature nonces, checked in memory and persisted in batches by [`Store::maintain`]: a
@@ -97,7 +99,7 @@ impl SqliteStore {
              PRAGMA busy_timeout = 5000;",
         )
         .map_err(db)?;
-        let store = Self {
+        let mut store = Self {
             conn: Mutex::new(conn),
             checkpointer: None,
             durability: Durability {
@@ -106,18 +108,19 @@ impl SqliteStore {
                 flushed: Condvar::new(),
             },
             nonces: Mutex::new(Nonces::default()),
+            migrated: migrations::Migrated::default(),
         };
         store.migrate()?;
         store.load_nonces()?;
         Ok(store)
     }
 
-    fn migrate(&self) -> Result<()> {
+    fn migrate(&mut self) -> Result<()> {
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
-        migrations::migrate(&mut Tx::new(SqliteDriver(&tx)), &migrations::SQLITE)?;
+        let migrated = migrations::migrate(&mut Tx::new(SqliteDriver(&tx)), &migrations::SQLITE)?;
         tx.commit().map_err(db)?;
         // The schema must be on disk before anything is built on it.
         drop(conn);
@@ -125,7 +128,9 @@ impl SqliteStore {
             p.committed += 1;
             p.committed
         });
-        self.durability.wait_until_durable(target)
+        self.durability.wait_until_durable(target)?;
+        self.migrated = migrated;
+        Ok(())
     }
 
     fn load_nonces(&self) -> Result<()> {
@@ -259,6 +264,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn predates_row_macs(&self) -> bool {
+        self.migrated.predates_row_macs
+    }
+
     fn dump(&self) -> Result<String> {
         transaction::dump(&mut SqliteDriver(&self.lock()))
     }
@@ -350,7 +359,7 @@ mod tests {
                 .transaction(|tx| tx.meta("schema_version"))
                 .unwrap()
                 .as_deref(),
-            Some("3")
+            Some("4")
         );
     }
 

@@ -1,16 +1,23 @@
-//! The command line and environment, in one place, and opening the KMS they describe.
+//! The command line and environment, in one place, and opening the KMS they describe: the
+//! flags here, the secrets taken out of the environment ([`environment`]), the root key
+//! ([`root_key`]) and private files ([`files`]).
 
-use std::io::Write as _;
+mod environment;
+mod files;
+mod root_key;
+
+pub use environment::{
+    ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, ROOT_KEY_ENV, Secrets, take_secrets,
+};
+pub use files::write_private_file;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use clap::{Args, Parser, Subcommand};
 
 use crate::clock::SystemClock;
-use crate::crypto::RootKey;
 use crate::kms::Kms;
 use crate::store::{AnyStore, SqliteStore};
 
@@ -51,6 +58,13 @@ pub struct StorageArgs {
     /// The region named in ARNs.
     #[arg(long, env = "BYOK_KMS_REGION", default_value = "cn-hangzhou")]
     pub region: String,
+
+    /// The file of the root key (base64 of 32 bytes; readable by its owner only). The production
+    /// setting: keep it outside the data directory (and its backups), e.g. on a tmpfs filled from
+    /// your secret store. Default: BYOK_KMS_ROOT_KEY, else <data-dir>/root.key (created on first
+    /// start).
+    #[arg(long, env = "BYOK_KMS_ROOT_KEY_FILE")]
+    pub root_key_file: Option<PathBuf>,
 }
 
 /// `byok-kms serve`.
@@ -106,6 +120,50 @@ pub struct ServeArgs {
     #[arg(long, env = "BYOK_KMS_REQUEST_TIMEOUT", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout: u64,
+
+    /// A host name (with its port, as clients sign it: `kms.example.com` or `127.0.0.1:8080`)
+    /// requests must be signed for; repeat for several. A request signed for another host is
+    /// refused (IncompleteSignature). Default: any host.
+    #[arg(
+        long = "expected-host",
+        env = "BYOK_KMS_EXPECTED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub expected_hosts: Vec<String>,
+
+    /// Refuse the legacy RSAES_PKCS1_V1_5 wrapping algorithm (GetParametersForImport and tokens
+    /// already issued for it).
+    #[arg(long)]
+    pub disable_pkcs1v15: bool,
+
+    /// Refuse the legacy RPC HMAC-SHA1 signature (it covers neither the host nor the headers);
+    /// only ACS3-HMAC-SHA256 is accepted.
+    #[arg(long)]
+    pub disable_legacy_signatures: bool,
+
+    /// The most keys one account may have; more CreateKey calls get Rejected.LimitExceeded.
+    #[arg(long, env = "BYOK_KMS_MAX_KEYS_PER_ACCOUNT", default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_keys_per_account: u64,
+
+    /// The most wrapping keys one account may hold at once (each GetParametersForImport hands
+    /// one out, kept 24 hours); more get Rejected.LimitExceeded until older ones expire.
+    #[arg(long, env = "BYOK_KMS_MAX_WRAPPING_KEYS_PER_ACCOUNT", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_wrapping_keys_per_account: u64,
+}
+
+impl ServeArgs {
+    /// The KMS's settings these flags give.
+    pub fn settings(&self) -> crate::kms::Settings {
+        crate::kms::Settings {
+            pkcs1v15: !self.disable_pkcs1v15,
+            legacy_signatures: !self.disable_legacy_signatures,
+            expected_hosts: self.expected_hosts.clone(),
+            max_keys_per_account: self.max_keys_per_account,
+            max_wrapping_keys_per_account: self.max_wrapping_keys_per_account,
+        }
+    }
 }
 
 const SERVE_ENVIRONMENT: &str = "Environment:
@@ -164,18 +222,12 @@ pub enum Error {
 /// Result alias of starting up.
 pub type Result<T> = core::result::Result<T, Error>;
 
-/// The environment variables that hold the default account's access key.
-pub const ACCESS_KEY_ID_ENV: &str = "BYOK_KMS_ACCESS_KEY_ID";
-/// See [`ACCESS_KEY_ID_ENV`].
-pub const ACCESS_KEY_SECRET_ENV: &str = "BYOK_KMS_ACCESS_KEY_SECRET";
-/// The environment variable that holds the root key (base64 of 32 bytes).
-pub const ROOT_KEY_ENV: &str = "BYOK_KMS_ROOT_KEY";
-
 impl StorageArgs {
-    /// Opens the KMS: the data directory, the root key, the database.
-    pub fn open(&self) -> Result<Kms<AnyStore>> {
-        create_private_dir(&self.data_dir)?;
-        let root_key = load_root_key(&self.data_dir)?;
+    /// Opens the KMS: the data directory, the root key, the database. `secrets` are what was
+    /// taken out of the environment at start.
+    pub fn open(&self, secrets: &Secrets) -> Result<Kms<AnyStore>> {
+        files::create_private_dir(&self.data_dir)?;
+        let root_key = root_key::load(self, secrets)?;
         let store = match self.database_url.as_deref() {
             None => AnyStore::Sqlite(SqliteStore::open(&self.data_dir.join("kms.sqlite3"))?),
             Some(url) => AnyStore::open(url)?,
@@ -186,90 +238,5 @@ impl StorageArgs {
             Arc::new(SystemClock),
             &self.region,
         )?)
-    }
-}
-
-/// The root key: `BYOK_KMS_ROOT_KEY` (base64), else `<data-dir>/root.key`, created on first start.
-fn load_root_key(data_dir: &Path) -> Result<RootKey> {
-    if let Ok(text) = std::env::var(ROOT_KEY_ENV) {
-        let text = zeroize::Zeroizing::new(text);
-        let bytes = zeroize::Zeroizing::new(
-            STANDARD
-                .decode(text.trim())
-                .map_err(|_| Error::Setting(format!("{ROOT_KEY_ENV} is not base64")))?,
-        );
-        return RootKey::from_bytes(&bytes)
-            .map_err(|_| Error::Setting(format!("{ROOT_KEY_ENV} must be the base64 of 32 bytes")));
-    }
-    let path = data_dir.join("root.key");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let text = zeroize::Zeroizing::new(text);
-            let bytes = zeroize::Zeroizing::new(
-                STANDARD
-                    .decode(text.trim())
-                    .map_err(|_| Error::Setting(format!("{} is not base64", path.display())))?,
-            );
-            Ok(RootKey::from_bytes(&bytes)?)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = RootKey::generate()?;
-            let text =
-                zeroize::Zeroizing::new(format!("{}\n", STANDARD.encode(key.expose_secret())));
-            write_private_file(&path, text.as_bytes())?;
-            Ok(key)
-        }
-        Err(source) => Err(Error::File {
-            what: "reading",
-            path,
-            source,
-        }),
-    }
-}
-
-fn create_private_dir(dir: &Path) -> Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|source| Error::File {
-        what: "creating",
-        path: dir.to_owned(),
-        source,
-    })
-}
-
-/// Writes a new file readable only by its owner (mode 0600).
-fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file_error = |what| {
-        move |source| Error::File {
-            what,
-            path: path.to_owned(),
-            source,
-        }
-    };
-    let mut file = options.open(path).map_err(file_error("creating"))?;
-    file.write_all(contents)
-        .and_then(|()| file.sync_all())
-        .map_err(file_error("writing"))
-}
-
-/// The default account's access key from the environment, if both variables are set.
-pub fn preset_access_key() -> Result<Option<(String, zeroize::Zeroizing<String>)>> {
-    match (
-        std::env::var(ACCESS_KEY_ID_ENV),
-        std::env::var(ACCESS_KEY_SECRET_ENV),
-    ) {
-        (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => {
-            Ok(Some((id, zeroize::Zeroizing::new(secret))))
-        }
-        (Err(_), Err(_)) => Ok(None),
-        _ => Err(Error::Setting(format!(
-            "set both {ACCESS_KEY_ID_ENV} and {ACCESS_KEY_SECRET_ENV}, or neither"
-        ))),
     }
 }

@@ -1,0 +1,86 @@
+//! Secrets given in the environment (`BYOK_KMS_ROOT_KEY`, the default account's access key),
+//! taken out of it at start: read once, then wiped from the process's memory and removed, so that
+//! neither a child process, `/proc/<pid>/environ`, nor a core dump taken later shows them.
+
+use zeroize::Zeroizing;
+
+use super::{Error, Result};
+
+/// The environment variable that holds the root key (base64 of 32 bytes).
+pub const ROOT_KEY_ENV: &str = "BYOK_KMS_ROOT_KEY";
+/// The environment variables that hold the default account's access key.
+pub const ACCESS_KEY_ID_ENV: &str = "BYOK_KMS_ACCESS_KEY_ID";
+/// See [`ACCESS_KEY_ID_ENV`].
+pub const ACCESS_KEY_SECRET_ENV: &str = "BYOK_KMS_ACCESS_KEY_SECRET";
+
+/// What [`take_secrets`] found. No `Debug`; wiped on drop.
+#[derive(Default)]
+pub struct Secrets {
+    /// `BYOK_KMS_ROOT_KEY`, as given.
+    pub root_key: Option<Zeroizing<String>>,
+    /// `BYOK_KMS_ACCESS_KEY_ID` and `BYOK_KMS_ACCESS_KEY_SECRET`, when both are set.
+    pub access_key: Option<(String, Zeroizing<String>)>,
+}
+
+/// Reads the secret variables and removes them from the environment.
+///
+/// Call it first thing in `main`, before any thread starts: changing the environment is sound
+/// only while no other thread reads it.
+pub fn take_secrets() -> Result<Secrets> {
+    let root_key = take(ROOT_KEY_ENV);
+    let id = std::env::var(ACCESS_KEY_ID_ENV).ok();
+    let secret = take(ACCESS_KEY_SECRET_ENV);
+    let access_key = match (id, secret) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
+        (None, None) => None,
+        _ => {
+            return Err(Error::Setting(format!(
+                "set both {ACCESS_KEY_ID_ENV} and {ACCESS_KEY_SECRET_ENV}, or neither"
+            )));
+        }
+    };
+    Ok(Secrets {
+        root_key,
+        access_key,
+    })
+}
+
+/// A variable's value, after overwriting it where the environment keeps it and removing it.
+fn take(name: &str) -> Option<Zeroizing<String>> {
+    let value = Zeroizing::new(std::env::var(name).ok()?);
+    wipe_in_place(name);
+    // SAFETY: `take_secrets` runs before any other thread exists (its documented contract), so
+    // nothing reads the environment while it changes.
+    unsafe { std::env::remove_var(name) };
+    Some(value)
+}
+
+/// Overwrites the value of `name=value` in the process's environment block, where the kernel
+/// put it at exec (and where `/proc/<pid>/environ` reads it): removing the variable only drops
+/// the pointer to it.
+#[cfg(target_os = "linux")]
+fn wipe_in_place(name: &str) {
+    unsafe extern "C" {
+        static mut environ: *const *mut core::ffi::c_char;
+    }
+    let prefix = format!("{name}=");
+    // SAFETY: single-threaded (see `take`); `environ` is the C library's NULL-terminated array of
+    // NUL-terminated strings, which stay valid and writable (they live on the initial stack or
+    // were allocated by setenv) while nothing changes the environment.
+    unsafe {
+        let mut entry = environ;
+        while !entry.is_null() && !(*entry).is_null() {
+            let text = core::ffi::CStr::from_ptr(*entry);
+            if text.to_bytes().starts_with(prefix.as_bytes()) {
+                let value = (*entry).add(prefix.len()).cast::<u8>();
+                for i in 0..text.to_bytes().len() - prefix.len() {
+                    core::ptr::write_volatile(value.add(i), b'x');
+                }
+            }
+            entry = entry.add(1);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn wipe_in_place(_name: &str) {}
