@@ -223,6 +223,8 @@ pub fn unwrap_key_material(
             .decrypt(wrapped, &mut out)
             .ok()?
             .len(),
+        // byok-wrap's other clouds' formats: not served by byok-kms (yet).
+        _ => return None,
     };
     out.truncate(len);
     Some(out)
@@ -386,7 +388,13 @@ mod tests {
         let pair = generate_wrapping_key_pair().unwrap();
         let public = byok_wrap::WrappingPublicKey::from_der(&pair.public_der).unwrap();
         let material = byok_wrap::KeyMaterial::generate(byok_wrap::KeySpec::AliyunAes256).unwrap();
-        for algorithm in WrappingAlgorithm::ALL {
+        // The algorithms byok-kms serves (byok-wrap's ALL also lists other clouds' formats).
+        const SERVED: [WrappingAlgorithm; 3] = [
+            WrappingAlgorithm::RsaesOaepSha256,
+            WrappingAlgorithm::RsaesOaepSha1,
+            WrappingAlgorithm::RsaesPkcs1V15,
+        ];
+        for algorithm in SERVED {
             let options = byok_wrap::WrapOptions {
                 algorithm,
                 allow_legacy_pkcs1: true,
@@ -400,10 +408,7 @@ mod tests {
                 Some(material.expose_secret())
             );
             // The wrong algorithm fails (OAEP hashes differ; PKCS#1 padding differs).
-            let other = WrappingAlgorithm::ALL
-                .into_iter()
-                .find(|a| *a != algorithm)
-                .unwrap();
+            let other = SERVED.into_iter().find(|a| *a != algorithm).unwrap();
             assert!(unwrap_key_material(&key, other, wrapped.as_bytes()).is_none());
         }
     }

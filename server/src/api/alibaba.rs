@@ -96,8 +96,20 @@ pub fn dispatch<S: Store>(
         }
         "GetParametersForImport" => {
             let key_ref = p.required("KeyId")?;
-            let algorithm: WrappingAlgorithm =
-                p.required("WrappingAlgorithm")?.parse().map_err(|_| {
+            let algorithm: WrappingAlgorithm = p
+                .required("WrappingAlgorithm")?
+                .parse()
+                .ok()
+                // byok-wrap also names other clouds' formats, which byok-kms does not serve.
+                .filter(|a| {
+                    matches!(
+                        a,
+                        WrappingAlgorithm::RsaesOaepSha256
+                            | WrappingAlgorithm::RsaesOaepSha1
+                            | WrappingAlgorithm::RsaesPkcs1V15
+                    )
+                })
+                .ok_or_else(|| {
                     Error::invalid(
                         "WrappingAlgorithm",
                         "must be RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1 or RSAES_PKCS1_V1_5",
