@@ -118,7 +118,7 @@ impl KeyMaterial {
             expected: ExpectedLength::AesKey,
             got: self.len(),
         })?;
-        Ok(base16ct::upper::encode_string(&block[..3]))
+        Ok(base16ct::upper::encode_string(&block))
     }
 }
 

@@ -16,6 +16,21 @@
 /// handles secrets (RSA with SHA-256 OAEP) uses a few kilobytes; the memory tests check this.
 const SCRUB_BYTES: usize = 32 * 1024;
 
+/// Runs `f` in a frame of its own below the caller's, then scrubs the stack below the caller:
+/// whatever `f` and its callees left on the stack (including values moved out of zeroizing
+/// wrappers, which leave the bytes they were moved from behind) is overwritten.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn scrubbed<T>(f: impl FnOnce() -> T) -> T {
+    let out = below(f);
+    scrub_stack();
+    out
+}
+
+#[inline(never)]
+fn below<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
 /// Overwrites [`SCRUB_BYTES`] of stack below the caller's frame with zeros.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 #[inline(never)]

@@ -2,18 +2,16 @@
 //! options (names and types, through serde), the wire parameters they become (Alibaba Cloud KMS
 //! API 2016-01-20), the endpoint rule, and the signer that holds the access key.
 
-use std::collections::BTreeMap;
-
 use js_sys::{Object, Uint8Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use super::options::{Secret, Value, from_options};
-use super::signer::{RawRequestSigner, reply};
+use super::signer::{Pairs, RawRequestSigner, reply};
 use super::{invalid_argument, to_js};
 use crate::client::check_endpoint;
 use crate::spec::{WrappingAlgorithm, WrappingKeySpec};
-use crate::wipe::scrub_stack;
+use crate::wipe::scrubbed;
 
 /// The options of `new KmsClient(…)`.
 #[derive(Deserialize)]
@@ -43,9 +41,7 @@ impl RawClient {
     /// Checks the constructor's options and takes over the secret.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<RawClient, JsValue> {
-        let client = Self::from_options(options);
-        scrub_stack();
-        client
+        scrubbed(|| Self::from_options(options))
     }
 
     /// The endpoint as given.
@@ -82,7 +78,10 @@ impl RawClient {
     /// action and its wire parameters.
     pub fn params(&self, method: &str, options: JsValue) -> Result<JsValue, JsValue> {
         let (action, params) = method_params(method, options)?;
-        reply(&Call { action, params })
+        reply(&Call {
+            action,
+            params: Pairs(params),
+        })
     }
 }
 
@@ -109,7 +108,7 @@ impl RawClient {
 #[derive(Serialize)]
 struct Call {
     action: &'static str,
-    params: BTreeMap<&'static str, String>,
+    params: Pairs<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -153,15 +152,15 @@ struct ImportKeyMaterial {
     expires_at: Value,
 }
 
+/// Wire parameters: names and values.
+type WireParams = Vec<(&'static str, String)>;
+
 /// The action and wire parameters of a `KmsClient` method.
-fn method_params(
-    method: &str,
-    options: JsValue,
-) -> Result<(&'static str, BTreeMap<&'static str, String>), JsValue> {
-    let mut params = BTreeMap::new();
+fn method_params(method: &str, options: JsValue) -> Result<(&'static str, WireParams), JsValue> {
+    let mut params = Vec::new();
     let mut put = |name: &'static str, value: Option<String>| {
         if let Some(value) = value {
-            params.insert(name, value);
+            params.push((name, value));
         }
     };
     let action = match method {

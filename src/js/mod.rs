@@ -31,7 +31,7 @@ use crate::material::{KeyMaterial, Material, MaterialShape};
 use crate::private_key::PrivateKeyMaterial;
 use crate::public_key::WrappingPublicKey;
 use crate::spec::{MaterialSpec, WrapScheme, WrappingAlgorithm};
-use crate::wipe::scrub_stack;
+use crate::wipe::scrubbed;
 use crate::wrap::{ImportOptions, check_for_import, wrap_for_import};
 use options::{Value, from_options};
 
@@ -39,42 +39,37 @@ use options::{Value, from_options};
 /// secure random number generator. The returned array is the only copy.
 #[wasm_bindgen(js_name = rawGenerateKeyMaterial)]
 pub fn generate_key_material(key_spec: Option<String>) -> Result<Uint8Array, JsValue> {
-    let spec = parse_spec(key_spec.as_deref())?.unwrap_or(MaterialSpec::AliyunAes256);
-    let material = KeyMaterial::generate_for(spec).map_err(to_js)?;
-    let out = Uint8Array::from(material.expose_secret());
-    drop(material);
-    scrub_stack();
-    Ok(out)
+    scrubbed(|| {
+        let spec = parse_spec(key_spec.as_deref())?.unwrap_or(MaterialSpec::AliyunAes256);
+        let material = KeyMaterial::generate_for(spec).map_err(to_js)?;
+        Ok(Uint8Array::from(material.expose_secret()))
+    })
 }
 
 /// The key check value of `material` (AES, or SM4 for `Aliyun_SM4`).
 #[wasm_bindgen(js_name = rawKeyCheckValue)]
 pub fn key_check_value(material: JsValue, key_spec: Option<String>) -> Result<String, JsValue> {
-    let spec = parse_spec(key_spec.as_deref())?;
-    let array = Value(material)
-        .bytes("material")?
-        .ok_or_else(|| invalid_argument("material must be a Uint8Array"))?;
-    if array.length() > 64 {
-        return Err(to_js(Error::MaterialLength {
-            expected: spec.map_or(ExpectedLength::AesKey, ExpectedLength::Material),
-            got: array.length() as usize,
-        }));
-    }
-    let material = copy_material(&array)?;
-    let kcv = material.key_check_value_for(spec).map_err(to_js);
-    drop(material);
-    scrub_stack();
-    kcv
+    scrubbed(|| {
+        let spec = parse_spec(key_spec.as_deref())?;
+        let array = Value(material)
+            .bytes("material")?
+            .ok_or_else(|| invalid_argument("material must be a Uint8Array"))?;
+        if array.length() > 64 {
+            return Err(to_js(Error::MaterialLength {
+                expected: spec.map_or(ExpectedLength::AesKey, ExpectedLength::Material),
+                got: array.length() as usize,
+            }));
+        }
+        let material = copy_material(&array)?;
+        material.key_check_value_for(spec).map_err(to_js)
+    })
 }
 
 /// Wraps material or a private key; `function` names the public function for messages, and
 /// `default_algorithm` says whether `algorithm` may be left out (`wrapKeyMaterial`).
 #[wasm_bindgen(js_name = rawWrap)]
 pub fn wrap(options: JsValue, function: &str, default_algorithm: bool) -> Result<String, JsValue> {
-    let request = WrapRequest::from_js(options, function, default_algorithm, false)?;
-    let result = request.wrap_in_wasm();
-    scrub_stack();
-    result
+    scrubbed(|| WrapRequest::from_js(options, function, default_algorithm, false)?.wrap_in_wasm())
 }
 
 /// The asynchronous wrap: never throws, the promise rejects. With `webCrypto` (the default) the
@@ -83,10 +78,11 @@ pub fn wrap(options: JsValue, function: &str, default_algorithm: bool) -> Result
 /// hybrid ones.
 #[wasm_bindgen(js_name = rawWrapAsync)]
 pub fn wrap_async(options: JsValue, function: &str, default_algorithm: bool) -> Promise {
-    let promise = WrapRequest::from_js(options, function, default_algorithm, true)
-        .and_then(|request| request.wrap_async());
-    scrub_stack();
-    promise.unwrap_or_else(|error| Promise::reject(&error))
+    scrubbed(|| {
+        WrapRequest::from_js(options, function, default_algorithm, true)
+            .and_then(|request| request.wrap_async())
+    })
+    .unwrap_or_else(|error| Promise::reject(&error))
 }
 
 /// The options of the wrap functions.
@@ -334,20 +330,15 @@ pub fn check_material(
     let Ok(spec) = key_spec.parse::<MaterialSpec>() else {
         return Ok(());
     };
-    let result = match Value(material).bytes("material")? {
-        Some(array) => crate::material::check_spec(
-            spec,
-            MaterialShape::Symmetric {
+    scrubbed(|| {
+        let shape = match Value(material).bytes("material")? {
+            Some(array) => MaterialShape::Symmetric {
                 len: array.length() as usize,
             },
-        ),
-        None => {
-            let key = parse_private_key(&private_key)?;
-            crate::material::check_spec(spec, Material::from(&key).shape())
-        }
-    };
-    scrub_stack();
-    result.map_err(to_js)
+            None => Material::from(&parse_private_key(&private_key)?).shape(),
+        };
+        crate::material::check_spec(spec, shape).map_err(to_js)
+    })
 }
 
 /// Turns an [`Error`] into the `ByokError` that JavaScript callers catch: `code`, and for a

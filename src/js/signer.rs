@@ -2,8 +2,6 @@
 //! with ACS3-HMAC-SHA256 ([`crate::sign::acs3`]). The package's `KmsClient` sends what it signs
 //! with `fetch`; the secret never comes back out.
 
-use std::collections::BTreeMap;
-
 use js_sys::{Array, Object};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -11,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::{invalid_argument, to_js};
 use crate::sign::{self, AccessKey};
-use crate::wipe::scrub_stack;
+use crate::wipe::scrubbed;
 
 /// Signs KMS API calls (ACS3-HMAC-SHA256) with an access key kept in wasm memory.
 #[wasm_bindgen(js_name = RawRequestSigner)]
@@ -30,9 +28,7 @@ impl RawRequestSigner {
         security_token: Option<String>,
     ) -> Result<RawRequestSigner, JsValue> {
         let secret = Zeroizing::new(access_key_secret);
-        let signer = Self::from_parts(access_key_id, secret, security_token);
-        scrub_stack();
-        signer
+        scrubbed(|| Self::from_parts(access_key_id, secret, security_token))
     }
 
     /// The AccessKeyId.
@@ -45,9 +41,7 @@ impl RawRequestSigner {
     /// `host`, now, with a fresh nonce. Returns `{ query, headers }`: POST `endpoint + '/?' +
     /// query` with `headers` and an empty body.
     pub fn sign(&self, host: &str, action: &str, params: &Object) -> Result<JsValue, JsValue> {
-        let signed = self.sign_now(host, action, params);
-        scrub_stack();
-        signed
+        scrubbed(|| self.sign_now(host, action, params))
     }
 }
 
@@ -89,7 +83,7 @@ impl RawRequestSigner {
         let signed = sign::sign(host, &self.key, action, &pairs, &date, &nonce);
         reply(&Signed {
             query: signed.query,
-            headers: signed.headers.into_iter().collect(),
+            headers: Pairs(signed.headers),
         })
     }
 }
@@ -98,7 +92,17 @@ impl RawRequestSigner {
 #[derive(Serialize)]
 struct Signed {
     query: String,
-    headers: BTreeMap<String, String>,
+    headers: Pairs<String>,
+}
+
+/// Name–value pairs serialised as one object (without a map type, which would cost the module a
+/// sort and a B-tree).
+pub(super) struct Pairs<K>(pub(super) Vec<(K, String)>);
+
+impl<K: Serialize> Serialize for Pairs<K> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
 }
 
 /// A reply object for JavaScript: plain objects for structs and maps.

@@ -18,8 +18,8 @@ use crate::spec::WrapScheme;
 /// The two halves of a hybrid wrap before the RSA step: the fresh AES key (still to be
 /// encrypted with RSA-OAEP) and the material under it.
 pub(crate) struct HybridParts {
-    /// The ephemeral AES-256 key.
-    pub(crate) aes_key: Zeroizing<[u8; 32]>,
+    /// The ephemeral AES-256 key (on the heap, so that moving the parts never copies it).
+    pub(crate) aes_key: Zeroizing<Vec<u8>>,
     /// KWP or ECB of the material under `aes_key`.
     pub(crate) aes_part: Vec<u8>,
 }
@@ -34,26 +34,26 @@ pub(super) fn wrap(
         .oaep_hash()
         .ok_or_else(|| Error::InvalidArgument("not a hybrid scheme".into()))?;
     let parts = parts(scheme, material)?;
-    let mut out = direct::oaep(key, hash, &*parts.aes_key)?;
+    let mut out = direct::oaep(key, hash, &parts.aes_key)?;
     out.extend_from_slice(&parts.aes_part);
     Ok(out)
 }
 
 /// A fresh AES-256 key and the material under it (the caller has checked the length).
 pub(crate) fn parts(scheme: WrapScheme, material: &[u8]) -> Result<HybridParts> {
-    let mut aes_key = Zeroizing::new([0u8; 32]);
-    getrandom::fill(&mut *aes_key).map_err(|e| Error::RandomUnavailable(e.to_string()))?;
+    let mut aes_key = Zeroizing::new(vec![0u8; 32]);
+    getrandom::fill(&mut aes_key).map_err(|e| Error::RandomUnavailable(e.to_string()))?;
     let mut aes_part = vec![0u8; aes_part_len(scheme, material.len())];
     match scheme {
         WrapScheme::OaepKwp(_) => {
-            let kwp = aes_kw::KwpAes256::new_from_slice(&*aes_key)
+            let kwp = aes_kw::KwpAes256::new_from_slice(&aes_key)
                 .map_err(|_| Error::InvalidArgument("an AES-256 key is 32 bytes".into()))?;
             kwp.wrap_key(material, &mut aes_part).map_err(|_| {
                 Error::InvalidArgument("AES-KWP refused the material's length".into())
             })?;
         }
         WrapScheme::OaepEcbPkcs7(_) => {
-            let ecb = ecb::Encryptor::<aes::Aes256>::new_from_slice(&*aes_key)
+            let ecb = ecb::Encryptor::<aes::Aes256>::new_from_slice(&aes_key)
                 .map_err(|_| Error::InvalidArgument("an AES-256 key is 32 bytes".into()))?;
             ecb.encrypt_padded_b2b::<Pkcs7>(material, &mut aes_part)
                 .map_err(|_| {
