@@ -38,13 +38,17 @@ enum Command {
 }
 
 #[derive(Args)]
-#[group(id = "input", required = true, multiple = false, args = ["material", "private_key"])]
 struct WrapArgs {
     /// The wrapping public key: PEM, DER, or the base64 DER of GetParametersForImport.
     #[arg(long, value_name = "FILE")]
     public_key: PathBuf,
     /// Symmetric key material: a file of the raw bytes (AES, SM4, HMAC keys).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "private_key",
+        required_unless_present = "private_key"
+    )]
     material: Option<PathBuf>,
     /// A private key to import: PEM or DER, PKCS#8, PKCS#1 (RSA) or SEC 1 (EC); it is wrapped as
     /// PKCS#8 DER.
@@ -142,7 +146,7 @@ fn wrap(args: &WrapArgs) -> Result<(), Failure> {
             let key = PrivateKeyMaterial::parse(&bytes)?;
             wrap_for_import(&public_key, Material::from(&key), &options)?
         }
-        // clap's argument group requires exactly one of the two.
+        // clap requires exactly one of the two.
         (None, None) => {
             return Err(Failure::Wrap(
                 Error::InvalidArgument("give --material FILE or --private-key FILE".into()),
