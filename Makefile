@@ -63,7 +63,8 @@ test-sdk: server
 	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms scripts/with-postgres.sh build/venv/bin/python -m unittest discover -s server/tests/sdk -v
 
 ## make bench: every performance figure against its peer or limit, in one table (not a test)
-bench: setup pkg
+bench: pkg
+	scripts/setup.sh bench
 	cargo build --release -p byok-kms
 	scripts/with-postgres.sh node benches/run.mjs
 

@@ -21,6 +21,8 @@ pub use client::{RawClient, raw_check_endpoint, raw_import_options};
 pub use rules::raw_import_rules;
 pub use signer::RawRequestSigner;
 
+use std::rc::Rc;
+
 use js_sys::{Promise, Reflect, Uint8Array};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
@@ -78,11 +80,9 @@ pub fn wrap(options: JsValue, function: &str, default_algorithm: bool) -> Result
 /// hybrid ones.
 #[wasm_bindgen(js_name = rawWrapAsync)]
 pub fn wrap_async(options: JsValue, function: &str, default_algorithm: bool) -> Promise {
-    scrubbed(|| {
-        WrapRequest::from_js(options, function, default_algorithm, true)
-            .and_then(|request| request.wrap_async())
-    })
-    .unwrap_or_else(|error| Promise::reject(&error))
+    WrapRequest::from_js(options, function, default_algorithm, true)
+        .and_then(|request| request.wrap_async())
+        .unwrap_or_else(|error| Promise::reject(&error))
 }
 
 /// The options of the wrap functions.
@@ -103,7 +103,7 @@ struct WrapOptionsJs {
 
 /// What to wrap, checked and converted.
 struct WrapRequest {
-    key: WrappingPublicKey,
+    key: Rc<WrappingPublicKey>,
     options: ImportOptions,
     input: Input,
     web_crypto: bool,
@@ -241,9 +241,9 @@ impl WrapRequest {
 /// Parses the `publicKey` option. The last key is remembered (compared in JavaScript, without
 /// copying it into wasm), so wrapping many times under one key parses it, and precomputes its
 /// constants, once.
-fn parse_public_key(value: &JsValue) -> Result<WrappingPublicKey, JsValue> {
+fn parse_public_key(value: &JsValue) -> Result<Rc<WrappingPublicKey>, JsValue> {
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(JsValue, WrappingPublicKey)>> =
+        static LAST: std::cell::RefCell<Option<(JsValue, Rc<WrappingPublicKey>)>> =
             const { std::cell::RefCell::new(None) };
     }
     let text = value.is_string();
@@ -266,9 +266,9 @@ fn parse_public_key(value: &JsValue) -> Result<WrappingPublicKey, JsValue> {
             "publicKey must be a string (base64 DER or PEM) or a Uint8Array (DER or PEM)",
         ));
     };
-    let key = WrappingPublicKey::parse(&input).map_err(to_js)?;
+    let key = Rc::new(WrappingPublicKey::parse(&input).map_err(to_js)?);
     if text {
-        LAST.set(Some((value.clone(), key.clone())));
+        LAST.set(Some((value.clone(), Rc::clone(&key))));
     }
     Ok(key)
 }
