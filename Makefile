@@ -67,7 +67,8 @@ test-sdk: server
 	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms node --test server/tests/sdk/node/
 
 ## make bench: every performance figure against its peer or limit, in one table (not a test)
-bench: setup pkg
+bench: pkg
+	scripts/setup.sh bench
 	cargo build --release -p byok-kms -p byok-kms-testkit
 	scripts/with-postgres.sh node benches/run.mjs
 

@@ -10,10 +10,9 @@ export * from './byok_wrap.js';
  * Loads the WebAssembly module. Call once and await it before anything else; later calls return at
  * once. With no argument the `.wasm` file shipped in this package is read from disk.
  */
-export default async function init(input) {
-  if (input === undefined) {
-    const bytes = await readFile(new URL('./byok_wrap_bg.wasm', import.meta.url));
-    input = { module_or_path: bytes };
+export default async function init(options) {
+  if (options === undefined) {
+    options = { module_or_path: await readFile(new URL('./byok_wrap_bg.wasm', import.meta.url)) };
   }
-  return initWasm(input);
+  return initWasm(options);
 }

@@ -1,10 +1,12 @@
 // Assembles the npm package in pkg/ from the wasm that `cargo build --profile wasm-release` made:
-// wasm-bindgen (web target) → wasm-opt -Oz → package.json, Node entry and README.
+// wasm-bindgen (web target) → wasm-opt -Oz → one ES module (wasm-bindgen's glue with its exports
+// made internal, then npm/index.js, the public API) → index.d.ts with the string unions filled
+// in from the Rust table → package.json, Node entry, README and LICENSE.
 // Run by `make pkg`; expects wasm-bindgen (the version in Cargo.lock) on PATH.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = join(root, 'pkg');
@@ -19,6 +21,7 @@ const field = (text, pattern, what) => {
 };
 const version = field(cargoToml, /\[package\][^[]*?\nversion = "([^"]+)"/, 'the package version in Cargo.toml');
 const description = field(cargoToml, /\[package\][^[]*?\ndescription = "([^"]+)"/, 'the description in Cargo.toml');
+const repository = field(cargoToml, /\[workspace\.package\][^[]*?\nrepository = "([^"]+)"/, 'the repository in Cargo.toml');
 const bindgenVersion = field(lock, /name = "wasm-bindgen"\nversion = "([^"]+)"/, 'wasm-bindgen in Cargo.lock');
 
 const cli = execFileSync('wasm-bindgen', ['--version'], { encoding: 'utf8' }).trim();
@@ -31,31 +34,72 @@ mkdirSync(pkg);
 execFileSync('wasm-bindgen', ['--target', 'web', '--out-dir', pkg, '--out-name', 'byok_wrap', wasm], { stdio: 'inherit' });
 const bg = join(pkg, 'byok_wrap_bg.wasm');
 execFileSync(join(root, 'node_modules/.bin/wasm-opt'), ['-Oz', bg, '-o', bg], { stdio: 'inherit' });
-// wasm-bindgen declares `[Symbol.dispose]()` on classes; say which TypeScript lib that needs, so
-// that consumers whose `lib` stops at ES2022 still type-check (TypeScript >= 5.2).
-const dts = join(pkg, 'byok_wrap.d.ts');
-writeFileSync(dts, `/// <reference lib="esnext.disposable" />\n${readFileSync(dts, 'utf8')}`);
-// One JavaScript module for the browser: the KmsClient (npm/client.js) joins the generated glue,
-// so a page loads the package with one script request and one .wasm request, in parallel.
-const glue = join(pkg, 'byok_wrap.js');
-const client = readFileSync(join(root, 'npm/client.js'), 'utf8');
-const importLine = /^import \{[^}]*\} from '\.\/byok_wrap\.js';\n/m;
-if (!importLine.test(client)) throw new Error('npm/client.js must import from ./byok_wrap.js on one line');
-writeFileSync(glue, `${readFileSync(glue, 'utf8')}\n// ---- npm/client.js ----\n${client.replace(importLine, '')}`);
-for (const file of ['index.d.ts', 'node.js', 'README.md']) {
-  copyFileSync(join(root, 'npm', file), join(pkg, file));
+
+// One JavaScript module, so that a page loads the package with one script request and one .wasm
+// request, in parallel: wasm-bindgen's glue, its exports made internal (the raw… functions and
+// classes, initSync and the default init), then the public API from npm/index.js.
+const gluePath = join(pkg, 'byok_wrap.js');
+let glue = readFileSync(gluePath, 'utf8');
+const replace = (pattern, replacement, what) => {
+  const before = glue;
+  glue = glue.replace(pattern, replacement);
+  if (glue === before) throw new Error(`wasm-bindgen ${bindgenVersion}'s glue no longer has ${what}; update scripts/build-pkg.mjs`);
+};
+replace(/^export (function raw\w+|class Raw\w+)/gm, '$1', 'its raw… exports');
+replace(/^function initSync\(/m, 'function __wbg_initSync(', 'initSync');
+replace(/^export \{ initSync, __wbg_init as default \};\n?/m, '', 'its export list');
+if (/^export /m.test(glue)) throw new Error('the glue still exports something: scripts/build-pkg.mjs must make it internal');
+const api = readFileSync(join(root, 'npm/index.js'), 'utf8');
+const importLine = /^import __wbg_init, \{[^}]*\} from '\.\/byok_wrap_glue\.js';\n/m;
+if (!importLine.test(api)) throw new Error("npm/index.js must import from './byok_wrap_glue.js' on one line");
+writeFileSync(gluePath, `${glue}\n// ---- npm/index.js ----\n${api.replace(importLine, '')}`);
+// The generated declarations describe the internal functions; index.d.ts is the public API.
+rmSync(join(pkg, 'byok_wrap.d.ts'));
+rmSync(join(pkg, 'byok_wrap_bg.wasm.d.ts'));
+
+// The string unions of index.d.ts, from the table the wasm module enforces.
+const lib = await import(pathToFileURL(gluePath).href);
+lib.initSync({ module: readFileSync(bg) });
+const rules = lib.importRules();
+const union = (names) => [...new Set(names)].map((n) => JSON.stringify(n)).join(' | ');
+const unions = {
+  algorithms: union(rules.algorithms.map((a) => a.name)),
+  keySpecs: union(rules.keySpecs.flatMap((s) => [s.name, ...s.aliases])),
+  wrappingKeySpecs: union(rules.wrappingKeySpecs.map((s) => s.name)),
+  clouds: union(rules.clouds.map((c) => c.id)),
+};
+let dts = readFileSync(join(root, 'npm/index.d.ts'), 'utf8');
+for (const [name, value] of Object.entries(unions)) {
+  const marker = `/* @generated ${name} */ string`;
+  if (!dts.includes(marker)) throw new Error(`npm/index.d.ts has no ${marker}`);
+  dts = dts.replace(marker, value);
 }
+writeFileSync(join(pkg, 'index.d.ts'), dts);
+
+for (const file of ['node.js', 'README.md']) copyFileSync(join(root, 'npm', file), join(pkg, file));
+copyFileSync(join(root, 'LICENSE'), join(pkg, 'LICENSE'));
+
+// The project's address, where it has a real one (Cargo.toml's placeholder is left out).
+const links = repository.includes('example.invalid')
+  ? (console.warn(`build-pkg: Cargo.toml's repository is the placeholder ${repository}: package.json gets no repository/homepage/bugs`), {})
+  : {
+      repository: { type: 'git', url: `git+${repository}.git` },
+      homepage: `${repository}#readme`,
+      bugs: { url: `${repository}/issues` },
+    };
 
 const manifest = {
   name: 'byok-wrap',
   version,
   description,
   license: 'Apache-2.0',
-  keywords: ['kms', 'byok', 'key-import', 'rsa-oaep', 'webassembly', 'alibaba-cloud'],
+  ...links,
+  keywords: ['kms', 'byok', 'key-import', 'rsa-oaep', 'aes-kwp', 'webassembly', 'alibaba-cloud', 'aws-kms', 'google-cloud-kms'],
   type: 'module',
-  main: './byok_wrap.js',
+  main: './node.js',
   module: './byok_wrap.js',
   types: './index.d.ts',
+  sideEffects: false,
   exports: {
     '.': {
       types: './index.d.ts',
@@ -65,8 +109,7 @@ const manifest = {
     './byok_wrap_bg.wasm': './byok_wrap_bg.wasm',
     './package.json': './package.json',
   },
-  files: ['byok_wrap.js', 'byok_wrap_bg.wasm', 'index.d.ts', 'byok_wrap.d.ts', 'byok_wrap_bg.wasm.d.ts', 'node.js',
-    'README.md'],
+  files: ['byok_wrap.js', 'byok_wrap_bg.wasm', 'index.d.ts', 'node.js', 'README.md', 'LICENSE'],
   engines: { node: '>=20' },
 };
 writeFileSync(join(pkg, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);

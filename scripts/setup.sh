@@ -3,7 +3,8 @@
 # every step is skipped when its tool is already there at the right version.
 #
 #   scripts/setup.sh build   the wasm toolchain and npm packages (make pkg, make run)
-#   scripts/setup.sh test    also Chromium + ChromeDriver and openssl (make test, make bench)
+#   scripts/setup.sh test    also Chromium + ChromeDriver, openssl, PostgreSQL, the SDK venv (make test)
+#   scripts/setup.sh bench   also twiggy, for the wasm size by crate (make bench)
 #   scripts/setup.sh fuzz    nightly Rust and cargo-fuzz (make fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +49,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-[ "$mode" = test ] || exit 0
+# make bench: twiggy for the wasm module's size by crate (scripts/wasm-size.sh), pinned.
+if [ "$mode" = bench ]; then
+  [ "$(twiggy --version 2>/dev/null | awk '{ print $2 }')" = 0.8.0 ] || { say "cargo install twiggy 0.8.0 (a few minutes)"; cargo install twiggy --version 0.8.0; }
+fi
+
+case "$mode" in test | bench) ;; *) exit 0 ;; esac
 
 # The official Alibaba Cloud SDK, for the server tests, in a virtualenv inside build/ (every
 # package pinned in the requirements file).

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Where the bytes of the npm package's .wasm go, by crate, from a build with names kept
-# (needs twiggy: cargo install twiggy). For size work; not part of any test.
+# (needs twiggy: `scripts/setup.sh bench` installs it). `make bench` prints it; not part of any test.
+# An item is counted under the first crate its name mentions (a generic instantiated for a type
+# of another crate counts as the generic's crate); wasm-bindgen's export shims hold the code
+# inlined into them, counted as "exports (inlined)".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
@@ -17,8 +20,16 @@ for r in rows:
         continue
     total += size
     items.append((size, name))
-    m = re.match(r'^<?&?<?([a-z_0-9]+)(?:\[[0-9a-f]+\])?::', name)
-    by_crate[m.group(1) if m else ('data' if name.startswith('data') else name[:50])] += size
+    m = re.search(r'([a-z_][a-z_0-9]*)(?:\[[0-9a-f]+\])?::', name)
+    if name.startswith('data'):
+        crate = 'data (strings, tables)'
+    elif ' shim' in name or name.startswith('export '):
+        crate = 'exports (inlined)'
+    elif m:
+        crate = m.group(1)
+    else:
+        crate = name[:50]
+    by_crate[crate] += size
 for crate, size in by_crate.most_common(int(sys.argv[2])):
     print(f"{size:8d} {100 * size / total:5.1f}%  {crate}")
 print(f"{total:8d} total (code and data, without names)")

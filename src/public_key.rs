@@ -1,20 +1,23 @@
 //! The KMS's RSA wrapping public key, parsed from whatever form the user has at hand: the base64
 //! DER SubjectPublicKeyInfo that `GetParametersForImport` returns, PEM (`PUBLIC KEY` or
-//! `RSA PUBLIC KEY`), or raw DER bytes.
-
-mod classify;
+//! `RSA PUBLIC KEY`, as Google Cloud's import jobs and `openssl` give it), or raw DER bytes.
 
 use core::fmt;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rsa::pkcs8::EncodePublicKey as _;
+use zeroize::Zeroizing;
+
+use crate::classify::{self, Found};
 use crate::error::{Error, Result};
-use crate::rsa::RsaPublicKey;
+use crate::pem;
 use crate::spec::{WrappingAlgorithm, WrappingKeySpec};
-use classify::Found;
 
 /// An RSA public key fit to wrap key material: RSA 2048, 3072 or 4096 bits.
 #[derive(Clone, PartialEq, Eq)]
 pub struct WrappingPublicKey {
-    key: RsaPublicKey,
+    key: rsa::PublicKey,
     spec: WrappingKeySpec,
     /// The key as a DER SubjectPublicKeyInfo, whatever form it came in.
     spki: Vec<u8>,
@@ -26,10 +29,10 @@ impl WrappingPublicKey {
     pub fn parse(input: &[u8]) -> Result<Self> {
         let input = input.trim_ascii_start();
         let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-        if input.is_empty() {
+        if input.trim_ascii_end().is_empty() {
             return Err(invalid("the input is empty"));
         }
-        if contains(input, b"-----BEGIN ") {
+        if pem::is_pem(input) {
             let text = core::str::from_utf8(input)
                 .map_err(|_| invalid("PEM text that is not valid UTF-8"))?;
             Self::from_pem(text)
@@ -48,33 +51,41 @@ impl WrappingPublicKey {
     /// Parses the base64 of a DER key, as in the `PublicKey` field of `GetParametersForImport`.
     /// Line breaks and other whitespace are ignored.
     pub fn from_base64(text: &str) -> Result<Self> {
-        Self::decode(&decode_base64(text)?, Some("base64 text"))
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let der = STANDARD
+            .decode(compact)
+            .map_err(|_| invalid("text that is not valid base64"))?;
+        Self::decode(&der, Some("base64 text"))
     }
 
     /// Parses PEM text. The first `PUBLIC KEY` or `RSA PUBLIC KEY` block is used; anything else
     /// (a certificate, a private key) is refused with a message saying what it is.
     pub fn from_pem(text: &str) -> Result<Self> {
-        let blocks = pem_blocks(text);
-        if let Some(block) = blocks.iter().find(|b| b.is_public_key()) {
-            return Self::decode(&decode_base64(&block.body)?, Some("a PEM block"));
+        let blocks = pem::blocks(text);
+        let mut der = Zeroizing::new(Vec::new());
+        if let Some(block) = blocks
+            .iter()
+            .find(|b| matches!(b.label, "PUBLIC KEY" | "RSA PUBLIC KEY"))
+        {
+            block
+                .decode_into(&mut der)
+                .map_err(|()| invalid("a PEM block whose base64 is damaged or cut short"))?;
+            return Self::decode(&der, Some("a PEM block"));
         }
-        let refusal = if blocks.iter().any(|b| b.label.contains("PRIVATE KEY")) {
-            Found::PrivateKey("a PEM private key")
-        } else if let Some(b) = blocks.iter().find(|b| b.label.contains("CERTIFICATE")) {
-            Found::Certificate(if b.label == "CERTIFICATE" {
-                "a PEM"
-            } else {
-                "a PEM trusted"
-            })
+        if blocks.iter().any(|b| b.label.contains("PRIVATE KEY")) {
+            Err(invalid(&private_key_advice("a PEM private key")))
+        } else if blocks.iter().any(|b| b.label.contains("CERTIFICATE")) {
+            Err(invalid(&certificate_advice("a PEM X.509 certificate")))
         } else if let Some(block) = blocks.first() {
-            return Err(invalid(&format!(
+            Err(invalid(&format!(
                 "a PEM block labelled \"{}\"; expected \"PUBLIC KEY\" or \"RSA PUBLIC KEY\"",
-                crate::error::echoed(&block.label)
-            )));
+                crate::error::echoed(block.label)
+            )))
         } else {
-            return Err(invalid("PEM text without a complete BEGIN/END block"));
-        };
-        Err(invalid(&refusal.describe()))
+            Err(invalid(
+                "PEM text without a complete BEGIN/END block (is it cut short?)",
+            ))
+        }
     }
 
     /// Parses DER: a SubjectPublicKeyInfo or a PKCS#1 `RSAPublicKey`.
@@ -85,34 +96,39 @@ impl WrappingPublicKey {
     /// Decodes DER that came inside `container` (base64 text, a PEM block), which a refusal names
     /// when the content is not DER at all.
     fn decode(der: &[u8], container: Option<&str>) -> Result<Self> {
-        let (modulus_bits, modulus, exponent, pkcs1) = match (classify::classify(der), container) {
-            (
-                Found::Rsa {
-                    modulus_bits,
-                    modulus,
-                    exponent,
-                    pkcs1,
-                },
-                _,
-            ) => (modulus_bits, modulus, exponent, pkcs1),
+        let found = classify::classify(der);
+        let (modulus_bits, key) = match (found, container) {
+            (Found::RsaPublicKey { modulus_bits, key }, _) => (modulus_bits, key),
             (Found::Garbage, Some(container)) => {
                 return Err(invalid(&format!("{container} whose content is not DER")));
             }
-            (other, _) => return Err(invalid(&other.describe())),
+            (found @ Found::Certificate, _) => {
+                return Err(invalid(&certificate_advice(&found.describe())));
+            }
+            (found, _) if found.is_private_key() => {
+                return Err(invalid(&private_key_advice(&found.describe())));
+            }
+            (found @ Found::OtherPublicKey(_), _) => {
+                return Err(invalid(&format!(
+                    "{}; the wrapping key must be an RSA public key",
+                    found.describe()
+                )));
+            }
+            (found, _) => return Err(invalid(&found.describe())),
         };
         let spec = WrappingKeySpec::from_bits(modulus_bits).ok_or_else(|| {
             invalid(&format!(
                 "an RSA-{modulus_bits} public key; the wrapping key must be RSA 2048, 3072 or 4096 bits"
             ))
         })?;
-        let key = RsaPublicKey::new(modulus, exponent).ok_or_else(|| {
+        let key = rsa::PublicKey::try_from(key).map_err(|_| {
             invalid("an RSA public key with an even modulus or an unusable public exponent")
         })?;
-        Ok(Self {
-            key,
-            spec,
-            spki: spki_from_pkcs1(pkcs1),
-        })
+        let spki = key
+            .to_public_key_der()
+            .map_err(|_| invalid("an RSA public key that cannot be re-encoded"))?
+            .into_vec();
+        Ok(Self { key, spec, spki })
     }
 
     /// The wrapping key spec matching the modulus size.
@@ -120,9 +136,9 @@ impl WrappingPublicKey {
         self.spec
     }
 
-    /// The modulus size in bytes, which is also the size of every wrapped output.
+    /// The modulus size in bytes, which is also the size of every RSA ciphertext under it.
     pub fn modulus_len(&self) -> usize {
-        self.key.size()
+        self.spec.bits() / 8
     }
 
     /// The key as a DER SubjectPublicKeyInfo (for WebCrypto's `importKey('spki', …)`).
@@ -132,10 +148,10 @@ impl WrappingPublicKey {
 
     /// The most key material `algorithm` can wrap under this key.
     pub fn max_material_len(&self, algorithm: WrappingAlgorithm) -> usize {
-        algorithm.max_message_len(self.modulus_len())
+        algorithm.max_material_len(self.modulus_len())
     }
 
-    pub(crate) fn rsa(&self) -> &RsaPublicKey {
+    pub(crate) fn rsa(&self) -> &rsa::PublicKey {
         &self.key
     }
 }
@@ -146,89 +162,23 @@ impl fmt::Debug for WrappingPublicKey {
     }
 }
 
-/// Wraps a PKCS#1 `RSAPublicKey` in a SubjectPublicKeyInfo with `rsaEncryption` and NULL
-/// parameters (RFC 8017 Appendix A.1, RFC 5280 §4.1.2.7).
-fn spki_from_pkcs1(pkcs1: &[u8]) -> Vec<u8> {
-    const ALGORITHM: &[u8] = &[
-        0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01, 0x05, 0x00,
-    ];
-    let mut bit_string = vec![0x03];
-    push_der_length(&mut bit_string, pkcs1.len() + 1);
-    bit_string.push(0); // no unused bits
-    bit_string.extend_from_slice(pkcs1);
-    let mut spki = vec![0x30];
-    push_der_length(&mut spki, ALGORITHM.len() + bit_string.len());
-    spki.extend_from_slice(ALGORITHM);
-    spki.extend_from_slice(&bit_string);
-    spki
-}
-
-fn push_der_length(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-}
-
 fn invalid(what: &str) -> Error {
     Error::InvalidPublicKey(format!("found {what}"))
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+fn certificate_advice(what: &str) -> String {
+    format!("{what}, not a public key; extract its key with `openssl x509 -pubkey -noout`")
+}
+
+fn private_key_advice(what: &str) -> String {
+    format!(
+        "{what}, not a public key; never share a private key: use the PublicKey that \
+         GetParametersForImport (or the import job) returned"
+    )
 }
 
 fn is_base64_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
-}
-
-fn decode_base64(text: &str) -> Result<Vec<u8>> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    crate::base64::decode(&compact).ok_or_else(|| invalid("text that is not valid base64"))
-}
-
-/// One `-----BEGIN x-----` … `-----END x-----` block (RFC 7468).
-struct PemBlock {
-    label: String,
-    body: String,
-}
-
-impl PemBlock {
-    fn is_public_key(&self) -> bool {
-        self.label == "PUBLIC KEY" || self.label == "RSA PUBLIC KEY"
-    }
-}
-
-/// Splits PEM text into its complete blocks, skipping explanatory text between them and RFC 1421
-/// header lines (`Proc-Type: …`) inside them.
-fn pem_blocks(text: &str) -> Vec<PemBlock> {
-    let mut blocks = Vec::new();
-    let mut open: Option<PemBlock> = None;
-    for line in text.lines().map(str::trim) {
-        if let Some(label) = line
-            .strip_prefix("-----BEGIN ")
-            .and_then(|rest| rest.strip_suffix("-----"))
-        {
-            open = Some(PemBlock {
-                label: label.to_owned(),
-                body: String::new(),
-            });
-        } else if let Some(label) = line
-            .strip_prefix("-----END ")
-            .and_then(|rest| rest.strip_suffix("-----"))
-        {
-            if let Some(block) = open.take().filter(|b| b.label == label) {
-                blocks.push(block);
-            }
-        } else if let Some(block) = open.as_mut().filter(|_| !line.contains(':')) {
-            block.body.push_str(line);
-        }
-    }
-    blocks
 }
 
 #[cfg(test)]
@@ -259,10 +209,11 @@ mod tests {
             .map(|c| format!("{}\n", core::str::from_utf8(c).unwrap()))
             .collect();
         let pem = format!("-----BEGIN PUBLIC KEY-----\n{wrapped}-----END PUBLIC KEY-----\n");
-        let der = crate::base64::decode(SPKI_2048_B64).unwrap();
+        let crlf = pem.replace('\n', "\r\n");
+        let der = STANDARD.decode(SPKI_2048_B64).unwrap();
         let expected = WrappingPublicKey::from_der(&der).unwrap();
         assert_eq!(expected.spki_der(), &der[..]);
-        for input in [wrapped.as_bytes(), pem.as_bytes(), &der] {
+        for input in [wrapped.as_bytes(), pem.as_bytes(), crlf.as_bytes(), &der] {
             let key = WrappingPublicKey::parse(input).unwrap();
             assert!(key == expected);
         }
@@ -270,7 +221,7 @@ mod tests {
 
     #[test]
     fn refusals_name_what_was_found() {
-        let cases: [(&[u8], &str); 6] = [
+        let cases: [(&[u8], &str); 7] = [
             (b"", "empty"),
             (b"   \n", "empty"),
             (
@@ -284,6 +235,10 @@ mod tests {
             (
                 b"-----BEGIN FOO-----\nMIIB\n-----END FOO-----\n",
                 "labelled \"FOO\"",
+            ),
+            (
+                b"-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA1ni4\n",
+                "cut short",
             ),
             (b"not a key at all!", "neither"),
         ];

@@ -49,7 +49,12 @@ fn openssl_pkeyutl_decrypts_what_we_wrap() {
     let dir = f.path("");
     for bits in RSA_SIZES {
         let key = WrappingPublicKey::parse(&f.read(&format!("rsa{bits}.pub.pem"))).unwrap();
-        for algorithm in WrappingAlgorithm::ALL {
+        // The direct RSA formats here; tests/formats.rs checks every format.
+        for algorithm in [
+            WrappingAlgorithm::RsaesOaepSha256,
+            WrappingAlgorithm::RsaesOaepSha1,
+            WrappingAlgorithm::RsaesPkcs1V15,
+        ] {
             let padding: &[&str] = match algorithm {
                 WrappingAlgorithm::RsaesOaepSha256 => &[
                     "-pkeyopt",
@@ -67,7 +72,7 @@ fn openssl_pkeyutl_decrypts_what_we_wrap() {
                     "-pkeyopt",
                     "rsa_mgf1_md:sha1",
                 ],
-                WrappingAlgorithm::RsaesPkcs1V15 => &["-pkeyopt", "rsa_padding_mode:pkcs1"],
+                _ => &["-pkeyopt", "rsa_padding_mode:pkcs1"],
             };
             // Every key spec's length, and the longest message the algorithm carries.
             let lengths = [16, 24, 32, key.max_material_len(algorithm)];

@@ -191,13 +191,20 @@ proptest! {
     #[test]
     fn wrap_then_decrypt_gives_the_material_back(
         bytes in proptest::collection::vec(any::<u8>(), 1..=190),
-        algorithm in prop::sample::select(WrappingAlgorithm::ALL.to_vec()),
+        algorithm in prop::sample::select(
+            WrappingAlgorithm::ALL
+                .into_iter()
+                .filter(|a| a.rule().symmetric && a.allows_wrapping_key(WrappingKeySpec::Rsa2048))
+                .collect::<Vec<_>>(),
+        ),
     ) {
         let k = key(2048);
         let m = KeyMaterial::from_bytes(&bytes, None).unwrap();
         let options = WrapOptions { algorithm, allow_legacy_pkcs1: true, key_spec: None };
         let wrapped = wrap_with(&k, &m, &options).unwrap();
-        prop_assert_eq!(wrapped.as_bytes().len(), 256);
+        if !algorithm.scheme().is_hybrid() {
+            prop_assert_eq!(wrapped.as_bytes().len(), 256);
+        }
         let der = fixtures().private_key_der(2048);
         prop_assert_eq!(aws_lc_unwrap(&der, algorithm, wrapped.as_bytes()), bytes);
     }

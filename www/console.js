@@ -4,10 +4,9 @@
 // the form) and the key material (memory only; generated here or read from a local file, wrapped
 // by the byok-wrap wasm module, wiped after import). Only signed API calls leave the page, and the
 // only material in them is wrapped.
-import init, { KmsClient, generateKeyMaterial, keyCheckValue, wrapKeyMaterialAsync } from '/pkg/byok_wrap.js';
+import init, { KmsClient, generateKeyMaterial, importRules, keyCheckValue, wrapForImportAsync } from '/pkg/byok_wrap.js';
 
 const $ = (id) => document.getElementById(id);
-const SPEC_LENGTH = { Aliyun_AES_256: 32, Aliyun_AES_192: 24, Aliyun_AES_128: 16, Aliyun_SM4: 16 };
 
 const state = {
   client: null,
@@ -173,8 +172,10 @@ async function refreshKey() {
 
 // ---- material ----------------------------------------------------------------------------------
 
+// The material lengths come from byok-wrap's own table, the one it checks against.
 function expectedLength() {
-  return SPEC_LENGTH[state.key?.KeySpec] ?? 32;
+  const spec = importRules().keySpecs.find((s) => s.name === state.key?.KeySpec);
+  return spec?.minLength ?? 32;
 }
 
 function setMaterial(material, source) {
@@ -294,10 +295,10 @@ async function wrapAndImport() {
   $('wrap-import').disabled = true;
   try {
     const params = await run('Getting wrapping parameters (GetParametersForImport)',
-      () => state.client.getParametersForImport(keyId, algorithm, 'RSA_2048'),
+      () => state.client.getParametersForImport({ keyId, algorithm, wrappingKeySpec: 'RSA_2048' }),
       (p) => `RSA-2048 public key and a token valid until ${p.TokenExpireTime}`);
     const wrapped = await run(`Wrapping the material in this browser (${algorithm})`,
-      () => wrapKeyMaterialAsync({
+      () => wrapForImportAsync({
         material: state.material,
         publicKey: params.PublicKey,
         algorithm,
@@ -307,7 +308,7 @@ async function wrapAndImport() {
       (w) => `${w.length} base64 characters; the plaintext stays here`);
     await run('Uploading the wrapped material (ImportKeyMaterial)',
       () => state.client.importKeyMaterial({
-        keyId, encryptedKeyMaterial: wrapped, importToken: params.ImportToken, keyMaterialExpireUnix: expire,
+        keyId, encryptedKeyMaterial: wrapped, importToken: params.ImportToken, expiresAt: expire,
       }),
       () => 'accepted');
     const key = await run('Reading the key back (DescribeKey)',

@@ -104,7 +104,7 @@ pub struct SignedRequest {
 }
 
 /// Signs a call of `action` with `params` for the endpoint whose host (as the HTTP client will
-/// send it) is `host`. `date` is the UTC time as `YYYY-MM-DDTHH:MM:SSZ`; `nonce` must be fresh for
+/// send it) is `host`. With temporary credentials the security token is sent and signed too. `date` is the UTC time as `YYYY-MM-DDTHH:MM:SSZ`; `nonce` must be fresh for
 /// every request. Only headers that are actually sent are signed; a browser cannot set `host`, so
 /// it must be the one the HTTP client derives from the endpoint URL.
 pub fn sign(
@@ -125,6 +125,9 @@ pub fn sign(
         ("x-acs-signature-nonce".into(), nonce.into()),
         ("x-acs-version".into(), API_VERSION.into()),
     ];
+    if let Some(token) = key.security_token() {
+        headers.push(("x-acs-security-token".into(), token.into()));
+    }
     let mut signed: Vec<(&str, &str)> = headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
@@ -187,6 +190,27 @@ mod tests {
         assert_eq!(
             canonical.request,
             "POST\n/\na=2&b=1\nhost:h\nx-b:1,2\n\nhost;x-b\ne3"
+        );
+    }
+
+    #[test]
+    fn a_security_token_is_sent_and_signed() {
+        let at = "2026-11-29T00:00:00Z";
+        let plain = sign("h", &AccessKey::new("id", "s"), "ListKeys", &[], at, "n");
+        let sts = AccessKey::new("id", "s").with_security_token("token-1".into());
+        let signed = sign("h", &sts, "ListKeys", &[], at, "n");
+        assert!(
+            signed
+                .headers
+                .contains(&("x-acs-security-token".into(), "token-1".into()))
+        );
+        let authorization = &signed.headers.last().unwrap().1;
+        assert!(authorization.contains("SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-security-token;"), "{authorization}");
+        assert_ne!(plain.headers.last(), signed.headers.last());
+        let other = AccessKey::new("id", "s").with_security_token("token-2".into());
+        assert_ne!(
+            sign("h", &other, "ListKeys", &[], at, "n").headers.last(),
+            signed.headers.last()
         );
     }
 

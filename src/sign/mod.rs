@@ -23,19 +23,40 @@ pub use acs3::{SignedRequest, sign};
 /// The API version the signers name (Alibaba Cloud KMS).
 pub const API_VERSION: &str = "2016-01-20";
 
-/// An access key. The secret is wiped on drop and never printed.
+/// An access key, optionally with the security token of temporary (STS) credentials. The secret
+/// is wiped on drop and never printed.
 pub struct AccessKey {
     id: String,
     secret: Zeroizing<String>,
+    security_token: Option<String>,
 }
 
 impl AccessKey {
-    /// An access key from its id and secret.
+    /// An access key from its id and secret (the secret is copied into a zeroizing buffer; prefer
+    /// [`AccessKey::from_secret`] to avoid leaving the caller's copy behind).
     pub fn new(id: &str, secret: &str) -> Self {
+        Self::from_secret(id.to_owned(), Zeroizing::new(secret.to_owned()))
+    }
+
+    /// An access key that takes ownership of the secret's buffer, without copying it.
+    pub fn from_secret(id: String, secret: Zeroizing<String>) -> Self {
         Self {
-            id: id.to_owned(),
-            secret: Zeroizing::new(secret.to_owned()),
+            id,
+            secret,
+            security_token: None,
         }
+    }
+
+    /// Adds the security token of temporary credentials (Alibaba Cloud STS): requests then carry
+    /// it, signed, in `x-acs-security-token`.
+    pub fn with_security_token(mut self, token: String) -> Self {
+        self.security_token = Some(token);
+        self
+    }
+
+    /// The security token, for temporary credentials.
+    pub fn security_token(&self) -> Option<&str> {
+        self.security_token.as_deref()
     }
 
     /// The `AccessKeyId`.

@@ -28,7 +28,10 @@ pub fn string_to_sign(method: &str, path: &str, params: &[(&str, &str)]) -> Stri
 
 /// The base64 signature of `string_to_sign` under `secret`.
 pub fn signature(secret: &str, string_to_sign: &str) -> String {
-    let key = Zeroizing::new(format!("{secret}&"));
+    // Sized once, so the secret is never left behind in a buffer that grew.
+    let mut key = Zeroizing::new(String::with_capacity(secret.len() + 1));
+    key.push_str(secret);
+    key.push('&');
     // HMAC takes keys of any length (RFC 2104 §2), so this cannot fail.
     let mut mac =
         Hmac::<Sha1>::new_from_slice(key.as_bytes()).expect("HMAC accepts keys of every length");

@@ -64,7 +64,11 @@ pub fn openssl(dir: &Path, args: &[&str], stdin: &[u8]) -> Vec<u8> {
 ///   (encrypted PKCS#8);
 /// - `ec.pub.pem`, `ec.pub.der` (P-256), `ec.sec1.der`, `sm2.pub.pem`, `ed25519.pub.pem`,
 ///   `rsapss.pub.pem`;
-/// - `cert.pem`, `cert.der` (a self-signed certificate for the 2048-bit key).
+/// - `cert.pem`, `cert.der` (a self-signed certificate for the 2048-bit key);
+/// - private keys to import: `rsa2048.pkcs1.der`, `ec384.pem`, `ec256k1.pem`, `ec521.pem`, their
+///   `.pk8.der` (`openssl pkcs8 -topk8`), SEC 1 forms (`ec.sec1.pem`, `ec384.sec1.der`,
+///   `ec256k1.sec1.pem`, `ec.explicit.der`, `ec.nopub.sec1.der`), `rsa2048.legacyenc.pem`
+///   (legacy encrypted PEM), `ed25519.pk8.der`, `sm2.pk8.der`.
 pub fn fixtures() -> &'static Fixtures {
     static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
     FIXTURES.get_or_init(|| {
@@ -112,38 +116,154 @@ const OTHERS: &[&str] = &[
     "pkey -in rsapss.pem -pubout -out rsapss.pub.pem",
     "req -x509 -new -key rsa2048.pem -subj /CN=byok-test -days 1 -out cert.pem",
     "x509 -in cert.pem -outform DER -out cert.der",
+    // Private keys to import, in every form tools write them (for each: `.pk8.der`, what the
+    // clouds want, made by `openssl pkcs8 -topk8`).
+    "rsa -in rsa2048.pem -traditional -outform DER -out rsa2048.pkcs1.der",
+    "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out ec384.pem",
+    "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 -out ec256k1.pem",
+    "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out ec521.pem",
+    "pkcs8 -topk8 -nocrypt -in ec.pem -outform DER -out ec.pk8.der",
+    "pkcs8 -topk8 -nocrypt -in ec384.pem -outform DER -out ec384.pk8.der",
+    "pkcs8 -topk8 -nocrypt -in ec256k1.pem -outform DER -out ec256k1.pk8.der",
+    "ec -in ec.pem -out ec.sec1.pem",
+    "ec -in ec384.pem -outform DER -out ec384.sec1.der",
+    "ec -in ec256k1.pem -out ec256k1.sec1.pem",
+    "ec -in ec.pem -param_enc explicit -outform DER -out ec.explicit.der",
+    "ec -in ec.pem -no_public -outform DER -out ec.nopub.sec1.der",
+    "rsa -in rsa2048.pem -aes256 -passout pass:byok -traditional -out rsa2048.legacyenc.pem",
+    "pkcs8 -topk8 -nocrypt -in ed25519.pem -outform DER -out ed25519.pk8.der",
+    "pkcs8 -topk8 -nocrypt -in sm2.pem -outform DER -out sm2.pk8.der",
 ];
 
-/// Decrypts `wrapped` with aws-lc-rs (an RSA implementation independent of the one we wrap with).
+/// Unwraps `wrapped` with aws-lc-rs (RSA, AES key wrap with padding and AES-ECB implementations
+/// independent of the ones we wrap with), in the format of `algorithm`.
 pub fn aws_lc_unwrap(
     private_pkcs8_der: &[u8],
     algorithm: byok_wrap::WrappingAlgorithm,
     wrapped: &[u8],
 ) -> Vec<u8> {
+    use aws_lc_rs::cipher::{AES_256, PaddedBlockDecryptingKey, UnboundCipherKey};
+    use aws_lc_rs::key_wrap::{AES_256 as KEK_AES_256, AesKek, KeyWrapPadded};
     use aws_lc_rs::rsa::{
         OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey,
         Pkcs1PrivateDecryptingKey, PrivateDecryptingKey,
     };
-    use byok_wrap::WrappingAlgorithm as A;
+    use byok_wrap::spec::{OaepHash, WrapScheme};
     let key = PrivateDecryptingKey::from_pkcs8(private_pkcs8_der).unwrap();
-    let mut out = vec![0u8; key.key_size_bytes()];
-    match algorithm {
-        A::RsaesOaepSha256 | A::RsaesOaepSha1 => {
-            let oaep = if algorithm == A::RsaesOaepSha256 {
-                &OAEP_SHA256_MGF1SHA256
-            } else {
-                &OAEP_SHA1_MGF1SHA1
-            };
-            OaepPrivateDecryptingKey::new(key)
-                .unwrap()
-                .decrypt(oaep, wrapped, &mut out, None)
-                .unwrap()
-                .to_vec()
-        }
-        A::RsaesPkcs1V15 => Pkcs1PrivateDecryptingKey::new(key)
+    let k = key.key_size_bytes();
+    let mut out = vec![0u8; k];
+    let oaep = |hash: OaepHash, key: PrivateDecryptingKey, input: &[u8], out: &mut Vec<u8>| {
+        let params = match hash {
+            OaepHash::Sha256 => &OAEP_SHA256_MGF1SHA256,
+            OaepHash::Sha1 => &OAEP_SHA1_MGF1SHA1,
+        };
+        OaepPrivateDecryptingKey::new(key)
+            .unwrap()
+            .decrypt(params, input, out, None)
+            .unwrap()
+            .to_vec()
+    };
+    match algorithm.scheme() {
+        WrapScheme::Oaep(hash) => oaep(hash, key, wrapped, &mut out),
+        WrapScheme::Pkcs1V15 => Pkcs1PrivateDecryptingKey::new(key)
             .unwrap()
             .decrypt(wrapped, &mut out)
             .unwrap()
             .to_vec(),
+        WrapScheme::OaepKwp(hash) => {
+            let (rsa_part, kwp_part) = wrapped.split_at(k);
+            let aes_key = oaep(hash, key, rsa_part, &mut out);
+            assert_eq!(aes_key.len(), 32, "the wrapped AES key is AES-256");
+            let kek = AesKek::new(&KEK_AES_256, &aes_key).unwrap();
+            let mut material = vec![0u8; kwp_part.len()];
+            kek.unwrap_with_padding(kwp_part, &mut material)
+                .unwrap()
+                .to_vec()
+        }
+        WrapScheme::OaepEcbPkcs7(hash) => {
+            let (rsa_part, ecb_part) = wrapped.split_at(k);
+            let aes_key = oaep(hash, key, rsa_part, &mut out);
+            let key = UnboundCipherKey::new(&AES_256, &aes_key).unwrap();
+            let mut in_out = ecb_part.to_vec();
+            PaddedBlockDecryptingKey::ecb_pkcs7(key)
+                .unwrap()
+                .decrypt(&mut in_out, aws_lc_rs::cipher::DecryptionContext::None)
+                .unwrap()
+                .to_vec()
+        }
     }
+}
+
+/// Unwraps `wrapped` with the `openssl` command line tool, as the clouds' guides do: `openssl
+/// pkeyutl -decrypt` for the RSA part, then `openssl enc -d -id-aes256-wrap-pad -iv A65959A6`
+/// (KWP) or `openssl enc -d -aes-256-ecb` (ECB with PKCS#7 padding) for the rest. `private_key`
+/// names a PEM file among the fixtures; `modulus_len` is its size in bytes.
+pub fn openssl_unwrap(
+    private_key: &str,
+    modulus_len: usize,
+    algorithm: byok_wrap::WrappingAlgorithm,
+    wrapped: &[u8],
+) -> Vec<u8> {
+    use byok_wrap::spec::{OaepHash, WrapScheme};
+    let f = fixtures();
+    let dir = f.path("");
+    let unique = format!(
+        "{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let oaep_args = |hash: OaepHash| -> Vec<String> {
+        let md = match hash {
+            OaepHash::Sha256 => "sha256",
+            OaepHash::Sha1 => "sha1",
+        };
+        vec![
+            "-pkeyopt".into(),
+            "rsa_padding_mode:oaep".into(),
+            "-pkeyopt".into(),
+            format!("rsa_oaep_md:{md}"),
+            "-pkeyopt".into(),
+            format!("rsa_mgf1_md:{md}"),
+        ]
+    };
+    let rsa_decrypt = |input: &[u8], padding: Vec<String>| -> Vec<u8> {
+        let file = format!("rsa-part-{unique}.bin");
+        std::fs::write(dir.join(&file), input).unwrap();
+        let mut args: Vec<String> = ["pkeyutl", "-decrypt", "-inkey", private_key, "-in", &file]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        args.extend(padding);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        openssl(&dir, &args, b"")
+    };
+    match algorithm.scheme() {
+        WrapScheme::Oaep(hash) => rsa_decrypt(wrapped, oaep_args(hash)),
+        WrapScheme::Pkcs1V15 => rsa_decrypt(
+            wrapped,
+            vec!["-pkeyopt".into(), "rsa_padding_mode:pkcs1".into()],
+        ),
+        scheme @ (WrapScheme::OaepKwp(hash) | WrapScheme::OaepEcbPkcs7(hash)) => {
+            let (rsa_part, aes_part) = wrapped.split_at(modulus_len);
+            let aes_key = rsa_decrypt(rsa_part, oaep_args(hash));
+            assert_eq!(aes_key.len(), 32, "the wrapped AES key is AES-256");
+            let hex: String = aes_key.iter().map(|b| format!("{b:02x}")).collect();
+            let mut args = vec!["enc", "-d"];
+            if matches!(scheme, WrapScheme::OaepKwp(_)) {
+                // AWS's documented recipe: the RFC 5649 IV prefix given explicitly.
+                args.extend(["-id-aes256-wrap-pad", "-iv", "A65959A6"]);
+            } else {
+                args.push("-aes-256-ecb");
+            }
+            args.extend(["-K", &hex]);
+            openssl(&dir, &args, aes_part)
+        }
+    }
+}
+
+static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The private key fixture (PEM) and its size for a wrapping key of `bits`.
+pub fn private_key_file(bits: usize) -> String {
+    format!("rsa{bits}.pem")
 }

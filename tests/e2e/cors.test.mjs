@@ -46,7 +46,7 @@ async function importFrom(server, kms) {
       const metadata = await m.importKeyMaterial(client, { keyId: key.KeyId, material: m.generateKeyMaterial() });
       return { state: metadata.KeyState };
     } catch (e) {
-      return { name: e.name, code: e.code };
+      return { name: e.name, code: e.code, hint: /--cors-origin/.test(e.message) };
     }
   }, { endpoint: kms.origin, accessKeyId: kms.accessKeyId, accessKeySecret: kms.accessKeySecret });
   await page.close();
@@ -57,7 +57,7 @@ test('a page of an allowed origin imports through CORS', async () => {
   assert.deepEqual(await importFrom(app, open), { state: 'Enabled' });
 });
 
-test('without --cors-origin, or from another origin, the browser refuses the call', async () => {
-  assert.deepEqual(await importFrom(app, closed), { name: 'ByokError', code: 'NetworkError' });
-  assert.deepEqual(await importFrom(stranger, open), { name: 'ByokError', code: 'NetworkError' });
+test('without --cors-origin, or from another origin, the browser refuses the call, and the error says why it may be', async () => {
+  assert.deepEqual(await importFrom(app, closed), { name: 'ByokError', code: 'NetworkError', hint: true });
+  assert.deepEqual(await importFrom(stranger, open), { name: 'ByokError', code: 'NetworkError', hint: true });
 });

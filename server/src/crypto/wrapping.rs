@@ -7,6 +7,7 @@ use aws_lc_rs::rsa::{
     Pkcs1PrivateDecryptingKey, PrivateDecryptingKey,
 };
 use byok_wrap::WrappingAlgorithm;
+use byok_wrap::spec::{OaepHash, WrapScheme};
 use zeroize::Zeroizing;
 
 use super::error::{Error, Result};
@@ -64,12 +65,11 @@ pub fn unwrap_key_material(
 ) -> Option<Zeroizing<Vec<u8>>> {
     let key = key.0.clone();
     let mut out = Zeroizing::new(vec![0u8; key.key_size_bytes()]);
-    let len = match algorithm {
-        WrappingAlgorithm::RsaesOaepSha256 | WrappingAlgorithm::RsaesOaepSha1 => {
-            let oaep = if algorithm == WrappingAlgorithm::RsaesOaepSha256 {
-                &OAEP_SHA256_MGF1SHA256
-            } else {
-                &OAEP_SHA1_MGF1SHA1
+    let len = match algorithm.rule().scheme {
+        WrapScheme::Oaep(hash) => {
+            let oaep = match hash {
+                OaepHash::Sha256 => &OAEP_SHA256_MGF1SHA256,
+                OaepHash::Sha1 => &OAEP_SHA1_MGF1SHA1,
             };
             OaepPrivateDecryptingKey::new(key)
                 .ok()?
@@ -77,11 +77,13 @@ pub fn unwrap_key_material(
                 .ok()?
                 .len()
         }
-        WrappingAlgorithm::RsaesPkcs1V15 => Pkcs1PrivateDecryptingKey::new(key)
+        WrapScheme::Pkcs1V15 => Pkcs1PrivateDecryptingKey::new(key)
             .ok()?
             .decrypt(wrapped, &mut out)
             .ok()?
             .len(),
+        // The hybrid schemes are not served yet: the core refuses their tokens before this.
+        WrapScheme::OaepKwp(_) | WrapScheme::OaepEcbPkcs7(_) => return None,
     };
     out.truncate(len);
     Some(out)
@@ -96,7 +98,12 @@ mod tests {
         let pair = generate_wrapping_key_pair().unwrap();
         let public = byok_wrap::WrappingPublicKey::from_der(&pair.public_der).unwrap();
         let material = byok_wrap::KeyMaterial::generate(byok_wrap::KeySpec::AliyunAes256).unwrap();
-        for algorithm in WrappingAlgorithm::ALL {
+        let served = [
+            WrappingAlgorithm::RsaesOaepSha256,
+            WrappingAlgorithm::RsaesOaepSha1,
+            WrappingAlgorithm::RsaesPkcs1V15,
+        ];
+        for algorithm in served {
             let options = byok_wrap::WrapOptions {
                 algorithm,
                 allow_legacy_pkcs1: true,
@@ -110,10 +117,7 @@ mod tests {
                 Some(material.expose_secret())
             );
             // The wrong algorithm fails (OAEP hashes differ; PKCS#1 padding differs).
-            let other = WrappingAlgorithm::ALL
-                .into_iter()
-                .find(|a| *a != algorithm)
-                .unwrap();
+            let other = served.into_iter().find(|a| *a != algorithm).unwrap();
             assert!(unwrap_key_material(&key, other, wrapped.as_bytes()).is_none());
         }
     }

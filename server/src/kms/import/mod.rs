@@ -10,6 +10,7 @@
 pub mod pool;
 pub mod token;
 
+use byok_wrap::spec::{Cloud, WrapScheme};
 use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
 
 use crate::crypto;
@@ -256,8 +257,17 @@ impl<S: Store> Kms<S> {
         Ok(())
     }
 
-    /// Whether the operator still offers `algorithm`.
+    /// Whether this KMS imports with `algorithm` (the Alibaba API's algorithms for symmetric
+    /// material, wrapped directly with RSA) and the operator still offers it.
     fn check_algorithm(&self, algorithm: WrappingAlgorithm) -> Result<()> {
+        let rule = algorithm.rule();
+        let direct = matches!(rule.scheme, WrapScheme::Oaep(_) | WrapScheme::Pkcs1V15);
+        if !(rule.clouds.contains(&Cloud::Alibaba) && rule.symmetric && direct) {
+            return Err(Error::invalid(
+                Argument::WrappingAlgorithm,
+                "must be RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1 or RSAES_PKCS1_V1_5 for this key",
+            ));
+        }
         if algorithm == WrappingAlgorithm::RsaesPkcs1V15 && !self.settings().pkcs1v15 {
             return Err(Error::AlgorithmDisabled(
                 "RSAES_PKCS1_V1_5",

@@ -1,0 +1,295 @@
+// The public API of byok-wrap. Every decision about keys, material, options and signatures is
+// made in the wasm module (src/js/); this file adds what only JavaScript can do: the ByokError
+// class, the "not loaded yet" and "freed" checks, and the KMS calls with `fetch`.
+//
+// `make pkg` joins this file to wasm-bindgen's glue (byok_wrap_glue.js) into one module,
+// byok_wrap.js: the import line below must stay on one line.
+import __wbg_init, { initSync as __wbg_initSync, rawGenerateKeyMaterial, rawKeyCheckValue, rawWrap, rawWrapAsync, rawImportRules, rawImportOptions, rawCheckMaterial, rawSetErrorClass, RawRequestSigner, RawClient } from './byok_wrap_glue.js';
+
+/**
+ * What every function of this package throws (or rejects with): an `Error` with a stable `code`
+ * and a message a person can act on. See index.d.ts.
+ */
+export class ByokError extends Error {
+  constructor(message, options) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ByokError';
+    this.code = options?.code ?? 'InvalidArgument';
+    if (options?.requestId !== undefined) this.requestId = options.requestId;
+    if (options?.httpStatus !== undefined) this.httpStatus = options.httpStatus;
+  }
+}
+
+/** Whether `value` is a ByokError (also one from another copy of this package). */
+export function isByokError(value) {
+  return value instanceof ByokError || (value instanceof Error && value.name === 'ByokError' && typeof value.code === 'string');
+}
+
+const fail = (code, message, extra = {}) => new ByokError(message, { code, ...extra });
+
+// ---- loading ------------------------------------------------------------------------------------
+
+let loaded = false;
+let loading;
+
+function onLoaded(exports) {
+  rawSetErrorClass(ByokError);
+  loaded = true;
+  return exports;
+}
+
+/** Loads the WebAssembly module; see index.d.ts. */
+export default function init(options) {
+  if (loaded) return loading ?? Promise.resolve();
+  loading ??= __wbg_init(options).then(onLoaded, (error) => {
+    loading = undefined;
+    throw error;
+  });
+  return loading;
+}
+
+/** Loads the WebAssembly module synchronously from its bytes or a compiled module. */
+export function initSync(options) {
+  if (loaded) return undefined;
+  return onLoaded(__wbg_initSync(options));
+}
+
+function ready(what) {
+  if (!loaded) {
+    throw fail('NotInitialized', `byok-wrap is not loaded yet: await init() (or call initSync()) before ${what}`);
+  }
+}
+
+const optionalString = (value, name) => {
+  if (value !== undefined && value !== null && typeof value !== 'string') {
+    throw fail('InvalidArgument', `invalid argument: ${name} must be a string`);
+  }
+  return value ?? undefined;
+};
+
+// ---- material and wrapping ------------------------------------------------------------------------
+
+export function generateKeyMaterial(keySpec) {
+  ready('generateKeyMaterial');
+  return rawGenerateKeyMaterial(optionalString(keySpec, 'keySpec'));
+}
+
+export function keyCheckValue(material, keySpec) {
+  ready('keyCheckValue');
+  return rawKeyCheckValue(material, optionalString(keySpec, 'keySpec'));
+}
+
+export function wrapForImport(options) {
+  ready('wrapForImport');
+  return rawWrap(options, 'wrapForImport', false);
+}
+
+export function wrapForImportAsync(options) {
+  if (!loaded) return Promise.reject(fail('NotInitialized', 'byok-wrap is not loaded yet: await init() before wrapForImportAsync'));
+  return rawWrapAsync(options, 'wrapForImportAsync', false);
+}
+
+export function wrapKeyMaterial(options) {
+  ready('wrapKeyMaterial');
+  return rawWrap(options, 'wrapKeyMaterial', true);
+}
+
+export function wrapKeyMaterialAsync(options) {
+  if (!loaded) return Promise.reject(fail('NotInitialized', 'byok-wrap is not loaded yet: await init() before wrapKeyMaterialAsync'));
+  return rawWrapAsync(options, 'wrapKeyMaterialAsync', true);
+}
+
+let rules;
+
+export function importRules() {
+  ready('importRules');
+  rules ??= deepFreeze(rawImportRules());
+  return rules;
+}
+
+function deepFreeze(value) {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+// ---- signing and the KMS client -------------------------------------------------------------------
+
+const DISPOSE = Symbol.dispose ?? Symbol.for('Symbol.dispose');
+
+export class RequestSigner {
+  #raw;
+
+  constructor(accessKeyId, accessKeySecret, securityToken) {
+    ready('new RequestSigner');
+    if (typeof accessKeyId !== 'string' || typeof accessKeySecret !== 'string') {
+      throw fail('InvalidArgument', 'invalid argument: RequestSigner takes (accessKeyId, accessKeySecret, securityToken?) as strings');
+    }
+    this.#raw = new RawRequestSigner(accessKeyId, accessKeySecret, optionalString(securityToken, 'securityToken'));
+  }
+
+  #live(what) {
+    if (!this.#raw) throw fail('Freed', `this RequestSigner was freed (free() or using): create a new one before ${what}`);
+    return this.#raw;
+  }
+
+  get accessKeyId() { return this.#live('accessKeyId').accessKeyId; }
+
+  sign(host, action, params = {}) {
+    return this.#live('sign').sign(String(host), String(action), params);
+  }
+
+  free() {
+    this.#raw?.free();
+    this.#raw = undefined;
+  }
+
+  [DISPOSE]() { this.free(); }
+}
+
+// A method of KmsClient that importKeyMaterial calls with per-call options; not public.
+const SEND = Symbol('send');
+
+function wholeNumber(value, name) {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw fail('InvalidArgument', `invalid argument: ${name} must be a whole number from 0 up`);
+  }
+  return String(value);
+}
+
+export class KmsClient {
+  #core;
+  #origin;
+  #host;
+  #fetch;
+
+  constructor(options) {
+    ready('new KmsClient');
+    if (typeof options !== 'object' || options === null) {
+      throw fail('InvalidArgument', 'invalid argument: KmsClient takes { endpoint, accessKeyId, accessKeySecret, securityToken?, regionId?, allowInsecureHttp?, fetch? }');
+    }
+    const core = new RawClient(options);
+    let url;
+    try {
+      url = new URL(core.endpoint);
+    } catch {
+      url = null;
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+      core.free();
+      throw fail('InvalidArgument', 'invalid argument: endpoint must be an http or https URL without a path, such as https://kms.cn-hangzhou.aliyuncs.com');
+    }
+    try {
+      core.checkEndpoint(url.protocol, url.hostname);
+    } catch (error) {
+      core.free();
+      throw error;
+    }
+    this.#core = core;
+    this.#origin = url.origin;
+    this.#host = url.host;
+    this.#fetch = options.fetch;
+  }
+
+  #live(what) {
+    if (!this.#core) throw fail('Freed', `this KmsClient was freed (free() or using): create a new one before ${what}`);
+    return this.#core;
+  }
+
+  get endpoint() { return this.#origin; }
+  get accessKeyId() { return this.#live('accessKeyId').accessKeyId; }
+  get regionId() { return this.#live('regionId').regionId; }
+
+  async call(action, params = {}, options = {}) {
+    if (typeof action !== 'string' || !action) throw fail('InvalidArgument', 'invalid argument: action must be a non-empty string');
+    const strings = {};
+    for (const [name, value] of Object.entries(params ?? {})) {
+      if (value === undefined) continue;
+      strings[name] = typeof value === 'string' ? value : wholeNumber(value, `parameter ${name}`);
+    }
+    const { signal, ...rest } = options ?? {};
+    if (Object.keys(rest).length) throw fail('InvalidArgument', `invalid argument: call: unknown option \`${Object.keys(rest)[0]}\`, expected \`signal\``);
+    return this[SEND](action, strings, { signal });
+  }
+
+  async [SEND](action, params, { signal, fetch } = {}) {
+    const { query, headers } = this.#live(action).sign(this.#host, action, params);
+    const send = fetch ?? this.#fetch ?? globalThis.fetch;
+    let response;
+    try {
+      response = await send(`${this.#origin}/?${query}`, { method: 'POST', headers, credentials: 'omit', cache: 'no-store', signal });
+    } catch (error) {
+      if (signal?.aborted) throw fail('Aborted', `${action} was aborted`, { cause: signal.reason });
+      const reason = error?.message ?? String(error);
+      const hint = typeof document === 'undefined' ? '' : ' In a browser this is also how a refusal by CORS looks: the KMS must allow this page\'s origin (byok-kms: --cors-origin), or the page must be served by the KMS itself.';
+      throw fail('NetworkError', `the KMS at ${this.#origin} could not be reached: ${reason}.${hint}`, { cause: error });
+    }
+    let reply;
+    try {
+      reply = JSON.parse(await response.text());
+    } catch {
+      reply = null;
+    }
+    const notAReply = () => fail('InvalidResponse', `the KMS replied with something that is not a KMS API reply (HTTP ${response.status})`, { httpStatus: response.status });
+    if (typeof reply !== 'object' || reply === null) throw notAReply();
+    if (response.ok) return reply;
+    if (typeof reply.Code !== 'string') throw notAReply();
+    throw fail(reply.Code, String(reply.Message ?? reply.Code), { requestId: reply.RequestId, httpStatus: response.status });
+  }
+
+  async #method(method, options, io) {
+    const { action, params } = this.#live(method).params(method, options);
+    return this[SEND](action, params, io);
+  }
+
+  async createKey(options = {}) { return (await this.#method('createKey', options)).KeyMetadata; }
+  async describeKey(keyId, io) { return (await this.#method('describeKey', { keyId }, io)).KeyMetadata; }
+  async listKeys(options = {}) { return this.#method('listKeys', options); }
+  async getParametersForImport(options, io) { return this.#method('getParametersForImport', options, io); }
+  async importKeyMaterial(options, io) { await this.#method('importKeyMaterial', options, io); }
+  async deleteKeyMaterial(keyId) { await this.#method('deleteKeyMaterial', { keyId }); }
+
+  free() {
+    this.#core?.free();
+    this.#core = undefined;
+  }
+
+  [DISPOSE]() { this.free(); }
+}
+
+/** The whole import in one call; see index.d.ts. */
+export async function importKeyMaterial(client, options) {
+  ready('importKeyMaterial');
+  if (!(client instanceof KmsClient)) throw fail('InvalidArgument', 'invalid argument: importKeyMaterial takes (client, options) with a KmsClient');
+  const plan = rawImportOptions(options);
+  const { material, privateKey, onStep, signal, fetch } = options;
+  const io = { signal, fetch };
+  const step = async (name, run, describe) => {
+    if (signal?.aborted) throw fail('Aborted', `the import was aborted before ${name}`, { cause: signal.reason });
+    onStep?.({ step: name, status: 'started' });
+    const result = await run();
+    onStep?.({ step: name, status: 'done', detail: describe(result) });
+    return result;
+  };
+  const key = await step('checkKey', () => client.describeKey(plan.keyId, io),
+    (k) => `${k.KeyId}: ${k.KeySpec}, ${k.KeyState}`);
+  // A key spec this package knows is checked here, before anything else is asked of the KMS.
+  const keySpec = importRules().keySpecs.some((s) => s.name === key.KeySpec) ? key.KeySpec : undefined;
+  if (keySpec) rawCheckMaterial(keySpec, material, privateKey);
+  const parameters = await step('getParameters',
+    () => client.getParametersForImport({ keyId: plan.keyId, algorithm: plan.algorithm, wrappingKeySpec: plan.wrappingKeySpec }, io),
+    (p) => `${plan.wrappingKeySpec} public key, token valid until ${p.TokenExpireTime}`);
+  const wrapped = await step('wrap', () => wrapForImportAsync({
+    ...(material === undefined ? { privateKey } : { material }),
+    publicKey: parameters.PublicKey,
+    algorithm: plan.algorithm,
+    keySpec,
+    allowLegacyPkcs1: plan.allowLegacyPkcs1,
+  }), (w) => `${plan.algorithm}, ${w.length} base64 characters; the plaintext stays here`);
+  await step('upload', () => client.importKeyMaterial({
+    keyId: plan.keyId, encryptedKeyMaterial: wrapped, importToken: parameters.ImportToken, expiresAt: plan.expireUnix,
+  }, io), () => 'accepted');
+  return step('verify', () => client.describeKey(plan.keyId, io), (k) => `the key is ${k.KeyState}`);
+}
