@@ -290,7 +290,7 @@ test('a wrong access key is refused with a readable message', async () => {
   await page.getByLabel('AccessKeyId').fill(kms.accessKeyId);
   await page.getByLabel('AccessKeySecret').fill('not-the-secret');
   await page.getByRole('button', { name: 'Connect' }).click();
-  await page.getByText('The access key was refused: check the AccessKeySecret.').waitFor();
+  await page.getByText('The access key was refused: check the AccessKeyId and the AccessKeySecret.').waitFor();
   assert.ok(await page.locator('#connect').isVisible());
   await context.close();
 });
