@@ -11,6 +11,7 @@ use crate::config::{
     ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, Error, Result, Secrets, ServeArgs, write_private_file,
 };
 use crate::http::serve::Limits;
+use crate::http::tls::Certificate;
 use crate::http::{AppState, router};
 use crate::kms::Kms;
 use crate::kms::error::Chain;
@@ -22,6 +23,16 @@ pub const ACCESS_KEY_FILE: &str = "access-key.env";
 
 /// Opens the KMS `args` describe and serves it until SIGINT or SIGTERM.
 pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
+    args.check_listen()?;
+    let certificate = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(Arc::new(Certificate::load(cert, key)?)),
+        _ => None,
+    };
+    let scheme = if certificate.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let kms = Arc::new(args.storage.open(&secrets)?.with_settings(args.settings()));
     let preset = secrets.access_key;
     let (credentials, created) = kms.default_credentials(
@@ -64,7 +75,7 @@ pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
             write_private_file(&secret_file, contents.as_bytes())?;
         }
         println!(
-            "byok-kms {} listening on http://{local}/",
+            "byok-kms {} listening on {scheme}://{local}/",
             env!("CARGO_PKG_VERSION")
         );
         println!("  data directory: {}", args.storage.data_dir.display());
@@ -74,7 +85,9 @@ pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
         );
         match (&preset, terminal) {
             // The operator gave the secret; it is not repeated anywhere.
-            (Some(_), _) => println!("  console: http://{host}/   (sign in with that access key)"),
+            (Some(_), _) => {
+                println!("  console: {scheme}://{host}/   (sign in with that access key)")
+            }
             (None, true) => {
                 if created {
                     println!(
@@ -83,7 +96,7 @@ pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
                     );
                 }
                 println!(
-                    "  console: http://{host}/#ak={}&sk={}   (keep this URL private)",
+                    "  console: {scheme}://{host}/#ak={}&sk={}   (keep this URL private)",
                     credentials.access_key_id,
                     credentials.secret.as_str()
                 );
@@ -93,7 +106,7 @@ pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
                     "  access key secret: in {} (stdout is not a terminal, so it is not shown)",
                     secret_file.display()
                 );
-                println!("  console: http://{host}/   (sign in with that access key)");
+                println!("  console: {scheme}://{host}/   (sign in with that access key)");
             }
         }
         drop(credentials);
@@ -119,7 +132,11 @@ pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
             max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
             request_timeout: Duration::from_secs(args.request_timeout),
         };
-        crate::http::serve::serve(listener, app, limits, shutdown_signal()).await;
+        let acceptor = certificate.as_ref().map(Certificate::acceptor);
+        if let Some(certificate) = certificate {
+            tokio::spawn(reload_on_hangup(certificate));
+        }
+        crate::http::serve::serve(listener, app, limits, acceptor, shutdown_signal()).await;
         // Record what is only in memory (signature nonces) before exiting.
         tokio::task::spawn_blocking(move || kms.sweep().map(drop))
             .await
@@ -143,6 +160,27 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+/// Reads the TLS certificate and key again at each SIGHUP; new connections get the new one. A
+/// reload that fails keeps the one in use.
+async fn reload_on_hangup(certificate: Arc<Certificate>) {
+    let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        tracing::warn!("cannot catch SIGHUP: the TLS certificate will not be reloaded");
+        return;
+    };
+    while hangup.recv().await.is_some() {
+        let certificate = certificate.clone();
+        match tokio::task::spawn_blocking(move || certificate.reload()).await {
+            Ok(Ok(())) => tracing::info!("SIGHUP: reloaded the TLS certificate and key"),
+            Ok(Err(e)) => tracing::error!(
+                error = %Chain(&e),
+                "SIGHUP: the TLS certificate was not reloaded; still serving the previous one"
+            ),
+            Err(e) => tracing::error!("SIGHUP: reloading the TLS certificate failed: {e}"),
+        }
+    }
 }
 
 /// How often signature nonces recorded in memory are written to the store: a crashed process

@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     let secrets = byok_kms::config::take_secrets();
     let cli = Cli::parse();
     let result = secrets.and_then(|secrets| match cli.command {
-        Command::Serve(args) => byok_kms::daemon::serve(args, secrets),
+        Command::Serve(args) => byok_kms::daemon::serve(*args, secrets),
         Command::CreateAccount(args) => create_account(&args, &secrets),
     });
     match result {

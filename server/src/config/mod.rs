@@ -36,7 +36,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the KMS server (API at POST /, console at GET /).
     #[command(after_help = SERVE_ENVIRONMENT)]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create another account and print its access key (for multi-account tests).
     CreateAccount(StorageArgs),
 }
@@ -73,6 +73,31 @@ pub struct ServeArgs {
     /// The address to listen on.
     #[arg(long, env = "BYOK_KMS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+
+    /// The server's certificate chain (PEM, its own certificate first): serve HTTPS instead of
+    /// HTTP. Needs --tls-key. Both files are read again on SIGHUP (e.g. after a renewal).
+    #[arg(
+        long,
+        env = "BYOK_KMS_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 RSA or SEC1 EC); a file other users
+    /// may read is refused.
+    #[arg(
+        long,
+        env = "BYOK_KMS_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Allow plain HTTP on an address that is not loopback (only behind a proxy that terminates
+    /// TLS on the same host or a trusted network). Without it, such an address needs --tls-cert.
+    #[arg(long, conflicts_with = "tls_cert")]
+    pub insecure_http: bool,
 
     /// Storage.
     #[command(flatten)]
@@ -154,6 +179,21 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// Refuses plain HTTP on an address other than loopback, unless --insecure-http says so.
+    pub fn check_listen(&self) -> Result<()> {
+        if self.tls_cert.is_none() && !self.listen.ip().is_loopback() && !self.insecure_http {
+            return Err(Error::Setting(format!(
+                "refusing to serve plain HTTP on {}: on a network, whoever is on the path could \
+                 swap the wrapping public key GetParametersForImport returns (and so read the key \
+                 material wrapped under it) or the console's script. Give --tls-cert and \
+                 --tls-key, listen on 127.0.0.1, or add --insecure-http if a TLS proxy on this \
+                 host or a trusted network is in front",
+                self.listen
+            )));
+        }
+        Ok(())
+    }
+
     /// The KMS's settings these flags give.
     pub fn settings(&self) -> crate::kms::Settings {
         crate::kms::Settings {
@@ -217,6 +257,10 @@ pub enum Error {
     /// The root key could not be used.
     #[error(transparent)]
     Crypto(#[from] crate::crypto::Error),
+
+    /// The TLS certificate or key could not be used.
+    #[error("the TLS certificate (--tls-cert, --tls-key)")]
+    Tls(#[from] crate::http::tls::Error),
 }
 
 /// Result alias of starting up.

@@ -1,5 +1,5 @@
 //! The HTTP layer: one axum [`Router`], cross-cutting concerns as layers, and the connection
-//! loop ([`serve`]) with its limits.
+//! loop ([`serve`]) with its limits, over TLS ([`tls`]) if asked.
 //!
 //! - `POST /` (and a `GET /` that carries API parameters) is the KMS API ([`api`]), answered by
 //!   the front door the request is for;
@@ -14,6 +14,7 @@ pub mod api;
 pub mod cors;
 pub mod files;
 pub mod serve;
+pub mod tls;
 
 use std::path::PathBuf;
 use std::sync::Arc;

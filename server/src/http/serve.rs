@@ -7,7 +7,11 @@
 //!   its body within the same time once the headers are in (`408 RequestTimeout`, in
 //!   [`super::api`]);
 //! - on shutdown, no new connections; those open finish their requests, for at most
-//!   [`Limits::request_timeout`].
+//!   [`Limits::request_timeout`];
+//! - with TLS ([`super::tls`]), the handshake must end within [`Limits::request_timeout`] of the
+//!   connection opening, and a plain HTTP request to the TLS port is answered, in plain HTTP,
+//!   `400` with a message that says to use `https://` (an over-limit TLS connection is just
+//!   closed: answering it would take the handshake the limit is there to spare).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,6 +24,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 
 use crate::api::alibaba;
 
@@ -41,11 +46,12 @@ impl Default for Limits {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves.
+/// Serves `app` on `listener` until `shutdown` resolves; over TLS if `tls` is given.
 pub async fn serve(
     listener: TcpListener,
     app: axum::Router,
     limits: Limits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -70,15 +76,37 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
-            tokio::spawn(refuse(stream));
+            if tls.is_none() {
+                tokio::spawn(refuse(stream));
+            }
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let connection =
-            graceful.watch(builder.serve_connection(TokioIo::new(stream), service.clone()));
+        let Some(tls) = &tls else {
+            let connection =
+                graceful.watch(builder.serve_connection(TokioIo::new(stream), service.clone()));
+            tokio::spawn(async move {
+                // A client that goes away or times out ends its connection; nothing to report.
+                let _ = connection.await;
+                drop(permit);
+            });
+            continue;
+        };
+        let (tls, builder, service) = (tls.clone(), builder.clone(), service.clone());
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            // A client that goes away or times out ends its connection; nothing to report.
-            let _ = connection.await;
+            let handshake = tokio::time::timeout(limits.request_timeout, async {
+                if !starts_with_tls(&stream).await {
+                    plain_to_tls_port(stream).await;
+                    return None;
+                }
+                tls.accept(stream).await.ok()
+            });
+            // A failed or slow handshake ends the connection; nothing to report.
+            if let Ok(Some(stream)) = handshake.await {
+                let connection = builder.serve_connection(TokioIo::new(stream), service);
+                let _ = watcher.watch(connection).await;
+            }
             drop(permit);
         });
     }
@@ -115,4 +143,22 @@ async fn refuse(mut stream: TcpStream) {
         let _ = stream.shutdown().await;
     })
     .await;
+}
+
+/// Whether the client's first byte is a TLS handshake record's (22), waiting for it.
+async fn starts_with_tls(stream: &TcpStream) -> bool {
+    let mut first = [0u8; 1];
+    matches!(stream.peek(&mut first).await, Ok(1) if first[0] == 0x16)
+}
+
+/// Answers a plain HTTP request sent to the TLS port, in plain HTTP, and closes the connection.
+async fn plain_to_tls_port(mut stream: TcpStream) {
+    let body = "This port speaks HTTPS: use https:// (byok-kms was started with --tls-cert).\n";
+    let reply = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n\
+         content-length: {}\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(reply.as_bytes()).await;
+    let _ = stream.shutdown().await;
 }

@@ -290,11 +290,20 @@ impl Signed {
     /// Sends the request to a real server at `address` (`host:port`) over a new connection;
     /// returns the status and the JSON reply.
     pub fn send_to(&self, address: &str) -> (u16, Value) {
-        use std::io::{Read as _, Write as _};
-        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        let stream = std::net::TcpStream::connect(address).unwrap();
         stream
             .set_read_timeout(Some(std::time::Duration::from_secs(30)))
             .unwrap();
+        self.send_on(stream).unwrap()
+    }
+
+    /// Sends the request on `stream` (a new connection, plain or TLS) and reads the reply to the
+    /// end; returns the status and the JSON reply, or the I/O error (e.g. a TLS handshake
+    /// refused).
+    pub fn send_on(
+        &self,
+        mut stream: impl std::io::Read + std::io::Write,
+    ) -> std::io::Result<(u16, Value)> {
         let mut head = format!("{} /?{} HTTP/1.1\r\n", self.method, self.query);
         for (name, value) in &self.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
@@ -303,10 +312,10 @@ impl Signed {
             "content-length: {}\r\nconnection: close\r\n\r\n",
             self.body.len()
         ));
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(&self.body).unwrap();
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(&self.body)?;
         let mut reply = Vec::new();
-        stream.read_to_end(&mut reply).unwrap();
+        stream.read_to_end(&mut reply)?;
         let reply = String::from_utf8_lossy(&reply);
         let status = reply
             .split_whitespace()
@@ -314,6 +323,6 @@ impl Signed {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
         let body = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+        Ok((status, serde_json::from_str(body).unwrap_or(Value::Null)))
     }
 }

@@ -15,7 +15,7 @@ pub const ACCESS_KEY_SECRET: &str = "process-test-secret-0123456789";
 /// A running `byok-kms serve`.
 pub struct KmsProcess {
     child: Child,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with --tls-cert).
     pub endpoint: String,
     /// What it wrote to stderr (its log) goes here.
     pub log_path: std::path::PathBuf,
@@ -46,7 +46,14 @@ impl KmsProcess {
             .open(&log_path)
             .unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_byok-kms"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg("serve")
+            // A free loopback port, unless the test listens elsewhere.
+            .args(if extra.contains(&"--listen") {
+                &[][..]
+            } else {
+                &["--listen", "127.0.0.1:0"][..]
+            })
+            .arg("--data-dir")
             .arg(data_dir)
             .args(["--www-dir", "/nonexistent", "--pkg-dir", "/nonexistent"])
             .args(extra)
@@ -78,10 +85,10 @@ impl KmsProcess {
             let _ = std::io::copy(&mut reader, &mut stdout_file);
         });
         let banner = rx.recv().unwrap();
-        // "byok-kms 0.1.0 listening on http://127.0.0.1:PORT/"
+        // "byok-kms 0.1.0 listening on http://127.0.0.1:PORT/" (or https://)
         let Some(endpoint) = banner
             .split_whitespace()
-            .find(|w| w.starts_with("http://"))
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
             .map(|w| w.trim_end_matches('/').to_owned())
         else {
             let _ = child.kill();

@@ -9,6 +9,7 @@ import os
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -32,12 +33,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_until_serving(port, server, log):
-    """Polls /healthz until byok-kms answers; fails if it exits or takes over 30 s."""
+def wait_until_serving(port, server, log, ca=None):
+    """Polls /healthz until byok-kms answers (over HTTPS, trusting the CA file `ca`, if given);
+    fails if it exits or takes over 30 s."""
     deadline = time.time() + 30
+    scheme, context = ("https", ssl.create_default_context(cafile=ca)) if ca else ("http", None)
     while True:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+            urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/healthz", timeout=1,
+                                   context=context).read()
             return
         except OSError:
             if time.time() > deadline or server.poll() is not None:
@@ -45,11 +49,29 @@ def wait_until_serving(port, server, log):
             time.sleep(0.05)
 
 
+def make_pki(cwd):
+    """A throwaway CA (ca.pem) and a server certificate for 127.0.0.1 it signed (server.pem,
+    server.key), made with openssl in `cwd`."""
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-days", "2", "-subj", "/CN=byok SDK test CA", "-keyout", "ca.key", "-out", "ca.pem",
+            cwd=cwd)
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr", cwd=cwd)
+    with open(os.path.join(cwd, "server.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                "extendedKeyUsage=serverAuth\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", "server.ext", "-out", "server.pem",
+            cwd=cwd)
+    os.chmod(os.path.join(cwd, "server.key"), 0o600)
+
+
 class KmsServer:
     """One `byok-kms serve` with a fresh data directory in a temporary folder, an access key made
-    up for it, and no console files (the --www-dir does not exist)."""
+    up for it, and no console files (the --www-dir does not exist); with `tls`, over HTTPS with a
+    certificate of a throwaway CA (`self.ca`, a PEM file)."""
 
-    def __init__(self, prefix="byok-sdk-"):
+    def __init__(self, prefix="byok-sdk-", tls=False):
         self.work = tempfile.mkdtemp(prefix=prefix)
         self.data_dir = os.path.join(self.work, "data")
         self.port = free_port()
@@ -60,11 +82,17 @@ class KmsServer:
                    BYOK_KMS_ACCESS_KEY_SECRET=self.secret, RUST_LOG="info")
         env.pop("BYOK_KMS_ROOT_KEY", None)
         self.log = open(os.path.join(self.work, "server.log"), "wb")
+        self.ca, tls_args = None, []
+        if tls:
+            make_pki(self.work)
+            self.ca = os.path.join(self.work, "ca.pem")
+            tls_args = ["--tls-cert", os.path.join(self.work, "server.pem"),
+                        "--tls-key", os.path.join(self.work, "server.key")]
         self.process = subprocess.Popen(
             [BIN, "serve", "--listen", self.endpoint, "--data-dir", self.data_dir,
-             "--www-dir", os.path.join(self.work, "no-www")],
+             "--www-dir", os.path.join(self.work, "no-www"), *tls_args],
             env=env, stdout=self.log, stderr=self.log)
-        wait_until_serving(self.port, self.process, self.log)
+        wait_until_serving(self.port, self.process, self.log, self.ca)
 
     def stop(self):
         self.process.terminate()

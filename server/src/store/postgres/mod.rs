@@ -41,6 +41,7 @@
 
 mod driver;
 mod pool;
+mod tls;
 
 use std::time::{Duration, Instant};
 
@@ -69,10 +70,12 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects to `url` (`postgres://user:password@host:port/database`; TLS is not supported:
-    /// keep the database on a trusted network or a Unix socket) and brings the schema up to date.
+    /// Connects to `url` (`postgres://user:password@host:port/database`, with
+    /// `?sslmode=verify-full&sslrootcert=CA.pem` for TLS: see [`tls`]) and brings the schema up
+    /// to date.
     pub fn open(url: &str) -> Result<Self> {
-        let mut config: postgres::Config = url.parse().map_err(|e| Error::InvalidUrl {
+        let tls = tls::from_url(url)?;
+        let mut config: postgres::Config = tls.url.parse().map_err(|e| Error::InvalidUrl {
             url: super::any::redact(url),
             reason: format!("it is not a PostgreSQL URL: {e}"),
         })?;
@@ -80,15 +83,23 @@ impl PostgresStore {
             .connect_timeout(CONNECT_TIMEOUT)
             .keepalives(true)
             .keepalives_idle(Duration::from_secs(30))
-            .application_name("byok-kms");
-        let pool = Pool::builder(Connector { config })
-            .max_size(MAX_CONNECTIONS)
-            // The connection used last is the one least likely to need a check before reuse.
-            .queue_mode(QueueMode::Lifo)
-            .build()
-            .map_err(|e| Error::Database {
-                source: Box::new(e),
-            })?;
+            .application_name("byok-kms")
+            .ssl_mode(if tls.connector.is_some() {
+                postgres::config::SslMode::Require
+            } else {
+                postgres::config::SslMode::Disable
+            });
+        let pool = Pool::builder(Connector {
+            config,
+            tls: tls.connector,
+        })
+        .max_size(MAX_CONNECTIONS)
+        // The connection used last is the one least likely to need a check before reuse.
+        .queue_mode(QueueMode::Lifo)
+        .build()
+        .map_err(|e| Error::Database {
+            source: Box::new(e),
+        })?;
         let mut store = Self {
             pool,
             migrated: migrations::Migrated::default(),

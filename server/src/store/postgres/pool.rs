@@ -25,6 +25,8 @@ const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// Opens and recycles the pool's connections.
 pub(super) struct Connector {
     pub(super) config: postgres::Config,
+    /// TLS, if the URL asks for it.
+    pub(super) tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
 }
 
 /// A connection with the statements prepared on it: each statement is parsed once per
@@ -46,7 +48,10 @@ impl managed::Manager for Connector {
 
     async fn create(&self) -> core::result::Result<Conn, postgres::Error> {
         // Blocks this thread (at most CONNECT_TIMEOUT): the pool runs on the caller's thread.
-        let client = self.config.connect(NoTls)?;
+        let client = match &self.tls {
+            Some(tls) => self.config.connect(tls.clone())?,
+            None => self.config.connect(NoTls)?,
+        };
         Ok(Conn {
             client,
             statements: HashMap::new(),
