@@ -150,12 +150,11 @@ fn certified_key(cert_file: &Path, key_file: &Path) -> Result<CertifiedKey, Erro
             reason: "no BEGIN CERTIFICATE block".into(),
         });
     }
-    check_private(key_file)?;
     let key_error = |reason: String| Error::Key {
         path: key_file.to_owned(),
         reason,
     };
-    let pem = read(key_file)?;
+    let pem = read_private(key_file)?;
     let mut der = PrivateKeyDer::from_pem_slice(&pem)
         .map_err(|e| key_error(format!("holds no PEM private key ({e})")))?;
     // By reference, so that the DER stays ours to wipe.
@@ -173,20 +172,29 @@ fn certified_key(cert_file: &Path, key_file: &Path) -> Result<CertifiedKey, Erro
     }
 }
 
-fn check_private(path: &Path) -> Result<(), Error> {
+/// Reads a file that must not be readable by other users, checking the mode of the file opened
+/// (not of whatever the path names a moment earlier).
+fn read_private(path: &Path) -> Result<Zeroizing<Vec<u8>>, Error> {
+    use std::io::Read as _;
     use std::os::unix::fs::PermissionsExt as _;
-    let mode = std::fs::metadata(path)
-        .map_err(|source| Error::Read {
-            path: path.to_owned(),
-            source,
-        })?
-        .permissions()
-        .mode();
+    let failed = |source| Error::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(failed)?;
+    let metadata = file.metadata().map_err(failed)?;
+    let mode = metadata.permissions().mode();
     if mode & 0o007 != 0 {
         return Err(Error::KeyReadable {
             path: path.to_owned(),
             mode: mode & 0o777,
         });
     }
-    Ok(())
+    // Room for the whole file at once, so that growing leaves no unwiped copy behind.
+    let room = usize::try_from(metadata.len())
+        .unwrap_or(0)
+        .saturating_add(1);
+    let mut contents = Zeroizing::new(Vec::with_capacity(room));
+    file.read_to_end(&mut contents).map_err(failed)?;
+    Ok(contents)
 }
