@@ -9,7 +9,7 @@ CARGO_WASM := cargo build --target $(WASM_TARGET) --profile wasm-release -p byok
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= build/kms-data
 
-.PHONY: all run test pkg bench fuzz soak setup setup-build lint test-native test-browser test-node test-sdk server clean
+.PHONY: all run test pkg bench bench-compare fuzz soak setup setup-build lint test-native test-browser test-node test-sdk server clean
 
 all: pkg server
 
@@ -71,6 +71,16 @@ bench: pkg
 	scripts/setup.sh bench
 	cargo build --release -p byok-kms -p byok-kms-testkit
 	scripts/with-postgres.sh node benches/run.mjs
+
+## make bench-compare BASELINE=<commit> [CURRENT=<commit>]: the server benchmarks against that
+## commit's byok-kms and this tree's (or CURRENT's), alternately in one run (BENCH_PASSES each,
+## default 2), side by side (not a test)
+BASELINE ?= 4a730ba
+BENCH_PASSES ?= 2
+bench-compare: setup
+	cargo build --release -p byok-kms -p byok-kms-testkit
+	scripts/with-postgres.sh node benches/compare.mjs --baseline=$$(scripts/build-baseline.sh $(BASELINE)) \
+	  $(if $(CURRENT),--current=$$(scripts/build-baseline.sh $(CURRENT))) --passes=$(BENCH_PASSES)
 
 ## make fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 120) on nightly Rust; not in make
 ## test. New inputs go to build/fuzz/<target>; a crash stops it (keep the input in

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const SERVER = join(root, 'target/release/byok-kms');
+// BYOK_BENCH_SERVER: another byok-kms binary under the same load (benches/compare.mjs uses it to
+// measure an older build beside this one).
+const SERVER = process.env.BYOK_BENCH_SERVER ?? join(root, 'target/release/byok-kms');
 const LOAD = join(root, 'target/release/byok-kms-load');
 const CONCURRENCY = 16;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
