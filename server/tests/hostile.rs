@@ -72,6 +72,13 @@ fn world() -> World {
     f.kms
         .create_alias(&f.account, "alias/enabled", &enabled)
         .unwrap();
+    let twenty: Vec<byok_kms::kms::Tag> = (0..20)
+        .map(|i| byok_kms::kms::Tag {
+            key: format!("t{i}"),
+            value: "v".into(),
+        })
+        .collect();
+    f.kms.tag_resource(&f.account, &enabled, &twenty).unwrap();
     let kms_key = f.create(Origin::Kms, KeySpec::AliyunAes256).key_id;
 
     let other = f.kms.create_account().unwrap();
@@ -196,6 +203,15 @@ fn cases(w: &World) -> Vec<Case> {
     let plaintext_over = b64(&[1u8; 6 * 1024 + 1]);
     let plaintext_max = b64(&[1u8; 6 * 1024]);
     let _ = plaintext_max;
+    let foreign = w.foreign.as_str();
+    let tags = |n: usize, from: usize| {
+        let tags: Vec<String> = (from..from + n)
+            .map(|i| format!(r#"{{"TagKey":"t{i}","TagValue":"v"}}"#))
+            .collect();
+        format!("[{}]", tags.join(","))
+    };
+    let twenty_one_tags = tags(21, 0);
+    let a_21st_tag = tags(1, 20);
     let mut c = vec![
         // ---- the request itself ---------------------------------------------------------------
         w.case("no action", "", &[], 400, "MissingParameter"),
@@ -610,6 +626,340 @@ fn cases(w: &World) -> Vec<Case> {
             "PageNumber huge",
             "ListAliases",
             &[("PageNumber", &i64::MAX.to_string())],
+            400,
+            "InvalidParameter",
+        ),
+        // ---- Tags, ListAliasesByKeyId, UpdateKeyDescription -----------------------------------
+        w.case(
+            "Tags not JSON",
+            "TagResource",
+            &[("KeyId", enabled), ("Tags", "env=prod")],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "Tags an object, not an array",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                ("Tags", r#"{"TagKey":"a","TagValue":"b"}"#),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "Tags with an unknown field",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                ("Tags", r#"[{"TagKey":"a","TagValue":"b","Extra":1}]"#),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "Tags without TagKey",
+            "TagResource",
+            &[("KeyId", enabled), ("Tags", r#"[{"TagValue":"b"}]"#)],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "Tags empty array",
+            "TagResource",
+            &[("KeyId", enabled), ("Tags", "[]")],
+            400,
+            "MissingParameter",
+        ),
+        w.case(
+            "Tags missing",
+            "TagResource",
+            &[("KeyId", enabled)],
+            400,
+            "MissingParameter",
+        ),
+        w.case(
+            "tag key empty",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                ("Tags", r#"[{"TagKey":"","TagValue":"b"}]"#),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "tag key of 129 characters",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                (
+                    "Tags",
+                    &format!(r#"[{{"TagKey":"{}","TagValue":"b"}}]"#, "k".repeat(129)),
+                ),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "tag value of 129 characters",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                (
+                    "Tags",
+                    &format!(r#"[{{"TagKey":"k","TagValue":"{}"}}]"#, "v".repeat(129)),
+                ),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "tag key starting with aliyun",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                ("Tags", r#"[{"TagKey":"aliyun:x","TagValue":"b"}]"#),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "tag key starting with AliYun",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                ("Tags", r#"[{"TagKey":"AliYunService","TagValue":"b"}]"#),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "tag key starting with acs:",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                ("Tags", r#"[{"TagKey":"acs:owner","TagValue":"b"}]"#),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "tag key starting with ACS:",
+            "CreateKey",
+            &[
+                ("Origin", "EXTERNAL"),
+                ("Tags", r#"[{"TagKey":"ACS:owner","TagValue":"b"}]"#),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "tag key with a semicolon",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                ("Tags", r#"[{"TagKey":"a;b","TagValue":"b"}]"#),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "tag value with a newline",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                ("Tags", r#"[{"TagKey":"a","TagValue":"b\nc"}]"#),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "tag value with a NUL",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                ("Tags", r#"[{"TagKey":"a","TagValue":"b\u0000"}]"#),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "tag value with a right-to-left override",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                ("Tags", "[{\"TagKey\":\"a\",\"TagValue\":\"\u{202e}b\"}]"),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "tag key given twice",
+            "TagResource",
+            &[
+                ("KeyId", enabled),
+                (
+                    "Tags",
+                    r#"[{"TagKey":"a","TagValue":"1"},{"TagKey":"a","TagValue":"2"}]"#,
+                ),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "21 tags",
+            "TagResource",
+            &[("KeyId", enabled), ("Tags", &twenty_one_tags)],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "a 21st tag on a key with 20",
+            "TagResource",
+            &[("KeyId", enabled), ("Tags", &a_21st_tag)],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "21 tags at creation",
+            "CreateKey",
+            &[("Origin", "EXTERNAL"), ("Tags", &twenty_one_tags)],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "a bad tag at creation",
+            "CreateKey",
+            &[(
+                "Tags",
+                r#"[{"TagKey":"ok","TagValue":"1"},{"TagKey":"aliyun","TagValue":"2"}]"#,
+            )],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "TagResource on another account's key",
+            "TagResource",
+            &[
+                ("KeyId", foreign),
+                ("Tags", r#"[{"TagKey":"a","TagValue":"b"}]"#),
+            ],
+            404,
+            "Forbidden.KeyNotFound",
+        ),
+        w.case(
+            "TagResource without KeyId",
+            "TagResource",
+            &[("Tags", r#"[{"TagKey":"a","TagValue":"b"}]"#)],
+            400,
+            "MissingParameter",
+        ),
+        w.case(
+            "TagKeys not JSON",
+            "UntagResource",
+            &[("KeyId", enabled), ("TagKeys", "env")],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "TagKeys of numbers",
+            "UntagResource",
+            &[("KeyId", enabled), ("TagKeys", "[1,2]")],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "TagKeys empty",
+            "UntagResource",
+            &[("KeyId", enabled), ("TagKeys", "[]")],
+            400,
+            "MissingParameter",
+        ),
+        w.case(
+            "TagKeys with an empty key",
+            "UntagResource",
+            &[("KeyId", enabled), ("TagKeys", r#"[""]"#)],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "UntagResource on an unknown key",
+            "UntagResource",
+            &[
+                ("KeyId", "00000000-0000-4000-8000-000000000000"),
+                ("TagKeys", r#"["a"]"#),
+            ],
+            404,
+            "Forbidden.KeyNotFound",
+        ),
+        w.case(
+            "ListResourceTags on another account's key",
+            "ListResourceTags",
+            &[("KeyId", foreign)],
+            404,
+            "Forbidden.KeyNotFound",
+        ),
+        w.case(
+            "ListResourceTags without KeyId",
+            "ListResourceTags",
+            &[],
+            400,
+            "MissingParameter",
+        ),
+        w.case(
+            "ListAliasesByKeyId on another account's key",
+            "ListAliasesByKeyId",
+            &[("KeyId", foreign)],
+            404,
+            "Forbidden.KeyNotFound",
+        ),
+        w.case(
+            "ListAliasesByKeyId without KeyId",
+            "ListAliasesByKeyId",
+            &[],
+            400,
+            "MissingParameter",
+        ),
+        w.case(
+            "ListAliasesByKeyId PageSize 0",
+            "ListAliasesByKeyId",
+            &[("KeyId", enabled), ("PageSize", "0")],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "UpdateKeyDescription too long",
+            "UpdateKeyDescription",
+            &[("KeyId", enabled), ("Description", &"d".repeat(8193))],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "UpdateKeyDescription with a NUL",
+            "UpdateKeyDescription",
+            &[("KeyId", enabled), ("Description", "a\0b")],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "UpdateKeyDescription without Description",
+            "UpdateKeyDescription",
+            &[("KeyId", enabled)],
+            400,
+            "MissingParameter",
+        ),
+        w.case(
+            "UpdateKeyDescription on another account's key",
+            "UpdateKeyDescription",
+            &[("KeyId", foreign), ("Description", "x")],
+            404,
+            "Forbidden.KeyNotFound",
+        ),
+        w.case(
+            "ListKeys with Filters",
+            "ListKeys",
+            &[("Filters", r#"[{"Key":"KeyState","Values":["Enabled"]}]"#)],
             400,
             "InvalidParameter",
         ),
@@ -1176,6 +1526,23 @@ fn cases(w: &World) -> Vec<Case> {
                 "ImportKeyMaterial",
                 w.import(key, &wrapped, &params.import_token),
             ),
+            (
+                "TagResource",
+                w.s.acs3(
+                    "TagResource",
+                    &[
+                        ("KeyId", key),
+                        ("Tags", r#"[{"TagKey":"s","TagValue":"t"}]"#),
+                    ],
+                ),
+            ),
+            (
+                "UpdateKeyDescription",
+                w.s.acs3(
+                    "UpdateKeyDescription",
+                    &[("KeyId", key), ("Description", "state table")],
+                ),
+            ),
         ];
         for (action, request) in requests {
             let parsed = byok_kms::kms::state::Action::ALL
@@ -1295,6 +1662,26 @@ async fn odd_values_in_every_parameter_never_get_a_5xx_and_refusals_change_nothi
         ("DescribeKey", vec![("KeyId", enabled)]),
         ("ListKeys", vec![("PageNumber", "1"), ("PageSize", "10")]),
         ("ListAliases", vec![("PageNumber", "1"), ("PageSize", "10")]),
+        (
+            "ListAliasesByKeyId",
+            vec![("KeyId", enabled), ("PageNumber", "1"), ("PageSize", "10")],
+        ),
+        ("ListResourceTags", vec![("KeyId", enabled)]),
+        (
+            "TagResource",
+            vec![
+                ("KeyId", pending),
+                ("Tags", r#"[{"TagKey":"a","TagValue":"b"}]"#),
+            ],
+        ),
+        (
+            "UntagResource",
+            vec![("KeyId", pending), ("TagKeys", r#"["a"]"#)],
+        ),
+        (
+            "UpdateKeyDescription",
+            vec![("KeyId", pending), ("Description", "d")],
+        ),
         (
             "GetParametersForImport",
             vec![

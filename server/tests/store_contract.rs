@@ -112,6 +112,17 @@ fn key(id: &str) -> Key {
         sealed_material: None,
         fingerprint: None,
         material_expire_at: None,
+        // Tags round-trip through their JSON column, escapes and all.
+        tags: vec![
+            byok_kms::kms::Tag {
+                key: "env".into(),
+                value: "prod \"eu\" \\ 项目".into(),
+            },
+            byok_kms::kms::Tag {
+                key: "team".into(),
+                value: String::new(),
+            },
+        ],
         mac: Some(vec![7; 32]),
     }
 }
@@ -589,7 +600,7 @@ fn both_dialects_migrate_to_one_schema() {
     let keys = &schemas[0]["keys"];
     assert_eq!(keys.primary_key, ["seq"]);
     assert!(keys.unique.contains(&vec!["id".to_owned()]));
-    assert_eq!(keys.columns.len(), 16);
+    assert_eq!(keys.columns.len(), 17);
     assert_eq!(
         keys.indexes["keys_by_expiry"],
         (vec!["material_expire_at".to_owned()], true)

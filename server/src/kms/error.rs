@@ -248,6 +248,10 @@ pub enum Argument {
     PageNumber,
     /// The page size of a listing.
     PageSize,
+    /// The tags of a key (CreateKey, TagResource).
+    Tags,
+    /// The keys of tags to remove (UntagResource).
+    TagKeys,
 }
 
 impl fmt::Display for Argument {
@@ -273,6 +277,8 @@ impl fmt::Display for Argument {
             Self::AliasName => "alias name",
             Self::PageNumber => "page number",
             Self::PageSize => "page size",
+            Self::Tags => "tags",
+            Self::TagKeys => "tag keys",
         })
     }
 }

@@ -4,6 +4,7 @@
 use byok_wrap::KeySpec;
 
 use crate::kms::state::KeyState;
+use crate::kms::tag::Tag;
 
 /// Where a key's material comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -110,6 +111,8 @@ pub struct Key {
     pub fingerprint: Option<Vec<u8>>,
     /// When the imported material expires (Unix seconds); `None` for never.
     pub material_expire_at: Option<i64>,
+    /// The key's tags, in the order they were first added (labels only: not in the MAC).
+    pub tags: Vec<Tag>,
     /// The MAC of the fields above that matter for security ([`crate::kms::integrity`]); `None`
     /// only in a row written before rows carried MACs.
     pub mac: Option<Vec<u8>>,

@@ -10,6 +10,7 @@ use crate::kms::key::{Key, KeyUsage, Origin, ProtectionLevel};
 use crate::kms::page::{Page, Paging};
 use crate::kms::rules::{self, PENDING_WINDOW_DAYS};
 use crate::kms::state::{Action, KeyState};
+use crate::kms::tag::{self, Tag};
 use crate::store::Store;
 
 /// What `CreateKey` asks for.
@@ -25,6 +26,8 @@ pub struct CreateKey {
     pub origin: Origin,
     /// How the key is protected.
     pub protection_level: ProtectionLevel,
+    /// Tags for the new key.
+    pub tags: Vec<Tag>,
 }
 
 /// A key's metadata, as DescribeKey and CreateKey report it (times in Unix seconds; the front
@@ -73,6 +76,7 @@ impl<S: Store> Kms<S> {
     /// material the KMS generates starts Enabled.
     pub fn create_key(&self, account_id: &str, request: &CreateKey) -> Result<KeyMetadata> {
         rules::description(&request.description)?;
+        let tags = tag::merge(&[], &request.tags)?;
         if request.key_spec == KeySpec::AliyunSm4 {
             return Err(Error::invalid(
                 Argument::KeySpec,
@@ -106,6 +110,7 @@ impl<S: Store> Kms<S> {
             sealed_material: None,
             fingerprint: None,
             material_expire_at: None,
+            tags,
             mac: None,
         };
         if key.origin == Origin::Kms {
@@ -117,8 +122,7 @@ impl<S: Store> Kms<S> {
         self.store.transaction(|tx| {
             self.insert_key(tx, &mut key)?;
             // Counted after the insert, under the account's lock: racing creations cannot pass.
-            let (_, total) = tx.list_keys(account_id, 0, 0)?;
-            if total > limit {
+            if tx.key_count(account_id)? > limit {
                 return Err(Error::LimitExceeded(format!(
                     "the account has {limit} keys, as many as --max-keys-per-account allows; \
                      schedule unused keys for deletion first"
@@ -127,6 +131,22 @@ impl<S: Store> Kms<S> {
             Ok(())
         })?;
         Ok(self.metadata(&key))
+    }
+
+    /// `UpdateKeyDescription`: replaces the key's description (the same rules as CreateKey's).
+    pub fn update_key_description(
+        &self,
+        account_id: &str,
+        key_ref: &str,
+        description: &str,
+    ) -> Result<()> {
+        rules::description(description)?;
+        self.store.transaction(|tx| {
+            let mut key = self.resolve(tx, account_id, key_ref)?;
+            key.state.check(Action::UpdateKeyDescription)?;
+            description.clone_into(&mut key.description);
+            self.update_key(tx, &mut key)
+        })
     }
 
     /// `DescribeKey`.

@@ -10,10 +10,11 @@
 //! |---|---|---|
 //! | [`account`] | accounts, access keys, signature nonces | (signature checks), `create-account` |
 //! | [`key`], [`state`] | a key's record and attributes; the state table | |
-//! | [`lifecycle`] | key management | CreateKey, DescribeKey, ListKeys, Enable/DisableKey, Schedule/CancelKeyDeletion |
+//! | [`lifecycle`] | key management | CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, Enable/DisableKey, Schedule/CancelKeyDeletion |
 //! | [`import`] | wrapping keys, the pool, tokens, the same-material rule | GetParametersForImport, ImportKeyMaterial, DeleteKeyMaterial |
 //! | [`data`], [`ciphertext`] | AES-GCM under the material, the blob format | Encrypt, Decrypt, GenerateDataKey |
-//! | [`alias`] | aliases | CreateAlias, UpdateAlias, DeleteAlias, ListAliases |
+//! | [`alias`] | aliases | CreateAlias, UpdateAlias, DeleteAlias, ListAliases, ListAliasesByKeyId |
+//! | [`tag`] | tags on keys | TagResource, UntagResource, ListResourceTags |
 //! | [`sweep`] | expiry and deletion, in the background | |
 //! | [`reference`] | naming a key by id, alias or ARN | |
 //! | [`rules`], [`page`], [`settings`] | shared limits and text rules; listings; the operator's settings | |
@@ -34,6 +35,7 @@ pub mod rules;
 pub mod settings;
 pub mod state;
 pub mod sweep;
+pub mod tag;
 
 use std::sync::Arc;
 
@@ -50,6 +52,7 @@ pub use lifecycle::{CreateKey, KeyListEntry, KeyMetadata};
 pub use page::{Page, Paging};
 pub use settings::{Settings, SignatureScheme};
 pub use sweep::SweepReport;
+pub use tag::{KeyTag, Tag};
 
 /// The KMS service: one per process, shared by every request.
 pub struct Kms<S: Store> {

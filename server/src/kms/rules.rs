@@ -55,3 +55,23 @@ pub fn echo(text: &str) -> String {
         None => text.to_owned(),
     }
 }
+
+/// The most tags a key carries.
+pub const MAX_TAGS_PER_KEY: usize = 20;
+
+/// The longest tag key or tag value, in characters.
+pub const MAX_TAG_CHARS: usize = 128;
+
+/// What a tag key may not start with, in any case: reserved for the cloud's own tags.
+pub const RESERVED_TAG_PREFIXES: [&str; 2] = ["aliyun", "acs:"];
+
+/// Whether `c` may appear in a tag key or value: English letters and digits (as the SDK's
+/// documentation spells out the guide's "letters"), the punctuation `/ \ _ - . + = : @`, and
+/// spaces.
+pub fn is_tag_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '/' | '\\' | '_' | '-' | '.' | '+' | '=' | ':' | '@' | ' '
+        )
+}

@@ -35,7 +35,7 @@ enum Rule {
 /// The state table: for each action, what Enabled, Disabled, PendingDeletion and PendingImport
 /// allow, in the order of [`KeyState::ALL`].
 #[rustfmt::skip]
-const TABLE: [(Action, [Rule; 4]); 12] = {
+const TABLE: [(Action, [Rule; 4]); 15] = {
     use Rule::{Forbidden as F, Ok as O, Unusable as U};
     [
         (Action::Encrypt,                [O, U, U, U]),
@@ -50,6 +50,9 @@ const TABLE: [(Action, [Rule; 4]); 12] = {
         (Action::GetParametersForImport, [O, O, O, O]),
         (Action::ImportKeyMaterial,      [O, O, F, O]),
         (Action::DeleteKeyMaterial,      [O, O, O, O]),
+        (Action::TagResource,            [O, O, F, O]),
+        (Action::UntagResource,          [O, O, O, O]),
+        (Action::UpdateKeyDescription,   [O, O, F, O]),
     ]
 };
 
@@ -125,11 +128,14 @@ pub enum Action {
     GetParametersForImport,
     ImportKeyMaterial,
     DeleteKeyMaterial,
+    TagResource,
+    UntagResource,
+    UpdateKeyDescription,
 }
 
 impl Action {
     /// Every state-dependent action.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 15] = [
         Self::Encrypt,
         Self::Decrypt,
         Self::GenerateDataKey,
@@ -142,6 +148,9 @@ impl Action {
         Self::GetParametersForImport,
         Self::ImportKeyMaterial,
         Self::DeleteKeyMaterial,
+        Self::TagResource,
+        Self::UntagResource,
+        Self::UpdateKeyDescription,
     ];
 
     /// The action's name (the Alibaba action it is).
@@ -159,6 +168,9 @@ impl Action {
             Self::GetParametersForImport => "GetParametersForImport",
             Self::ImportKeyMaterial => "ImportKeyMaterial",
             Self::DeleteKeyMaterial => "DeleteKeyMaterial",
+            Self::TagResource => "TagResource",
+            Self::UntagResource => "UntagResource",
+            Self::UpdateKeyDescription => "UpdateKeyDescription",
         }
     }
 

@@ -127,6 +127,8 @@ pub trait Transaction {
     fn update_key(&mut self, key: &Key) -> Result<()>;
     /// Removes a key and its aliases.
     fn delete_key(&mut self, account_id: &str, key_id: &str) -> Result<()>;
+    /// How many keys the account has (the total of [`Transaction::list_keys`]), in one read.
+    fn key_count(&mut self, account_id: &str) -> Result<u64>;
     /// Ids of one page of the account's keys, oldest first, and the total count.
     fn list_keys(
         &mut self,

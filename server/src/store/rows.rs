@@ -13,6 +13,7 @@ use crate::kms::alias::Alias;
 use crate::kms::import::{PoolKey, WrappingKey};
 use crate::kms::key::{Key, Origin, ProtectionLevel};
 use crate::kms::state::KeyState;
+use crate::kms::tag::Tag;
 
 /// A statement parameter.
 #[derive(Debug, Clone, Copy)]
@@ -160,8 +161,31 @@ impl<'r> Reader<'r> {
     }
 }
 
+impl Reader<'_> {
+    /// A key's tags, stored as a JSON array of `[key, value]` pairs.
+    pub fn tags(&self, i: usize) -> Result<Vec<Tag>> {
+        let text = self.str(i)?;
+        let pairs: Vec<(String, String)> = serde_json::from_str(text)
+            .map_err(|e| self.corrupt(i, format!("not a JSON array of [key, value] pairs: {e}")))?;
+        Ok(pairs
+            .into_iter()
+            .map(|(key, value)| Tag { key, value })
+            .collect())
+    }
+}
+
+/// A key's tags as [`Reader::tags`] reads them.
+pub fn tags_text(tags: &[Tag]) -> String {
+    let pairs: Vec<(&str, &str)> = tags
+        .iter()
+        .map(|t| (t.key.as_str(), t.value.as_str()))
+        .collect();
+    // Serialising strings cannot fail; an empty array is what a failure would have to mean.
+    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned())
+}
+
 /// The columns [`key`] reads, as `sql::KEY` selects them.
-const KEY_COLUMNS: [&str; 14] = [
+const KEY_COLUMNS: [&str; 15] = [
     "id",
     "account_id",
     "description",
@@ -176,6 +200,7 @@ const KEY_COLUMNS: [&str; 14] = [
     "fingerprint",
     "material_expire_at",
     "mac",
+    "tags",
 ];
 
 /// A key, from the columns `sql::KEY` selects.
@@ -196,11 +221,12 @@ pub fn key(row: &dyn Row) -> Result<Key> {
         fingerprint: r.opt_blob(11)?,
         material_expire_at: r.opt_int(12)?,
         mac: r.opt_blob(13)?,
+        tags: r.tags(14)?,
     })
 }
 
-/// The parameters of `sql::INSERT_KEY`.
-pub fn key_params(key: &Key) -> [Param<'_>; 14] {
+/// The parameters of `sql::INSERT_KEY` (`tags` is [`tags_text`] of the key's tags).
+pub fn key_params<'k>(key: &'k Key, tags: &'k str) -> [Param<'k>; 15] {
     [
         Param::Text(&key.id),
         Param::Text(&key.account_id),
@@ -216,6 +242,7 @@ pub fn key_params(key: &Key) -> [Param<'_>; 14] {
         Param::OptBlob(key.fingerprint.as_deref()),
         Param::OptInt(key.material_expire_at),
         Param::OptBlob(key.mac.as_deref()),
+        Param::Text(tags),
     ]
 }
 
@@ -301,4 +328,18 @@ pub fn dump_line(row: &dyn Row) -> String {
 /// A count or limit as the databases take it (they have no unsigned integers).
 pub fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Every row of every table that holds KMS state ([`super::sql::DUMP`]), as text, in a stable order:
+/// two dumps are equal exactly when the state is.
+pub fn dump<D: super::transaction::Driver>(driver: &mut D) -> Result<String> {
+    let mut out = String::new();
+    for (table, select) in &super::sql::DUMP {
+        out.push_str(&format!("[{table}]\n"));
+        for line in driver.query(select, &[], |row| Ok(dump_line(row)))? {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    Ok(out)
 }

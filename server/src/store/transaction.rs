@@ -158,7 +158,8 @@ impl<D: Driver> Transaction for Tx<D> {
 
     fn insert_key(&mut self, key: &Key) -> Result<()> {
         self.driver.lock(Lock::Account(&key.account_id))?;
-        self.write(&sql::INSERT_KEY, &rows::key_params(key))
+        let tags = rows::tags_text(&key.tags);
+        self.write(&sql::INSERT_KEY, &rows::key_params(key, &tags))
             .map(drop)
     }
 
@@ -171,6 +172,7 @@ impl<D: Driver> Transaction for Tx<D> {
     }
 
     fn update_key(&mut self, key: &Key) -> Result<()> {
+        let tags = rows::tags_text(&key.tags);
         let changed = self.write(
             &sql::UPDATE_KEY,
             &[
@@ -183,6 +185,7 @@ impl<D: Driver> Transaction for Tx<D> {
                 Param::OptBlob(key.fingerprint.as_deref()),
                 Param::OptInt(key.material_expire_at),
                 Param::OptBlob(key.mac.as_deref()),
+                Param::Text(&tags),
             ],
         )?;
         if changed == 1 {
@@ -212,13 +215,17 @@ impl<D: Driver> Transaction for Tx<D> {
         Ok(())
     }
 
+    fn key_count(&mut self, account_id: &str) -> Result<u64> {
+        self.count(&sql::KEY_COUNT, "keys", &[Param::Text(account_id)])
+    }
+
     fn list_keys(
         &mut self,
         account_id: &str,
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<String>, u64)> {
-        let total = self.count(&sql::KEY_COUNT, "keys", &[Param::Text(account_id)])?;
+        let total = self.key_count(account_id)?;
         let ids = self.rows(
             &sql::KEY_PAGE,
             &[
@@ -402,18 +409,4 @@ impl<D: Driver> Transaction for Tx<D> {
     fn pool_size(&mut self) -> Result<u64> {
         self.count(&sql::POOL_SIZE, "wrapping_key_pool", &[])
     }
-}
-
-/// Every row of every table that holds KMS state ([`sql::DUMP`]), as text, in a stable order:
-/// two dumps are equal exactly when the state is.
-pub fn dump<D: Driver>(driver: &mut D) -> Result<String> {
-    let mut out = String::new();
-    for (table, select) in &sql::DUMP {
-        out.push_str(&format!("[{table}]\n"));
-        for line in driver.query(select, &[], |row| Ok(rows::dump_line(row)))? {
-            out.push_str(&line);
-            out.push('\n');
-        }
-    }
-    Ok(out)
 }

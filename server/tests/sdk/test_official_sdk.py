@@ -156,6 +156,62 @@ class OfficialSdk(unittest.TestCase):
                 with open(os.path.join(root, name), "rb") as f:
                     self.assertNotIn(self.secret.encode(), f.read(), name)
 
+    def test_6_tags_aliases_by_key_and_descriptions(self):
+        """The guide's step 1 in full: a key with a description and tags, then tags added, changed
+        and removed, aliases listed by key, the description changed; and the guide's tag rules,
+        each refused with InvalidParameter and nothing changed."""
+        client = self.client()
+        tags = '[{"TagKey":"env","TagValue":"prod"},{"TagKey":"team","TagValue":"pay ments@eu"}]'
+        key = client.create_key(kms.CreateKeyRequest(
+            origin="EXTERNAL", description="imported root", tags=tags)).body.key_metadata
+        self.assertEqual(key.description, "imported root")
+
+        def listed():
+            body = client.list_resource_tags(kms.ListResourceTagsRequest(key_id=key.key_id)).body
+            self.assertTrue(all(t.key_id == key.key_id for t in body.tags.tag))
+            return [(t.tag_key, t.tag_value) for t in body.tags.tag]
+
+        self.assertEqual(listed(), [("env", "prod"), ("team", "pay ments@eu")])
+        client.tag_resource(kms.TagResourceRequest(
+            key_id=key.key_id, tags='[{"TagKey":"env","TagValue":"staging"},{"TagKey":"cost","TagValue":"42"}]'))
+        self.assertEqual(listed(), [("env", "staging"), ("team", "pay ments@eu"), ("cost", "42")])
+        client.untag_resource(kms.UntagResourceRequest(key_id=key.key_id, tag_keys='["team","absent"]'))
+        self.assertEqual(listed(), [("env", "staging"), ("cost", "42")])
+
+        for bad in ('[{"TagKey":"aliyun-x","TagValue":"v"}]', '[{"TagKey":"ACS:x","TagValue":"v"}]',
+                    '[{"TagKey":"k;","TagValue":"v"}]', '[{"TagKey":"k","TagValue":"' + "v" * 129 + '"}]',
+                    '[{"TagKey":"","TagValue":"v"}]', 'not json'):
+            self.refused("InvalidParameter", lambda: client.tag_resource(
+                kms.TagResourceRequest(key_id=key.key_id, tags=bad)))
+        many = ",".join(f'{{"TagKey":"k{i}","TagValue":"v"}}' for i in range(19))
+        self.refused("InvalidParameter", lambda: client.tag_resource(
+            kms.TagResourceRequest(key_id=key.key_id, tags=f"[{many}]")))
+        self.refused("InvalidParameter", lambda: client.create_key(kms.CreateKeyRequest(
+            origin="EXTERNAL", tags='[{"TagKey":"acs:reserved","TagValue":"v"}]')))
+        self.assertEqual(listed(), [("env", "staging"), ("cost", "42")])
+
+        for name in ("alias/sdk-tags-a", "alias/sdk-tags-b"):
+            client.create_alias(kms.CreateAliasRequest(alias_name=name, key_id=key.key_id))
+        by_key = client.list_aliases_by_key_id(kms.ListAliasesByKeyIdRequest(key_id=key.key_id)).body
+        self.assertEqual(sorted(a.alias_name for a in by_key.aliases.alias), ["alias/sdk-tags-a", "alias/sdk-tags-b"])
+        self.assertEqual(by_key.total_count, 2)
+        self.assertTrue(all(a.key_id == key.key_id for a in by_key.aliases.alias))
+
+        client.update_key_description(kms.UpdateKeyDescriptionRequest(key_id="alias/sdk-tags-a", description="rotated"))
+        described = client.describe_key(kms.DescribeKeyRequest(key_id=key.key_id)).body.key_metadata
+        self.assertEqual(described.description, "rotated")
+        self.refused("InvalidParameter", lambda: client.list_keys(kms.ListKeysRequest(
+            filters='[{"Key":"KeyState","Values":["Enabled"]}]')))
+
+        # A key pending deletion keeps its tags, may lose them, and may not gain any.
+        client.schedule_key_deletion(kms.ScheduleKeyDeletionRequest(key_id=key.key_id, pending_window_in_days=7))
+        self.refused("Rejected.StateModifiedFailed", lambda: client.tag_resource(kms.TagResourceRequest(
+            key_id=key.key_id, tags='[{"TagKey":"late","TagValue":"v"}]')))
+        self.refused("Rejected.StateModifiedFailed", lambda: client.update_key_description(
+            kms.UpdateKeyDescriptionRequest(key_id=key.key_id, description="late")))
+        client.untag_resource(kms.UntagResourceRequest(key_id=key.key_id, tag_keys='["cost"]'))
+        self.assertEqual(listed(), [("env", "staging")])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -6,7 +6,7 @@ use byok_wrap::{KeySpec, WrappingAlgorithm, WrappingKeySpec};
 use serde_json::{Value, json};
 
 use super::error::{Error, Result};
-use super::params::Params;
+use super::params::{Params, json_tag_keys, json_tags};
 use super::reply::{key_metadata, wire_time, with_page};
 use crate::kms::key::{KeyUsage, Origin, ProtectionLevel};
 use crate::kms::{CreateKey, DataKeySize, DataKeySpec, Kms, Operation, Paging};
@@ -17,7 +17,7 @@ type Handler<S> = fn(&Kms<S>, &str, &Params) -> Result<Value>;
 
 /// Every action this door serves, with the kind of work it does (for the HTTP layer's choice of
 /// thread) and its handler.
-pub fn actions<S: Store>() -> [(&'static str, Operation, Handler<S>); 17] {
+pub fn actions<S: Store>() -> [(&'static str, Operation, Handler<S>); 22] {
     use Operation::{HandOutWrappingKey, Read, Write};
     [
         ("CreateKey", Write, create_key),
@@ -41,6 +41,11 @@ pub fn actions<S: Store>() -> [(&'static str, Operation, Handler<S>); 17] {
         ("UpdateAlias", Write, update_alias),
         ("DeleteAlias", Write, delete_alias),
         ("ListAliases", Read, list_aliases),
+        ("ListAliasesByKeyId", Read, list_aliases_by_key_id),
+        ("UpdateKeyDescription", Write, update_key_description),
+        ("TagResource", Write, tag_resource),
+        ("UntagResource", Write, untag_resource),
+        ("ListResourceTags", Read, list_resource_tags),
     ]
 }
 
@@ -52,6 +57,7 @@ pub const PARAMETERS: &[&str] = &[
     "Description",
     "EncryptedKeyMaterial",
     "EncryptionContext",
+    "Filters",
     "ImportToken",
     "KeyId",
     "KeyMaterialExpireUnix",
@@ -64,6 +70,8 @@ pub const PARAMETERS: &[&str] = &[
     "PendingWindowInDays",
     "Plaintext",
     "ProtectionLevel",
+    "TagKeys",
+    "Tags",
     "WrappingAlgorithm",
     "WrappingKeySpec",
     "AccessKeyId",
@@ -109,6 +117,11 @@ fn create_key<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Va
                 "must be SOFTWARE or HSM",
             )?
             .unwrap_or_default(),
+        tags: p
+            .optional("Tags")
+            .map(json_tags)
+            .transpose()?
+            .unwrap_or_default(),
     };
     let metadata = kms.create_key(account_id, &request)?;
     Ok(json!({ "KeyMetadata": key_metadata(&metadata) }))
@@ -120,6 +133,17 @@ fn describe_key<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<
 }
 
 fn list_keys<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    // Refused rather than ignored: a filter ignored would list keys the caller excluded. An
+    // empty list filters nothing.
+    if p.optional("Filters")
+        .is_some_and(|f| !f.is_empty() && f.trim() != "[]")
+    {
+        return Err(Error::invalid(
+            "Filters",
+            "is not supported by byok-kms: list every key, and read each key's tags with \
+             ListResourceTags",
+        ));
+    }
     let page = kms.list_keys(account_id, paging(p)?)?;
     let keys: Vec<Value> = page
         .items
@@ -257,13 +281,71 @@ fn delete_alias<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<
 }
 
 fn list_aliases<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
-    let page = kms.list_aliases(account_id, None, paging(p)?)?;
+    aliases_reply(kms, account_id, None, p)
+}
+
+fn list_aliases_by_key_id<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    aliases_reply(kms, account_id, Some(p.required("KeyId")?), p)
+}
+
+fn aliases_reply<S: Store>(
+    kms: &Kms<S>,
+    account_id: &str,
+    key_ref: Option<&str>,
+    p: &Params,
+) -> Result<Value> {
+    let page = kms.list_aliases(account_id, key_ref, paging(p)?)?;
     let aliases: Vec<Value> = page
         .items
         .iter()
         .map(|a| json!({ "AliasName": a.name, "AliasArn": a.arn, "KeyId": a.key_id }))
         .collect();
     Ok(with_page(json!({ "Aliases": { "Alias": aliases } }), &page))
+}
+
+fn update_key_description<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    let description = p
+        .get("Description")
+        .ok_or(Error::MissingParameter("Description".into()))?;
+    kms.update_key_description(account_id, p.required("KeyId")?, description)?;
+    ok()
+}
+
+fn tag_resource<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    refuse_other_resources(p)?;
+    let key_ref = p.required("KeyId")?;
+    kms.tag_resource(account_id, key_ref, &json_tags(p.required("Tags")?)?)?;
+    ok()
+}
+
+fn untag_resource<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    refuse_other_resources(p)?;
+    let key_ref = p.required("KeyId")?;
+    kms.untag_resource(account_id, key_ref, &json_tag_keys(p.required("TagKeys")?)?)?;
+    ok()
+}
+
+/// TagResource and UntagResource also name secrets and certificates, which byok-kms does not
+/// have: refused rather than ignored.
+fn refuse_other_resources(p: &Params) -> Result<()> {
+    for name in ["SecretName", "CertificateId"] {
+        if p.optional(name).is_some() {
+            return Err(Error::invalid(
+                name,
+                "byok-kms has keys only (no secrets or certificates): name the key with KeyId",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn list_resource_tags<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
+    let tags: Vec<Value> = kms
+        .list_resource_tags(account_id, p.required("KeyId")?)?
+        .into_iter()
+        .map(|t| json!({ "KeyId": t.key_id, "TagKey": t.tag.key, "TagValue": t.tag.value }))
+        .collect();
+    Ok(json!({ "Tags": { "Tag": tags } }))
 }
 
 /// `PageNumber` (default 1) and `PageSize` (default 10), as given: the core checks them.

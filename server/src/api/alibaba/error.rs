@@ -193,6 +193,8 @@ pub fn parameter(argument: Argument) -> &'static str {
         Argument::AliasName => "AliasName",
         Argument::PageNumber => "PageNumber",
         Argument::PageSize => "PageSize",
+        Argument::Tags => "Tags",
+        Argument::TagKeys => "TagKeys",
     }
 }
 
@@ -271,7 +273,7 @@ mod tests {
     fn the_state_table() {
         use Action::*;
         const R: &str = "Rejected.StateModifiedFailed";
-        let table: [(Action, [Option<&str>; 4]); 12] = [
+        let table: [(Action, [Option<&str>; 4]); 15] = [
             (Encrypt, [None, Some("Rejected.Disabled"), Some("Rejected.PendingDeletion"), Some("Rejected.PendingImport")]),
             (Decrypt, [None, Some("Rejected.Disabled"), Some("Rejected.PendingDeletion"), Some("Rejected.PendingImport")]),
             (GenerateDataKey, [None, Some("Rejected.Disabled"), Some("Rejected.PendingDeletion"), Some("Rejected.PendingImport")]),
@@ -284,6 +286,9 @@ mod tests {
             (GetParametersForImport, [None, None, None, None]),
             (ImportKeyMaterial, [None, None, Some(R), None]),
             (DeleteKeyMaterial, [None, None, None, None]),
+            (TagResource, [None, None, Some(R), None]),
+            (UntagResource, [None, None, None, None]),
+            (UpdateKeyDescription, [None, None, Some(R), None]),
         ];
         for (action, row) in table {
             for (state, expected) in KeyState::ALL.into_iter().zip(row) {

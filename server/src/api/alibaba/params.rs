@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 use super::error::{Error, Result};
 use crate::api::ApiRequest;
 use crate::kms::ciphertext::EncryptionContext;
+use crate::kms::tag::Tag;
 
 /// The parameter whose flattened form is understood.
 const CONTEXT: &str = "EncryptionContext";
@@ -162,6 +163,43 @@ impl Params {
 /// disagree on which value wins.
 pub fn json_context(text: &str) -> Result<EncryptionContext> {
     Ok(EncryptionContext::from_pairs(json_object(text)?)?)
+}
+
+/// `Tags` from its JSON form, `[{"TagKey":"k","TagValue":"v"}]` (a missing `TagValue` is
+/// empty). The rules on the tags are the core's.
+pub fn json_tags(text: &str) -> Result<Vec<Tag>> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct WireTag {
+        #[serde(rename = "TagKey")]
+        key: String,
+        #[serde(rename = "TagValue", default)]
+        value: String,
+    }
+    let tags: Vec<WireTag> = serde_json::from_str(text).map_err(|_| {
+        Error::invalid(
+            "Tags",
+            "must be a JSON array of objects with TagKey and TagValue, e.g. \
+             [{\"TagKey\":\"env\",\"TagValue\":\"prod\"}]",
+        )
+    })?;
+    Ok(tags
+        .into_iter()
+        .map(|t| Tag {
+            key: t.key,
+            value: t.value,
+        })
+        .collect())
+}
+
+/// `TagKeys` from its JSON form, an array of strings (`["env","team"]`).
+pub fn json_tag_keys(text: &str) -> Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|_| {
+        Error::invalid(
+            "TagKeys",
+            "must be a JSON array of tag keys, e.g. [\"env\",\"team\"]",
+        )
+    })
 }
 
 fn json_object(text: &str) -> Result<Vec<(String, String)>> {

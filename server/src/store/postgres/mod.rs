@@ -52,7 +52,7 @@ use super::error::{Error, Result};
 use super::rows::Param;
 use super::sql;
 use super::transaction::{Driver as _, Tx};
-use super::{Store, Transaction, migrations, transaction};
+use super::{Store, Transaction, migrations};
 use driver::PgDriver;
 use futures_executor::block_on;
 use pool::{CONNECT_TIMEOUT, Conn, Connector, MAX_CONNECTIONS};
@@ -214,7 +214,7 @@ impl Store for PostgresStore {
     }
 
     fn dump(&self) -> Result<String> {
-        self.with_conn(|conn| transaction::dump(&mut PgDriver::new(conn)))
+        self.with_conn(|conn| super::rows::dump(&mut PgDriver::new(conn)))
     }
 }
 

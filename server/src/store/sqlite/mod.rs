@@ -26,7 +26,7 @@ use super::error::{Error, Result};
 use super::rows::{Param, Reader};
 use super::sql;
 use super::transaction::{Driver as _, Tx};
-use super::{Store, Transaction, migrations, transaction};
+use super::{Store, Transaction, migrations};
 use driver::{SqliteDriver, db};
 use durability::{Durability, Progress};
 
@@ -269,7 +269,7 @@ impl Store for SqliteStore {
     }
 
     fn dump(&self) -> Result<String> {
-        transaction::dump(&mut SqliteDriver(&self.lock()))
+        super::rows::dump(&mut SqliteDriver(&self.lock()))
     }
 }
 
@@ -359,7 +359,7 @@ mod tests {
                 .transaction(|tx| tx.meta("schema_version"))
                 .unwrap()
                 .as_deref(),
-            Some("4")
+            Some("5")
         );
     }
 
