@@ -75,7 +75,12 @@ for (let pass = 0; from ? complete(pass) : pass < passes; pass++) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The median; of an even count, the mean of the middle two. */
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 const show = (x, unit) => (unit === '×' ? `${x.toFixed(2)}×` : `${x < 10 ? x.toFixed(3) : x.toFixed(0)} ${unit}`);
 const rows = results.current[0].map(([label, , unit, higherBetter], i) => {
   const old = median(results.baseline.map((p) => p[i][1]));
@@ -88,7 +93,7 @@ const header = ['figure', 'baseline', 'current', 'current ÷ baseline', ''];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
 console.log(`\nbyok-kms before and after — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${new Date().toISOString().slice(0, 10)}`);
-console.log(`baseline: ${builds.baseline}\ncurrent:  ${builds.current}\n${results.current.length} pass(es) each, alternating; the median of the passes\n`);
+console.log(`baseline: ${builds.baseline}\ncurrent:  ${builds.current}\n${results.current.length} pass(es) each, alternating; the median of the passes (of two: their mean)\n`);
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const r of rows) console.log(line(r));
