@@ -41,13 +41,19 @@ export type ByokErrorCode =
  * or {@link isByokError} across copies of the package.
  */
 export declare class ByokError extends Error {
-  constructor(message: string, options?: { code?: ByokErrorCode; requestId?: string; httpStatus?: number; cause?: unknown });
+  constructor(message: string, options?: { code?: ByokErrorCode; requestId?: string; httpStatus?: number; cause?: unknown; step?: RotationStep["step"]; oldKeyId?: string; newKeyId?: string });
   readonly name: "ByokError";
   readonly code: ByokErrorCode;
   /** The KMS's request id, for a refusal by the KMS. */
   readonly requestId?: string;
   /** The HTTP status of the KMS's reply. */
   readonly httpStatus?: number;
+  /** {@link rotateImportedKey}: the step that failed. */
+  readonly step?: RotationStep["step"];
+  /** {@link rotateImportedKey}: the key the alias still names. */
+  readonly oldKeyId?: string;
+  /** {@link rotateImportedKey}: the new key (scheduled for deletion after a failure). */
+  readonly newKeyId?: string;
 }
 
 /** Whether `value` is a {@link ByokError} (also one thrown by another copy of this package). */
@@ -344,6 +350,10 @@ export declare class KmsClient {
   importKeyMaterial(request: ImportKeyMaterialRequest): Promise<void>;
   /** `DeleteKeyMaterial`: the key goes back to PendingImport until the same material is imported. */
   deleteKeyMaterial(keyId: string): Promise<void>;
+  /** `UpdateAlias`: points an existing alias at another key. */
+  updateAlias(options: { aliasName: string; keyId: string }): Promise<void>;
+  /** `ScheduleKeyDeletion` (`pendingWindowInDays` 7 to 366); `CancelKeyDeletion` undoes it. */
+  scheduleKeyDeletion(options: { keyId: string; pendingWindowInDays: number }): Promise<void>;
   /** Wipes the access key secret from wasm memory; the client throws `Freed` afterwards. */
   free(): void;
   [Symbol.dispose](): void;
@@ -390,3 +400,48 @@ export type ImportOptions = MaterialInput & {
  * material never leaves the page.
  */
 export declare function importKeyMaterial(client: KmsClient, options: ImportOptions): Promise<KeyMetadata>;
+
+/** A step of {@link rotateImportedKey}: its own, and those of the import into the new key. */
+export interface RotationStep {
+  /**
+   * `checkAlias` (DescribeKey of the alias; the material is checked against its key spec),
+   * `createKey` (a new EXTERNAL key of the same spec and usage), the steps of
+   * {@link importKeyMaterial} into the new key, then `updateAlias`.
+   */
+  step: "checkAlias" | "createKey" | ImportStep["step"] | "updateAlias";
+  status: "started" | "done";
+  /** What the step found, in words (never secret), once it is done. */
+  detail?: string;
+}
+
+/** Options of {@link rotateImportedKey}: those of {@link importKeyMaterial}, with `alias` for `keyId`. */
+export type RotateOptions = Omit<ImportOptions, "keyId" | "onStep"> & {
+  /** The alias to move, `alias/…`: it names the key now, and will name the new one. */
+  alias: string;
+  /** The new key's description; default `"<alias>: rotated from <old key id>"`. */
+  description?: string;
+  onStep?: (step: RotationStep) => void;
+};
+
+/** What {@link rotateImportedKey} did. */
+export interface Rotation {
+  alias: string;
+  /** The key the alias pointed at; it stays, Enabled, to decrypt what it encrypted. */
+  oldKeyId: string;
+  /** The new key, which the alias now names. */
+  newKeyId: string;
+  /** The new key's metadata after the import. */
+  key: KeyMetadata;
+}
+
+/**
+ * Rotates an imported key the way the cloud's guide says, in one step: DescribeKey of the alias →
+ * CreateKey (EXTERNAL, the same spec, usage and protection level) → the whole
+ * {@link importKeyMaterial} into it → UpdateAlias. The old key is kept for old ciphertexts.
+ * Options and material are checked before the new key is created. If a later step fails, nothing
+ * is half-done: the alias still names the old key, the new key is scheduled for deletion (7 days),
+ * and the {@link ByokError} (the failed call's `code`) carries `step`, `oldKeyId` and `newKeyId`.
+ * Refused (`InvalidArgument`) for a key id instead of an alias, and for an alias whose key's
+ * material the KMS made.
+ */
+export declare function rotateImportedKey(client: KmsClient, options: RotateOptions): Promise<Rotation>;

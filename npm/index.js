@@ -4,7 +4,7 @@
 //
 // `make pkg` joins this file to wasm-bindgen's glue (byok_wrap_glue.js) into one module,
 // byok_wrap.js: the import line below must stay on one line.
-import __wbg_init, { initSync as __wbg_initSync, rawGenerateKeyMaterial, rawKeyCheckValue, rawWrap, rawWrapAsync, rawImportRules, rawImportOptions, rawCheckMaterial, rawSetErrorClass, RawRequestSigner, RawClient } from './byok_wrap_glue.js';
+import __wbg_init, { initSync as __wbg_initSync, rawGenerateKeyMaterial, rawKeyCheckValue, rawWrap, rawWrapAsync, rawImportRules, rawImportOptions, rawCheckMaterial, rawRotateAlias, rawRotatePlan, rawSetErrorClass, RawRequestSigner, RawClient } from './byok_wrap_glue.js';
 
 /**
  * What every function of this package throws (or rejects with): an `Error` with a stable `code`
@@ -17,6 +17,10 @@ export class ByokError extends Error {
     this.code = options?.code ?? 'InvalidArgument';
     if (options?.requestId !== undefined) this.requestId = options.requestId;
     if (options?.httpStatus !== undefined) this.httpStatus = options.httpStatus;
+    // rotateImportedKey: where it stopped, and the keys involved.
+    for (const name of ['step', 'oldKeyId', 'newKeyId']) {
+      if (options?.[name] !== undefined) this[name] = options[name];
+    }
   }
 }
 
@@ -250,6 +254,8 @@ export class KmsClient {
   async getParametersForImport(options, io) { return this.#method('getParametersForImport', options, io); }
   async importKeyMaterial(options, io) { await this.#method('importKeyMaterial', options, io); }
   async deleteKeyMaterial(keyId) { await this.#method('deleteKeyMaterial', { keyId }); }
+  async updateAlias(options, io) { await this.#method('updateAlias', options, io); }
+  async scheduleKeyDeletion(options, io) { await this.#method('scheduleKeyDeletion', options, io); }
 
   free() {
     this.#core?.free();
@@ -292,4 +298,63 @@ export async function importKeyMaterial(client, options) {
     keyId: plan.keyId, encryptedKeyMaterial: wrapped, importToken: parameters.ImportToken, expiresAt: plan.expireUnix,
   }, io), () => 'accepted');
   return step('verify', () => client.describeKey(plan.keyId, io), (k) => `the key is ${k.KeyState}`);
+}
+
+/** Rotation of an imported key the guide's way, as one step; see index.d.ts. */
+export async function rotateImportedKey(client, options) {
+  ready('rotateImportedKey');
+  if (!(client instanceof KmsClient)) throw fail('InvalidArgument', 'invalid argument: rotateImportedKey takes (client, options) with a KmsClient');
+  if (typeof options !== 'object' || options === null) throw fail('InvalidArgument', 'invalid argument: rotateImportedKey takes { alias, material | privateKey, … }');
+  const { alias: aliasOption, description, onStep, ...importOptions } = options;
+  const alias = rawRotateAlias(aliasOption);
+  if ('keyId' in importOptions) throw fail('InvalidArgument', 'invalid argument: rotateImportedKey takes alias, not keyId: it creates the new key itself');
+  // Every import option is checked now, before a key is created.
+  rawImportOptions({ ...importOptions, keyId: alias });
+  const { material, privateKey, signal, fetch } = importOptions;
+  const io = { signal, fetch };
+  let step = 'checkAlias';
+  const report = (s) => {
+    if (s.status === 'started') step = s.step;
+    onStep?.(s);
+  };
+  report({ step, status: 'started' });
+  const old = await client.describeKey(alias, io);
+  const plan = rawRotatePlan(alias, old, description);
+  // The material is checked against the key spec before the new key exists.
+  if (importRules().keySpecs.some((s) => s.name === plan.keySpec)) rawCheckMaterial(plan.keySpec, material, privateKey);
+  report({ step, status: 'done', detail: `${alias} points at ${old.KeyId}: ${old.KeySpec}, ${old.KeyState}` });
+  report({ step: 'createKey', status: 'started' });
+  const created = await client.createKey(plan);
+  const newKeyId = created.KeyId;
+  let unknown = false; // whether a failed UpdateAlias may have moved the alias after all
+  report({ step: 'createKey', status: 'done', detail: `${newKeyId}: ${created.KeySpec}, ${created.KeyState}` });
+  try {
+    const imported = await importKeyMaterial(client, { ...importOptions, keyId: newKeyId, onStep: report });
+    report({ step: 'updateAlias', status: 'started' });
+    try {
+      await client.updateAlias({ aliasName: alias, keyId: newKeyId }, io);
+    } catch (error) {
+      // The reply may have been lost after the KMS moved the alias: ask where it points.
+      const now = await client.describeKey(alias, io).catch(() => null);
+      if (now === null) unknown = true;
+      if (now?.KeyId !== newKeyId) throw error;
+    }
+    report({ step: 'updateAlias', status: 'done', detail: `${alias} now points at ${newKeyId}; ${old.KeyId} stays for old data` });
+    return { alias, oldKeyId: old.KeyId, newKeyId, key: imported };
+  } catch (error) {
+    if (unknown) {
+      throw fail(error?.code ?? 'NetworkError', `rotating ${alias} stopped at ${step}: ${error?.message ?? error} Whether ${alias} moved to ${newKeyId} could not be checked: describe ${alias}; ${old.KeyId} and ${newKeyId} are both kept.`,
+        { cause: error, step, oldKeyId: old.KeyId, newKeyId, requestId: error?.requestId, httpStatus: error?.httpStatus });
+    }
+    // Nothing half-done: the alias was not moved, and the new key is not left waiting.
+    let cleanup;
+    try {
+      await client.scheduleKeyDeletion({ keyId: newKeyId, pendingWindowInDays: 7 });
+      cleanup = 'was scheduled for deletion in 7 days (CancelKeyDeletion keeps it)';
+    } catch (cleanupError) {
+      cleanup = `could not be scheduled for deletion (${cleanupError?.code ?? cleanupError}): delete it yourself`;
+    }
+    throw fail(error?.code ?? 'InvalidArgument', `rotating ${alias} stopped at ${step}: ${error?.message ?? error} ${alias} still points at ${old.KeyId}; the new key ${newKeyId} ${cleanup}.`,
+      { cause: error, step, oldKeyId: old.KeyId, newKeyId, requestId: error?.requestId, httpStatus: error?.httpStatus });
+  }
 }

@@ -129,6 +129,20 @@ struct KeyIdOnly {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct UpdateAlias {
+    alias_name: String,
+    key_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ScheduleKeyDeletion {
+    key_id: String,
+    pending_window_in_days: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ListKeys {
     page_number: Option<u32>,
     page_size: Option<u32>,
@@ -187,6 +201,21 @@ fn method_params(method: &str, options: JsValue) -> Result<(&'static str, WirePa
             } else {
                 "DeleteKeyMaterial"
             }
+        }
+        "updateAlias" => {
+            let o: UpdateAlias = from_options(options, "updateAlias")?;
+            put("AliasName", Some(non_empty(o.alias_name, "aliasName")?));
+            put("KeyId", Some(non_empty(o.key_id, "keyId")?));
+            "UpdateAlias"
+        }
+        "scheduleKeyDeletion" => {
+            let o: ScheduleKeyDeletion = from_options(options, "scheduleKeyDeletion")?;
+            put("KeyId", Some(non_empty(o.key_id, "keyId")?));
+            put(
+                "PendingWindowInDays",
+                Some(o.pending_window_in_days.to_string()),
+            );
+            "ScheduleKeyDeletion"
         }
         "listKeys" => {
             let o: ListKeys = from_options(options, "listKeys")?;

@@ -13,6 +13,7 @@
 
 mod client;
 mod options;
+mod rotate;
 mod rules;
 mod signer;
 mod webcrypto;

@@ -1,0 +1,80 @@
+//! The rules of `rotateImportedKey(client, options)`: the guide's rotation of imported keys — a
+//! new EXTERNAL key of the same spec and usage, the same import into it, then the alias moves —
+//! as a plan that the JavaScript orchestration (`npm/index.js`) only follows.
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use super::invalid_argument;
+use super::options::from_options;
+use super::signer::reply;
+
+/// What `DescribeKey` said about the key the alias points at (the fields the plan reads; the rest
+/// of the reply is ignored).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct OldKey {
+    key_id: String,
+    key_spec: String,
+    key_usage: Option<String>,
+    origin: String,
+    protection_level: Option<String>,
+}
+
+/// The `createKey` options of the new key.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NewKey {
+    key_spec: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_usage: Option<String>,
+    origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    protection_level: Option<String>,
+    description: String,
+}
+
+/// Checks that `alias` names an alias: rotation moves an alias, and a key id has nothing to move.
+#[wasm_bindgen(js_name = rawRotateAlias)]
+pub fn raw_rotate_alias(alias: JsValue) -> Result<String, JsValue> {
+    match alias.as_string() {
+        Some(name) if name.len() > "alias/".len() && name.starts_with("alias/") => Ok(name),
+        _ => Err(invalid_argument(
+            "rotateImportedKey: alias must be an alias name such as alias/payments: rotation \
+             moves the alias to a new key, so a key id or ARN has nothing to move",
+        )),
+    }
+}
+
+/// The new key for a rotation of `alias`, which points at `old` (DescribeKey's metadata): an
+/// EXTERNAL key of the same spec, usage and protection level. Refused for a key whose material
+/// the KMS made: the KMS rotates those itself, and new material could not be imported into it.
+#[wasm_bindgen(js_name = rawRotatePlan)]
+pub fn raw_rotate_plan(
+    alias: &str,
+    old: JsValue,
+    description: JsValue,
+) -> Result<JsValue, JsValue> {
+    let old: OldKey = from_options(old, "rotateImportedKey (the key's metadata)")?;
+    if old.origin != "EXTERNAL" {
+        return Err(invalid_argument(&format!(
+            "rotateImportedKey: {alias} points at {}, whose Origin is {}: only keys with \
+             imported (EXTERNAL) material are rotated this way; the KMS rotates the keys it made",
+            old.key_id, old.origin
+        )));
+    }
+    let description = if description.is_undefined() || description.is_null() {
+        format!("{alias}: rotated from {}", old.key_id)
+    } else {
+        description
+            .as_string()
+            .ok_or_else(|| invalid_argument("rotateImportedKey: description must be a string"))?
+    };
+    reply(&NewKey {
+        key_spec: old.key_spec,
+        key_usage: old.key_usage,
+        origin: "EXTERNAL",
+        protection_level: old.protection_level,
+        description,
+    })
+}
