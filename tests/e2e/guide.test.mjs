@@ -188,14 +188,20 @@ for (const format of ['PEM', 'DER']) {
 
     if (format === 'DER') {
       // The raw output of openssl pkeyutl works too, and a token serves more than one import
-      // within its 24 hours: delete the material and import the same again from the .bin file.
+      // within its 24 hours: delete the material and import the same again from the .bin file,
+      // this time with an expiry date.
       await page.getByRole('button', { name: 'Delete key material' }).click();
       await page.getByRole('button', { name: 'Really delete the material' }).click();
       await page.getByText(`Deleted the material of ${keyId}; it is PendingImport`).waitFor();
       await upload(page, join(dir, 'EncryptedKeyMaterial.bin'), join(dir, files.token));
       await page.getByText('Detected raw bytes in EncryptedKeyMaterial.bin: 256 bytes of wrapped material, sent base64-encoded.').waitFor();
+      await page.getByLabel('Expires at').check();
+      const tomorrow = new Date(Date.now() + 86_400_000);
+      await page.getByLabel('Expiry date and time').fill(new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000).toISOString().slice(0, 16));
       await page.getByRole('button', { name: 'Upload and import' }).click();
       await page.getByText(`Imported. Key ${keyId} is Enabled`).waitFor();
+      const expiry = (await api.describeKey(keyId)).MaterialExpireTime;
+      assert.equal(Date.parse(expiry), Math.floor(tomorrow.getTime() / 60_000) * 60_000, `expiry ${expiry}`);
       await assertImported(keyId, material);
     }
     assertNeverSent(seen, material);
