@@ -1,69 +1,14 @@
-// The byok console. Plain ES module, no framework, no third-party code.
+// The byok console. Plain ES modules, no framework, no third-party code: this one connects, lists
+// and creates keys and wraps material in the page; offline.js is the path for material the page
+// never sees (download the public key and token, upload the wrapped file); page.js what both share.
 //
 // Secrets on this page: the access key (memory only; from the URL fragment, which is cleared, or
-// the form) and the key material (memory only; generated here or read from a local file, wrapped
-// by the byok-wrap wasm module, wiped after import). Only signed API calls leave the page, and the
-// only material in them is wrapped.
+// the form) and, on the "wrap here" path, the key material (memory only; generated here or read
+// from a local file, wrapped by the byok-wrap wasm module, wiped after import). Only signed API
+// calls leave the page, and the only material in them is wrapped.
 import init, { KmsClient, generateKeyMaterial, importRules, keyCheckValue, wrapForImportAsync } from '/pkg/byok_wrap.js';
-
-const $ = (id) => document.getElementById(id);
-
-const state = {
-  client: null,
-  key: null, // KeyMetadata of the selected key
-  material: null, // Uint8Array, the plaintext material, or null
-  materialSource: '', // 'generated' | file name
-  backupUrl: null,
-};
-
-// ---- messages ----------------------------------------------------------------------------------
-
-const FRIENDLY = {
-  ExpiredImportToken: 'The import token expired (tokens last 24 hours). Wrap and import again: a new token is fetched each time.',
-  InvalidImportToken: 'The KMS refused the import token. Wrap and import again to use a fresh one.',
-  InvalidKeyMaterial: 'The KMS refused the material. A key accepts only the material first imported into it: to import again you need that identical material (compare its key check value with your backup).',
-  'Rejected.StateModifiedFailed': 'The key\'s current state does not allow this.',
-  'Rejected.PendingDeletion': 'The key is scheduled for deletion; cancel the deletion first.',
-  'Rejected.Disabled': 'The key is disabled; enable it first.',
-  'Rejected.PendingImport': 'The key has no material yet; import it first.',
-  'Unsupported.Origin': 'Only keys with Origin EXTERNAL take imported material.',
-  SignatureDoesNotMatch: 'The access key was refused: check the AccessKeyId and the AccessKeySecret.',
-  IllegalTimestamp: 'The KMS refused the request time: check this computer\'s clock.',
-  NetworkError: 'The KMS could not be reached.',
-  'Forbidden.KeyNotFound': 'The key does not exist (or belongs to another account).',
-};
-
-function status(text) {
-  $('status').textContent = text;
-  $('error').textContent = '';
-}
-
-function showError(error) {
-  const box = $('error');
-  box.replaceChildren();
-  const main = document.createElement('p');
-  const friendly = error && FRIENDLY[error.code];
-  main.textContent = friendly ? `${friendly} ${error.message}` : (error?.message ?? String(error));
-  box.append(main);
-  if (error?.code) {
-    const detail = document.createElement('p');
-    detail.className = 'hint';
-    detail.textContent = `Code ${error.code}${error.requestId ? `, request ${error.requestId}` : ''}.`;
-    box.append(detail);
-  }
-  $('status').textContent = '';
-}
-
-function guarded(action) {
-  return async (event) => {
-    event?.preventDefault?.();
-    try {
-      await action(event);
-    } catch (error) {
-      showError(error);
-    }
-  };
-}
+import { $, expiryUnix, guarded, run, selectedAlgorithm, state, status } from './page.js';
+import { resetOffline, setupOffline, updateUploadButton } from './offline.js';
 
 // ---- connecting --------------------------------------------------------------------------------
 
@@ -127,7 +72,10 @@ async function createKey() {
 }
 
 function selectKey(key) {
-  if (state.key?.KeyId !== key.KeyId) forgetMaterial();
+  if (state.key?.KeyId !== key.KeyId) {
+    forgetMaterial();
+    resetOffline();
+  }
   state.key = key;
   for (const row of $('key-table').tBodies[0].rows) {
     row.classList.toggle('selected', row.cells[0].textContent === key.KeyId);
@@ -140,7 +88,7 @@ function selectKey(key) {
   showDetails(key);
   updateImportButton();
   status(key.Origin === 'EXTERNAL'
-    ? `Key ${key.KeyId} selected. Generate or load its material, then wrap and import.`
+    ? `Key ${key.KeyId} selected. Wrap its material here, or download the public key and token to wrap it elsewhere.`
     : `Key ${key.KeyId} has KMS-generated material; only EXTERNAL keys take imported material.`);
 }
 
@@ -239,53 +187,25 @@ async function loadFile(file) {
   status(`Loaded ${file.name}. Its key check value is shown; compare it with your records.`);
 }
 
-function selectedAlgorithm() {
-  return document.querySelector('input[name="algorithm"]:checked').value;
-}
-
 function updateImportButton() {
   const legacy = selectedAlgorithm() === 'RSAES_PKCS1_V1_5';
   $('legacy-warning').hidden = !legacy;
   const ready = state.material && $('backup-ack').checked && (!legacy || $('legacy-ack').checked)
     && state.key?.Origin === 'EXTERNAL';
   $('wrap-import').disabled = !ready;
+  updateUploadButton();
+}
+
+/** Shows the path chosen: wrap in this page, or download, wrap elsewhere and upload. */
+function showPath() {
+  const offline = document.querySelector('input[name="path"]:checked').value === 'offline';
+  $('path-here').hidden = offline;
+  $('path-offline').hidden = !offline;
+  $('wrap-import').hidden = offline;
+  $('upload-import').hidden = !offline;
 }
 
 // ---- import ------------------------------------------------------------------------------------
-
-function step(text) {
-  const item = document.createElement('li');
-  item.textContent = `${text}…`;
-  $('progress').append(item);
-  return {
-    done(result) { item.textContent = `${text}: ${result}`; item.className = 'done'; },
-    failed(error) { item.textContent = `${text}: failed (${error.code ?? 'error'})`; item.className = 'failed'; },
-  };
-}
-
-async function run(text, action, describe) {
-  const s = step(text);
-  try {
-    const result = await action();
-    s.done(describe(result));
-    return result;
-  } catch (error) {
-    s.failed(error);
-    throw error;
-  }
-}
-
-function expiryUnix() {
-  if (document.querySelector('input[name="expiry"]:checked').value === 'never') return 0;
-  const value = $('expiry-at').value;
-  const at = Math.floor(new Date(value).getTime() / 1000);
-  if (!value || !Number.isFinite(at) || at <= Date.now() / 1000) {
-    const error = new Error('Choose an expiry time in the future, or “Never expires”.');
-    error.code = 'InvalidParameter';
-    throw error;
-  }
-  return at;
-}
 
 async function wrapAndImport() {
   const keyId = state.key.KeyId;
@@ -347,6 +267,15 @@ for (const radio of document.querySelectorAll('input[name="expiry"]')) {
   radio.addEventListener('change', () => { $('expiry-at').disabled = radio.value !== 'at' || !radio.checked; });
 }
 $('wrap-import').addEventListener('click', guarded(wrapAndImport));
+for (const radio of document.querySelectorAll('input[name="path"]')) radio.addEventListener('change', showPath);
+setupOffline({
+  async onImported(key) {
+    state.key = key;
+    await refreshKey();
+    status(`Imported. Key ${key.KeyId} is ${state.key.KeyState}. The material never reached this page; keep it safe where it is.`);
+  },
+});
+showPath();
 $('refresh-key').addEventListener('click', guarded(refreshKey));
 $('delete-material').addEventListener('click', () => { $('confirm-delete').hidden = false; $('confirm-delete').focus(); });
 $('confirm-delete').addEventListener('click', guarded(deleteMaterial));
