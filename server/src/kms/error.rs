@@ -88,6 +88,34 @@ pub enum Error {
     )]
     InvalidKeyMaterial,
 
+    /// A call the key's spec or usage does not allow: a symmetric call on an asymmetric key, an
+    /// asymmetric call on a symmetric key, signing with an ENCRYPT/DECRYPT key, an algorithm of
+    /// another key type.
+    #[error(
+        "{action} is not allowed on this key: its KeySpec is {spec} and its KeyUsage {}",
+        usage.name()
+    )]
+    WrongKeyKind {
+        /// The action, or the algorithm, that was refused.
+        action: &'static str,
+        /// The key's spec.
+        spec: crate::kms::key_spec::KeySpec,
+        /// The key's usage.
+        usage: crate::kms::key::KeyUsage,
+    },
+
+    /// The imported private key is well formed but of another type or size than the key spec.
+    #[error(
+        "the key material was not imported: the private key is {found} but the key spec is \
+         {spec}; import a private key of the key's spec"
+    )]
+    PrivateKeyMismatch {
+        /// What the private key is (`RSA-2048`, `EC P-256`, …).
+        found: &'static str,
+        /// The key's spec.
+        spec: crate::kms::key_spec::KeySpec,
+    },
+
     /// A ciphertext blob is malformed, names no key of the caller, or does not authenticate (for
     /// example under another encryption context).
     #[error("the ciphertext cannot be decrypted: {0}")]

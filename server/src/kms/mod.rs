@@ -9,7 +9,7 @@
 //! | module | what | actions |
 //! |---|---|---|
 //! | [`account`] | accounts, access keys, signature nonces | (signature checks), `create-account` |
-//! | [`key`], [`state`] | a key's record and attributes; the state table | |
+//! | [`key`], [`key_spec`], [`state`] | a key's record, spec and attributes; the state table | |
 //! | [`lifecycle`] | key management | CreateKey, DescribeKey, ListKeys, Enable/DisableKey, Schedule/CancelKeyDeletion |
 //! | [`import`] | wrapping keys, the pool, tokens, the same-material rule | GetParametersForImport, ImportKeyMaterial, DeleteKeyMaterial |
 //! | [`data`], [`ciphertext`] | AES-GCM under the material, the blob format | Encrypt, Decrypt, GenerateDataKey |
@@ -27,6 +27,7 @@ pub mod error;
 pub mod import;
 pub mod integrity;
 pub mod key;
+pub mod key_spec;
 pub mod lifecycle;
 pub mod page;
 mod reference;

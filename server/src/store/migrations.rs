@@ -33,7 +33,7 @@ pub struct Migrated {
 }
 
 /// SQLite's migrations, in order.
-pub const SQLITE: [Step; 4] = [
+pub const SQLITE: [Step; 5] = [
     Step::Sql(
         r"
         CREATE TABLE accounts (
@@ -121,10 +121,12 @@ pub const SQLITE: [Step; 4] = [
             (SELECT COUNT(*) FROM wrapping_keys w WHERE w.account_id = accounts.id);
         ",
     ),
+    // Asymmetric keys: each key's usage (NULL in older rows, which all encrypt and decrypt).
+    Step::Sql("ALTER TABLE keys ADD COLUMN key_usage TEXT;"),
 ];
 
 /// PostgreSQL's migrations, in order.
-pub const POSTGRES: [Step; 2] = [
+pub const POSTGRES: [Step; 3] = [
     Step::Sql(
         r"
     CREATE TABLE accounts (
@@ -196,6 +198,8 @@ pub const POSTGRES: [Step; 2] = [
             (SELECT COUNT(*) FROM wrapping_keys w WHERE w.account_id = accounts.id);
         ",
     ),
+    // Asymmetric keys: each key's usage (NULL in older rows, which all encrypt and decrypt).
+    Step::Sql("ALTER TABLE keys ADD COLUMN key_usage TEXT;"),
 ];
 
 /// Runs the `steps` a database has not run yet, in `tx` (the caller commits it), under the

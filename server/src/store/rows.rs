@@ -5,13 +5,12 @@
 //! takes parameters as [`Param`]s; nothing else here knows which database it talks to. A value
 //! that is not what its column must hold becomes [`Error::Corrupt`], naming the table and column.
 
-use byok_wrap::KeySpec;
-
 use super::error::{Error, Result};
 use crate::kms::account::AccessKey;
 use crate::kms::alias::Alias;
 use crate::kms::import::{PoolKey, WrappingKey};
-use crate::kms::key::{Key, Origin, ProtectionLevel};
+use crate::kms::key::{Key, KeyUsage, Origin, ProtectionLevel};
+use crate::kms::key_spec::KeySpec;
 use crate::kms::state::KeyState;
 
 /// A statement parameter.
@@ -161,7 +160,7 @@ impl<'r> Reader<'r> {
 }
 
 /// The columns [`key`] reads, as `sql::KEY` selects them.
-const KEY_COLUMNS: [&str; 14] = [
+const KEY_COLUMNS: [&str; 15] = [
     "id",
     "account_id",
     "description",
@@ -176,6 +175,7 @@ const KEY_COLUMNS: [&str; 14] = [
     "fingerprint",
     "material_expire_at",
     "mac",
+    "key_usage",
 ];
 
 /// A key, from the columns `sql::KEY` selects.
@@ -185,7 +185,7 @@ pub fn key(row: &dyn Row) -> Result<Key> {
         id: r.text(0)?,
         account_id: r.text(1)?,
         description: r.text(2)?,
-        key_spec: r.name(3, |s| s.parse::<KeySpec>().ok())?,
+        key_spec: r.name(3, KeySpec::from_name)?,
         origin: r.name(4, Origin::from_name)?,
         protection_level: r.name(5, ProtectionLevel::from_name)?,
         state: r.name(6, KeyState::from_name)?,
@@ -196,11 +196,16 @@ pub fn key(row: &dyn Row) -> Result<Key> {
         fingerprint: r.opt_blob(11)?,
         material_expire_at: r.opt_int(12)?,
         mac: r.opt_blob(13)?,
+        // Absent in rows from before key usages: every key then encrypted and decrypted.
+        usage: match r.cell(14)? {
+            Cell::Null => KeyUsage::EncryptDecrypt,
+            _ => r.name(14, KeyUsage::from_name)?,
+        },
     })
 }
 
 /// The parameters of `sql::INSERT_KEY`.
-pub fn key_params(key: &Key) -> [Param<'_>; 14] {
+pub fn key_params(key: &Key) -> [Param<'_>; 15] {
     [
         Param::Text(&key.id),
         Param::Text(&key.account_id),
@@ -216,6 +221,7 @@ pub fn key_params(key: &Key) -> [Param<'_>; 14] {
         Param::OptBlob(key.fingerprint.as_deref()),
         Param::OptInt(key.material_expire_at),
         Param::OptBlob(key.mac.as_deref()),
+        Param::Text(key.usage.name()),
     ]
 }
 

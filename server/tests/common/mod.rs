@@ -122,7 +122,7 @@ impl Fixture {
                 &self.account,
                 &CreateKey {
                     origin,
-                    key_spec,
+                    key_spec: key_spec.into(),
                     ..CreateKey::default()
                 },
             )

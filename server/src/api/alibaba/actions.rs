@@ -2,13 +2,14 @@
 //! names exactly as the official SDKs read them). Nothing here decides what a rule would: each
 //! handler only reads its parameters, turns wire names into the core's types, and renders.
 
-use byok_wrap::{KeySpec, WrappingAlgorithm, WrappingKeySpec};
+use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
 use serde_json::{Value, json};
 
 use super::error::{Error, Result};
 use super::params::Params;
 use super::reply::{key_metadata, wire_time, with_page};
 use crate::kms::key::{KeyUsage, Origin, ProtectionLevel};
+use crate::kms::key_spec::KeySpec as KmsKeySpec;
 use crate::kms::{CreateKey, DataKeySize, DataKeySpec, Kms, Operation, Paging};
 use crate::store::Store;
 
@@ -84,12 +85,8 @@ fn create_key<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Va
     let request = CreateKey {
         description: p.optional("Description").unwrap_or_default().to_owned(),
         key_spec: p
-            .named(
-                "KeySpec",
-                |s| s.parse::<KeySpec>().ok(),
-                "must be Aliyun_AES_256, Aliyun_AES_192, Aliyun_AES_128 or Aliyun_SM4",
-            )?
-            .unwrap_or(KeySpec::AliyunAes256),
+            .named("KeySpec", KmsKeySpec::from_name, KmsKeySpec::NAMES)?
+            .unwrap_or_default(),
         key_usage: p.named(
             "KeyUsage",
             key_usage,
@@ -275,11 +272,7 @@ fn paging(p: &Params) -> Result<Paging> {
 }
 
 fn key_usage(name: &str) -> Option<KeyUsage> {
-    match name {
-        "ENCRYPT/DECRYPT" => Some(KeyUsage::EncryptDecrypt),
-        "SIGN/VERIFY" => Some(KeyUsage::SignVerify),
-        _ => None,
-    }
+    KeyUsage::from_name(name)
 }
 
 fn base64_encode(bytes: &[u8]) -> String {

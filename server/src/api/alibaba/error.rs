@@ -150,7 +150,10 @@ pub fn kms_code_and_status(e: &KmsError) -> (&'static str, u16) {
         KmsError::UnsupportedProtectionLevel(_) => ("Unsupported.ProtectionLevel", 400),
         KmsError::InvalidImportToken(_) => ("InvalidImportToken", 400),
         KmsError::ExpiredImportToken => ("ExpiredImportToken", 400),
-        KmsError::InvalidKeyMaterial => ("InvalidKeyMaterial", 400),
+        KmsError::WrongKeyKind { .. } => ("UnsupportedOperation", 400),
+        KmsError::InvalidKeyMaterial | KmsError::PrivateKeyMismatch { .. } => {
+            ("InvalidKeyMaterial", 400)
+        }
         KmsError::InvalidCiphertext(_) => ("InvalidCiphertext", 400),
         KmsError::KeyNotUsable(KeyState::Disabled) => ("Rejected.Disabled", 409),
         KmsError::KeyNotUsable(KeyState::PendingDeletion) => ("Rejected.PendingDeletion", 409),
@@ -204,6 +207,7 @@ mod tests {
     use super::*;
     use crate::crypto;
     use crate::kms::key::{Origin, ProtectionLevel};
+    use crate::kms::key_spec::KeySpec;
     use crate::kms::state::Action;
     use crate::store;
 
@@ -236,6 +240,8 @@ mod tests {
             (KmsError::InvalidImportToken("x").into(), "InvalidImportToken", 400),
             (KmsError::ExpiredImportToken.into(), "ExpiredImportToken", 400),
             (KmsError::InvalidKeyMaterial.into(), "InvalidKeyMaterial", 400),
+            (KmsError::WrongKeyKind { action: "Encrypt", spec: KeySpec::from_name("EC_P256").unwrap(), usage: crate::kms::key::KeyUsage::SignVerify }.into(), "UnsupportedOperation", 400),
+            (KmsError::PrivateKeyMismatch { found: "EC P-256", spec: KeySpec::from_name("RSA_2048").unwrap() }.into(), "InvalidKeyMaterial", 400),
             (KmsError::InvalidCiphertext("x").into(), "InvalidCiphertext", 400),
             (KmsError::KeyNotUsable(KeyState::Disabled).into(), "Rejected.Disabled", 409),
             (KmsError::KeyNotUsable(KeyState::PendingDeletion).into(), "Rejected.PendingDeletion", 409),
