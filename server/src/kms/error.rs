@@ -46,6 +46,10 @@ pub enum Error {
     #[error("the key {0:?} does not exist")]
     KeyNotFound(String),
 
+    /// The key has no version with this id (a key has one; another key's id names none).
+    #[error("the key version {0:?} does not exist for this key")]
+    KeyVersionNotFound(String),
+
     /// No alias with this name exists in the caller's account.
     #[error("the alias {0:?} does not exist")]
     AliasNotFound(String),
@@ -276,6 +280,14 @@ pub enum Argument {
     PageNumber,
     /// The page size of a listing.
     PageSize,
+    /// A key version id.
+    KeyVersionId,
+    /// The digest to sign or verify.
+    Digest,
+    /// The algorithm of an asymmetric call.
+    Algorithm,
+    /// A signature to verify.
+    Signature,
 }
 
 impl fmt::Display for Argument {
@@ -296,6 +308,10 @@ impl fmt::Display for Argument {
             Self::CiphertextBlob => "ciphertext blob",
             Self::EncryptionContext => "encryption context",
             Self::DataKeySpec => "data key spec",
+            Self::KeyVersionId => "key version id",
+            Self::Digest => "digest",
+            Self::Algorithm => "algorithm",
+            Self::Signature => "signature",
             Self::DataKeyLength => "data key length",
             Self::PendingWindow => "pending window",
             Self::AliasName => "alias name",

@@ -12,6 +12,7 @@
 //! | [`key`], [`key_spec`], [`state`] | a key's record, spec and attributes; the state table | |
 //! | [`lifecycle`] | key management | CreateKey, DescribeKey, ListKeys, Enable/DisableKey, Schedule/CancelKeyDeletion |
 //! | [`import`] | wrapping keys, the pool, tokens, the same-material rule | GetParametersForImport, ImportKeyMaterial, DeleteKeyMaterial |
+//! | [`asymmetric`] | the calls of asymmetric keys, key versions | GetPublicKey, AsymmetricSign/Verify/Encrypt/Decrypt, ListKeyVersions, DescribeKeyVersion |
 //! | [`data`], [`ciphertext`] | AES-GCM under the material, the blob format | Encrypt, Decrypt, GenerateDataKey |
 //! | [`alias`] | aliases | CreateAlias, UpdateAlias, DeleteAlias, ListAliases |
 //! | [`sweep`] | expiry and deletion, in the background | |
@@ -21,6 +22,7 @@
 
 pub mod account;
 pub mod alias;
+pub mod asymmetric;
 pub mod ciphertext;
 pub mod data;
 pub mod error;

@@ -5,6 +5,7 @@
 use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
 use serde_json::{Value, json};
 
+use super::asymmetric;
 use super::error::{Error, Result};
 use super::params::Params;
 use super::reply::{key_metadata, wire_time, with_page};
@@ -18,7 +19,7 @@ type Handler<S> = fn(&Kms<S>, &str, &Params) -> Result<Value>;
 
 /// Every action this door serves, with the kind of work it does (for the HTTP layer's choice of
 /// thread) and its handler.
-pub fn actions<S: Store>() -> [(&'static str, Operation, Handler<S>); 17] {
+pub fn actions<S: Store>() -> [(&'static str, Operation, Handler<S>); 24] {
     use Operation::{HandOutWrappingKey, Read, Write};
     [
         ("CreateKey", Write, create_key),
@@ -42,12 +43,23 @@ pub fn actions<S: Store>() -> [(&'static str, Operation, Handler<S>); 17] {
         ("UpdateAlias", Write, update_alias),
         ("DeleteAlias", Write, delete_alias),
         ("ListAliases", Read, list_aliases),
+        ("GetPublicKey", Read, asymmetric::get_public_key),
+        ("AsymmetricSign", Read, asymmetric::asymmetric_sign),
+        ("AsymmetricVerify", Read, asymmetric::asymmetric_verify),
+        ("AsymmetricEncrypt", Read, asymmetric::asymmetric_encrypt),
+        ("AsymmetricDecrypt", Read, asymmetric::asymmetric_decrypt),
+        ("ListKeyVersions", Read, asymmetric::list_key_versions),
+        ("DescribeKeyVersion", Read, asymmetric::describe_key_version),
     ]
 }
 
 /// Every parameter an action reads, and those of the signatures: a parameter whose name
 /// extends one of these is refused rather than ignored.
 pub const PARAMETERS: &[&str] = &[
+    "Algorithm",
+    "Digest",
+    "KeyVersionId",
+    "Value",
     "AliasName",
     "CiphertextBlob",
     "Description",

@@ -144,6 +144,7 @@ pub fn kms_code_and_status(e: &KmsError) -> (&'static str, u16) {
         KmsError::AccessKeyNotFound => ("InvalidAccessKeyId.NotFound", 404),
         KmsError::NonceReused => ("SignatureNonceUsed", 400),
         KmsError::KeyNotFound(_) => ("Forbidden.KeyNotFound", 404),
+        KmsError::KeyVersionNotFound(_) => ("Forbidden.ResourceNotFound", 404),
         KmsError::AliasNotFound(_) => ("Forbidden.AliasNotFound", 404),
         KmsError::AliasExists(_) => ("AliasAlreadyExists", 400),
         KmsError::NotExternal(_) => ("Unsupported.Origin", 400),
@@ -196,6 +197,10 @@ pub fn parameter(argument: Argument) -> &'static str {
         Argument::AliasName => "AliasName",
         Argument::PageNumber => "PageNumber",
         Argument::PageSize => "PageSize",
+        Argument::KeyVersionId => "KeyVersionId",
+        Argument::Digest => "Digest",
+        Argument::Algorithm => "Algorithm",
+        Argument::Signature => "Value",
     }
 }
 
@@ -240,6 +245,7 @@ mod tests {
             (KmsError::InvalidImportToken("x").into(), "InvalidImportToken", 400),
             (KmsError::ExpiredImportToken.into(), "ExpiredImportToken", 400),
             (KmsError::InvalidKeyMaterial.into(), "InvalidKeyMaterial", 400),
+            (KmsError::KeyVersionNotFound("v".into()).into(), "Forbidden.ResourceNotFound", 404),
             (KmsError::WrongKeyKind { action: "Encrypt", spec: KeySpec::from_name("EC_P256").unwrap(), usage: crate::kms::key::KeyUsage::SignVerify }.into(), "UnsupportedOperation", 400),
             (KmsError::PrivateKeyMismatch { found: "EC P-256", spec: KeySpec::from_name("RSA_2048").unwrap() }.into(), "InvalidKeyMaterial", 400),
             (KmsError::InvalidCiphertext("x").into(), "InvalidCiphertext", 400),

@@ -8,7 +8,7 @@
 //! decryption) runs outside transactions; what it depends on is checked again inside.
 
 pub mod pool;
-pub mod private_key;
+pub(crate) mod private_key;
 pub mod token;
 
 use byok_wrap::spec::{Cloud, WrapScheme};
