@@ -48,7 +48,7 @@ lint: setup-build
 # second time on it.
 test-native:
 	scripts/with-postgres.sh cargo test --workspace --all-targets
-	BYOK_TEST_STORE=postgres scripts/with-postgres.sh cargo test -p byok-kms --test kms_core --test hostile --test settings --test tags
+	BYOK_TEST_STORE=postgres scripts/with-postgres.sh cargo test -p byok-kms --test kms_core --test hostile --test settings --test tags --test asymmetric --test asymmetric_calls
 	cargo test --workspace --doc
 
 # In the debug build (overflow checks on) and in the size-optimised build that ships.

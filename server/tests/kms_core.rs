@@ -540,7 +540,7 @@ fn sm4_keys_are_refused_at_create_key_with_a_clear_message() {
         f.kms.create_key(
             &f.account,
             &CreateKey {
-                key_spec: KeySpec::AliyunSm4,
+                key_spec: KeySpec::AliyunSm4.into(),
                 origin: Origin::External,
                 ..CreateKey::default()
             },

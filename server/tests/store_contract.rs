@@ -9,7 +9,7 @@ mod common;
 use byok_kms::kms::account::AccessKey;
 use byok_kms::kms::alias::Alias;
 use byok_kms::kms::import::PoolKey;
-use byok_kms::kms::key::{Key, Origin, ProtectionLevel};
+use byok_kms::kms::key::{Key, KeyUsage, Origin, ProtectionLevel};
 use byok_kms::kms::state::KeyState;
 use byok_kms::store::{self, AnyStore, Store};
 use byok_wrap::KeySpec;
@@ -102,7 +102,8 @@ fn key(id: &str) -> Key {
         id: id.to_owned(),
         account_id: ACCOUNT.to_owned(),
         description: "contract".to_owned(),
-        key_spec: KeySpec::AliyunAes256,
+        key_spec: KeySpec::AliyunAes256.into(),
+        usage: KeyUsage::EncryptDecrypt,
         origin: Origin::External,
         protection_level: ProtectionLevel::Software,
         state: KeyState::PendingImport,
@@ -600,7 +601,7 @@ fn both_dialects_migrate_to_one_schema() {
     let keys = &schemas[0]["keys"];
     assert_eq!(keys.primary_key, ["seq"]);
     assert!(keys.unique.contains(&vec!["id".to_owned()]));
-    assert_eq!(keys.columns.len(), 17);
+    assert_eq!(keys.columns.len(), 18); // tags, then key_usage
     assert_eq!(
         keys.indexes["keys_by_expiry"],
         (vec!["material_expire_at".to_owned()], true)

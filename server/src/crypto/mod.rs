@@ -5,6 +5,7 @@
 //! No private-key operation here uses the `rsa` crate (RUSTSEC-2023-0071): aws-lc-rs decrypts in
 //! constant time.
 
+pub mod asymmetric;
 pub mod data;
 pub mod error;
 pub mod root;

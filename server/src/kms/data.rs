@@ -174,6 +174,13 @@ impl<S: Store> Kms<S> {
     ) -> Result<(Key, Zeroizing<Vec<u8>>)> {
         let key = self.store.transaction(|tx| {
             let key = self.resolve(tx, account_id, key_ref)?;
+            if key.key_spec.symmetric().is_none() {
+                return Err(Error::WrongKeyKind {
+                    action: action.name(),
+                    spec: key.key_spec,
+                    usage: key.usage,
+                });
+            }
             key.state.check(action)?;
             Ok::<_, Error>(key)
         })?;

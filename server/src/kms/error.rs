@@ -46,6 +46,10 @@ pub enum Error {
     #[error("the key {0:?} does not exist")]
     KeyNotFound(String),
 
+    /// The key has no version with this id (a key has one; another key's id names none).
+    #[error("the key version {0:?} does not exist for this key")]
+    KeyVersionNotFound(String),
+
     /// No alias with this name exists in the caller's account.
     #[error("the alias {0:?} does not exist")]
     AliasNotFound(String),
@@ -87,6 +91,34 @@ pub enum Error {
          and identical to the material first imported into this key"
     )]
     InvalidKeyMaterial,
+
+    /// A call the key's spec or usage does not allow: a symmetric call on an asymmetric key, an
+    /// asymmetric call on a symmetric key, signing with an ENCRYPT/DECRYPT key, an algorithm of
+    /// another key type.
+    #[error(
+        "{action} is not allowed on this key: its KeySpec is {spec} and its KeyUsage {}",
+        usage.name()
+    )]
+    WrongKeyKind {
+        /// The action, or the algorithm, that was refused.
+        action: &'static str,
+        /// The key's spec.
+        spec: crate::kms::key_spec::KeySpec,
+        /// The key's usage.
+        usage: crate::kms::key::KeyUsage,
+    },
+
+    /// The imported private key is well formed but of another type or size than the key spec.
+    #[error(
+        "the key material was not imported: the private key is {found} but the key spec is \
+         {spec}; import a private key of the key's spec"
+    )]
+    PrivateKeyMismatch {
+        /// What the private key is (`RSA-2048`, `EC P-256`, …).
+        found: &'static str,
+        /// The key's spec.
+        spec: crate::kms::key_spec::KeySpec,
+    },
 
     /// A ciphertext blob is malformed, names no key of the caller, or does not authenticate (for
     /// example under another encryption context).
@@ -252,6 +284,14 @@ pub enum Argument {
     Tags,
     /// The keys of tags to remove (UntagResource).
     TagKeys,
+    /// A key version id.
+    KeyVersionId,
+    /// The digest to sign or verify.
+    Digest,
+    /// The algorithm of an asymmetric call.
+    Algorithm,
+    /// A signature to verify.
+    Signature,
 }
 
 impl fmt::Display for Argument {
@@ -272,6 +312,10 @@ impl fmt::Display for Argument {
             Self::CiphertextBlob => "ciphertext blob",
             Self::EncryptionContext => "encryption context",
             Self::DataKeySpec => "data key spec",
+            Self::KeyVersionId => "key version id",
+            Self::Digest => "digest",
+            Self::Algorithm => "algorithm",
+            Self::Signature => "signature",
             Self::DataKeyLength => "data key length",
             Self::PendingWindow => "pending window",
             Self::AliasName => "alias name",

@@ -10,7 +10,7 @@ use crate::kms::Kms;
 use crate::kms::account::AccessKey;
 use crate::kms::alias::Alias;
 use crate::kms::error::{Error, Result};
-use crate::kms::key::Key;
+use crate::kms::key::{Key, KeyUsage};
 use crate::kms::rules::echo;
 use crate::store::{Store, Transaction};
 
@@ -73,6 +73,11 @@ fn key_record(key: &Key) -> Vec<u8> {
         .bytes(&[u8::from(key.sealed_material.is_some())])
         .opt_bytes(key.fingerprint.as_deref())
         .int(key.material_expire_at);
+    // Rows from before key usages have none and mean ENCRYPT/DECRYPT: the record of such a key
+    // is what it always was, so their MACs still verify; any other usage is covered.
+    if key.usage != KeyUsage::EncryptDecrypt {
+        r.text(key.usage.name());
+    }
     r.0
 }
 

@@ -1,8 +1,7 @@
 //! A key as the KMS keeps it, and its attributes: where its material comes from, how it is
 //! protected, what it is for.
 
-use byok_wrap::KeySpec;
-
+use crate::kms::key_spec::KeySpec;
 use crate::kms::state::KeyState;
 use crate::kms::tag::Tag;
 
@@ -78,8 +77,25 @@ pub enum KeyUsage {
     /// Encrypt and decrypt (every symmetric key).
     #[default]
     EncryptDecrypt,
-    /// Sign and verify (asymmetric keys, which byok-kms does not have yet).
+    /// Sign and verify (asymmetric keys).
     SignVerify,
+}
+
+impl KeyUsage {
+    /// The name as stored (and as the Alibaba API spells it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::EncryptDecrypt => "ENCRYPT/DECRYPT",
+            Self::SignVerify => "SIGN/VERIFY",
+        }
+    }
+
+    /// The usage of this stored name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::EncryptDecrypt, Self::SignVerify]
+            .into_iter()
+            .find(|u| u.name() == name)
+    }
 }
 
 /// A key as the KMS keeps it. The material is only ever held sealed.
@@ -91,8 +107,10 @@ pub struct Key {
     pub account_id: String,
     /// Free text from CreateKey.
     pub description: String,
-    /// The key spec; fixes the material length.
+    /// The key spec; fixes what the material is.
     pub key_spec: KeySpec,
+    /// What the key is for; fixed at creation.
+    pub usage: KeyUsage,
     /// Where the material comes from.
     pub origin: Origin,
     /// The protection level.
@@ -138,11 +156,6 @@ impl Key {
         if self.state != KeyState::PendingDeletion {
             self.state = KeyState::PendingImport;
         }
-    }
-
-    /// The key's usage (symmetric keys encrypt and decrypt).
-    pub fn usage(&self) -> KeyUsage {
-        KeyUsage::EncryptDecrypt
     }
 }
 

@@ -1,12 +1,11 @@
 //! Key management: CreateKey, DescribeKey, ListKeys, and the state changes (enable, disable,
 //! schedule and cancel deletion). Each checks the state table ([`KeyState::check`]).
 
-use byok_wrap::KeySpec;
-
 use crate::crypto;
 use crate::kms::Kms;
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::key::{Key, KeyUsage, Origin, ProtectionLevel};
+use crate::kms::key_spec::KeySpec;
 use crate::kms::page::{Page, Paging};
 use crate::kms::rules::{self, PENDING_WINDOW_DAYS};
 use crate::kms::state::{Action, KeyState};
@@ -77,20 +76,30 @@ impl<S: Store> Kms<S> {
     pub fn create_key(&self, account_id: &str, request: &CreateKey) -> Result<KeyMetadata> {
         rules::description(&request.description)?;
         let tags = tag::merge(&[], &request.tags)?;
-        if request.key_spec == KeySpec::AliyunSm4 {
+        if request.key_spec == KeySpec::Symmetric(byok_wrap::KeySpec::AliyunSm4) {
             return Err(Error::invalid(
                 Argument::KeySpec,
                 "Aliyun_SM4 keys are not supported by byok-kms (it has no constant-time SM4 \
                  implementation); use Aliyun_AES_256, Aliyun_AES_192 or Aliyun_AES_128",
             ));
         }
-        if request
+        let usage = request
             .key_usage
-            .is_some_and(|usage| usage != KeyUsage::EncryptDecrypt)
-        {
+            .unwrap_or(request.key_spec.default_usage());
+        if !request.key_spec.allows(usage) {
             return Err(Error::invalid(
                 Argument::KeyUsage,
-                "must be ENCRYPT/DECRYPT: byok-kms has symmetric keys only",
+                match request.key_spec {
+                    KeySpec::Symmetric(_) => "must be ENCRYPT/DECRYPT for a symmetric key spec",
+                    KeySpec::Asymmetric(_) => "must be SIGN/VERIFY for an EC key spec",
+                },
+            ));
+        }
+        if request.key_spec.asymmetric().is_some() && request.origin != Origin::External {
+            return Err(Error::invalid(
+                Argument::Origin,
+                "must be EXTERNAL for an asymmetric key spec: byok-kms does not generate \
+                 asymmetric keys; import the private key",
             ));
         }
         if request.protection_level != ProtectionLevel::Software {
@@ -101,6 +110,7 @@ impl<S: Store> Kms<S> {
             account_id: account_id.to_owned(),
             description: request.description.clone(),
             key_spec: request.key_spec,
+            usage,
             origin: request.origin,
             protection_level: request.protection_level,
             state: KeyState::PendingImport,
@@ -113,8 +123,8 @@ impl<S: Store> Kms<S> {
             tags,
             mac: None,
         };
-        if key.origin == Origin::Kms {
-            let material = crypto::random_bytes(key.key_spec.material_len())?;
+        if let (Origin::Kms, Some(spec)) = (key.origin, key.key_spec.symmetric()) {
+            let material = crypto::random_bytes(spec.material_len())?;
             key.sealed_material = Some(self.crypto.seal(&key.material_identity(), &material)?);
             key.state = KeyState::Enabled;
         }
@@ -254,7 +264,7 @@ impl<S: Store> Kms<S> {
             creator: key.account_id.clone(),
             description: key.description.clone(),
             key_spec: key.key_spec,
-            key_usage: key.usage(),
+            key_usage: key.usage,
             state: key.state,
             origin: key.origin,
             protection_level: key.protection_level,

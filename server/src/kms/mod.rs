@@ -9,9 +9,10 @@
 //! | module | what | actions |
 //! |---|---|---|
 //! | [`account`] | accounts, access keys, signature nonces | (signature checks), `create-account` |
-//! | [`key`], [`state`] | a key's record and attributes; the state table | |
+//! | [`key`], [`key_spec`], [`state`] | a key's record, spec and attributes; the state table | |
 //! | [`lifecycle`] | key management | CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, Enable/DisableKey, Schedule/CancelKeyDeletion |
 //! | [`import`] | wrapping keys, the pool, tokens, the same-material rule | GetParametersForImport, ImportKeyMaterial, DeleteKeyMaterial |
+//! | [`asymmetric`] | the calls of asymmetric keys, key versions | GetPublicKey, AsymmetricSign/Verify/Encrypt/Decrypt, ListKeyVersions, DescribeKeyVersion |
 //! | [`data`], [`ciphertext`] | AES-GCM under the material, the blob format | Encrypt, Decrypt, GenerateDataKey |
 //! | [`alias`] | aliases | CreateAlias, UpdateAlias, DeleteAlias, ListAliases, ListAliasesByKeyId |
 //! | [`tag`] | tags on keys | TagResource, UntagResource, ListResourceTags |
@@ -22,12 +23,14 @@
 
 pub mod account;
 pub mod alias;
+pub mod asymmetric;
 pub mod ciphertext;
 pub mod data;
 pub mod error;
 pub mod import;
 pub mod integrity;
 pub mod key;
+pub mod key_spec;
 pub mod lifecycle;
 pub mod page;
 mod reference;

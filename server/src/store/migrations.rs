@@ -33,7 +33,7 @@ pub struct Migrated {
 }
 
 /// SQLite's migrations, in order.
-pub const SQLITE: [Step; 5] = [
+pub const SQLITE: [Step; 6] = [
     Step::Sql(
         r"
         CREATE TABLE accounts (
@@ -123,10 +123,12 @@ pub const SQLITE: [Step; 5] = [
     ),
     // Tags on keys: a JSON array of [key, value] pairs (labels, not in the row MAC).
     Step::Sql("ALTER TABLE keys ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';"),
+    // Asymmetric keys: each key's usage (NULL in older rows, which all encrypt and decrypt).
+    Step::Sql("ALTER TABLE keys ADD COLUMN key_usage TEXT;"),
 ];
 
 /// PostgreSQL's migrations, in order.
-pub const POSTGRES: [Step; 3] = [
+pub const POSTGRES: [Step; 4] = [
     Step::Sql(
         r"
     CREATE TABLE accounts (
@@ -199,6 +201,8 @@ pub const POSTGRES: [Step; 3] = [
         ",
     ),
     Step::Sql("ALTER TABLE keys ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';"),
+    // Asymmetric keys: each key's usage (NULL in older rows, which all encrypt and decrypt).
+    Step::Sql("ALTER TABLE keys ADD COLUMN key_usage TEXT;"),
 ];
 
 /// Runs the `steps` a database has not run yet, in `tx` (the caller commits it), under the

@@ -5,13 +5,12 @@
 //! takes parameters as [`Param`]s; nothing else here knows which database it talks to. A value
 //! that is not what its column must hold becomes [`Error::Corrupt`], naming the table and column.
 
-use byok_wrap::KeySpec;
-
 use super::error::{Error, Result};
 use crate::kms::account::AccessKey;
 use crate::kms::alias::Alias;
 use crate::kms::import::{PoolKey, WrappingKey};
-use crate::kms::key::{Key, Origin, ProtectionLevel};
+use crate::kms::key::{Key, KeyUsage, Origin, ProtectionLevel};
+use crate::kms::key_spec::KeySpec;
 use crate::kms::state::KeyState;
 use crate::kms::tag::Tag;
 
@@ -185,7 +184,7 @@ pub fn tags_text(tags: &[Tag]) -> String {
 }
 
 /// The columns [`key`] reads, as `sql::KEY` selects them.
-const KEY_COLUMNS: [&str; 15] = [
+const KEY_COLUMNS: [&str; 16] = [
     "id",
     "account_id",
     "description",
@@ -201,6 +200,7 @@ const KEY_COLUMNS: [&str; 15] = [
     "material_expire_at",
     "mac",
     "tags",
+    "key_usage",
 ];
 
 /// A key, from the columns `sql::KEY` selects.
@@ -210,7 +210,7 @@ pub fn key(row: &dyn Row) -> Result<Key> {
         id: r.text(0)?,
         account_id: r.text(1)?,
         description: r.text(2)?,
-        key_spec: r.name(3, |s| s.parse::<KeySpec>().ok())?,
+        key_spec: r.name(3, KeySpec::from_name)?,
         origin: r.name(4, Origin::from_name)?,
         protection_level: r.name(5, ProtectionLevel::from_name)?,
         state: r.name(6, KeyState::from_name)?,
@@ -222,11 +222,16 @@ pub fn key(row: &dyn Row) -> Result<Key> {
         material_expire_at: r.opt_int(12)?,
         mac: r.opt_blob(13)?,
         tags: r.tags(14)?,
+        // Absent in rows from before key usages: every key then encrypted and decrypted.
+        usage: match r.cell(15)? {
+            Cell::Null => KeyUsage::EncryptDecrypt,
+            _ => r.name(15, KeyUsage::from_name)?,
+        },
     })
 }
 
 /// The parameters of `sql::INSERT_KEY` (`tags` is [`tags_text`] of the key's tags).
-pub fn key_params<'k>(key: &'k Key, tags: &'k str) -> [Param<'k>; 15] {
+pub fn key_params<'k>(key: &'k Key, tags: &'k str) -> [Param<'k>; 16] {
     [
         Param::Text(&key.id),
         Param::Text(&key.account_id),
@@ -243,6 +248,7 @@ pub fn key_params<'k>(key: &'k Key, tags: &'k str) -> [Param<'k>; 15] {
         Param::OptInt(key.material_expire_at),
         Param::OptBlob(key.mac.as_deref()),
         Param::Text(tags),
+        Param::Text(key.usage.name()),
     ]
 }
 

@@ -66,7 +66,7 @@ impl Dialect {
 macro_rules! key_columns {
     () => {
         "id, account_id, description, key_spec, origin, protection_level, state, created_at, \
-         delete_date, version_id, sealed_material, fingerprint, material_expire_at, mac, tags"
+         delete_date, version_id, sealed_material, fingerprint, material_expire_at, mac, tags, key_usage"
     };
 }
 
@@ -104,7 +104,7 @@ pub const UNSIGNED_ACCESS_KEYS: Sql = Sql::same(
 pub const INSERT_KEY: Sql = Sql::same(concat!(
     "INSERT INTO keys (",
     key_columns!(),
-    ", ordinal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+    ", ordinal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
         (SELECT COALESCE(MAX(ordinal), 0) + 1 FROM keys WHERE account_id = ?2))"
 ));
 /// PostgreSQL locks the row (`FOR NO KEY UPDATE`) so that whatever reads a key and may then

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this
 
+pub mod asymmetric;
 pub mod client;
 pub mod pg;
 pub mod process;
@@ -122,7 +123,7 @@ impl Fixture {
                 &self.account,
                 &CreateKey {
                     origin,
-                    key_spec,
+                    key_spec: key_spec.into(),
                     ..CreateKey::default()
                 },
             )

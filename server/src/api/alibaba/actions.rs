@@ -2,13 +2,15 @@
 //! names exactly as the official SDKs read them). Nothing here decides what a rule would: each
 //! handler only reads its parameters, turns wire names into the core's types, and renders.
 
-use byok_wrap::{KeySpec, WrappingAlgorithm, WrappingKeySpec};
+use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
 use serde_json::{Value, json};
 
+use super::asymmetric;
 use super::error::{Error, Result};
 use super::params::{Params, json_tag_keys, json_tags};
 use super::reply::{key_metadata, wire_time, with_page};
 use crate::kms::key::{KeyUsage, Origin, ProtectionLevel};
+use crate::kms::key_spec::KeySpec as KmsKeySpec;
 use crate::kms::{CreateKey, DataKeySize, DataKeySpec, Kms, Operation, Paging};
 use crate::store::Store;
 
@@ -17,7 +19,7 @@ type Handler<S> = fn(&Kms<S>, &str, &Params) -> Result<Value>;
 
 /// Every action this door serves, with the kind of work it does (for the HTTP layer's choice of
 /// thread) and its handler.
-pub fn actions<S: Store>() -> [(&'static str, Operation, Handler<S>); 22] {
+pub fn actions<S: Store>() -> [(&'static str, Operation, Handler<S>); 29] {
     use Operation::{HandOutWrappingKey, Read, Write};
     [
         ("CreateKey", Write, create_key),
@@ -46,12 +48,23 @@ pub fn actions<S: Store>() -> [(&'static str, Operation, Handler<S>); 22] {
         ("TagResource", Write, tag_resource),
         ("UntagResource", Write, untag_resource),
         ("ListResourceTags", Read, list_resource_tags),
+        ("GetPublicKey", Read, asymmetric::get_public_key),
+        ("AsymmetricSign", Read, asymmetric::asymmetric_sign),
+        ("AsymmetricVerify", Read, asymmetric::asymmetric_verify),
+        ("AsymmetricEncrypt", Read, asymmetric::asymmetric_encrypt),
+        ("AsymmetricDecrypt", Read, asymmetric::asymmetric_decrypt),
+        ("ListKeyVersions", Read, asymmetric::list_key_versions),
+        ("DescribeKeyVersion", Read, asymmetric::describe_key_version),
     ]
 }
 
 /// Every parameter an action reads, and those of the signatures: a parameter whose name
 /// extends one of these is refused rather than ignored.
 pub const PARAMETERS: &[&str] = &[
+    "Algorithm",
+    "Digest",
+    "KeyVersionId",
+    "Value",
     "AliasName",
     "CiphertextBlob",
     "Description",
@@ -92,12 +105,8 @@ fn create_key<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Va
     let request = CreateKey {
         description: p.optional("Description").unwrap_or_default().to_owned(),
         key_spec: p
-            .named(
-                "KeySpec",
-                |s| s.parse::<KeySpec>().ok(),
-                "must be Aliyun_AES_256, Aliyun_AES_192, Aliyun_AES_128 or Aliyun_SM4",
-            )?
-            .unwrap_or(KeySpec::AliyunAes256),
+            .named("KeySpec", KmsKeySpec::from_name, KmsKeySpec::NAMES)?
+            .unwrap_or_default(),
         key_usage: p.named(
             "KeyUsage",
             key_usage,
@@ -357,11 +366,7 @@ fn paging(p: &Params) -> Result<Paging> {
 }
 
 fn key_usage(name: &str) -> Option<KeyUsage> {
-    match name {
-        "ENCRYPT/DECRYPT" => Some(KeyUsage::EncryptDecrypt),
-        "SIGN/VERIFY" => Some(KeyUsage::SignVerify),
-        _ => None,
-    }
+    KeyUsage::from_name(name)
 }
 
 fn base64_encode(bytes: &[u8]) -> String {

@@ -144,13 +144,17 @@ pub fn kms_code_and_status(e: &KmsError) -> (&'static str, u16) {
         KmsError::AccessKeyNotFound => ("InvalidAccessKeyId.NotFound", 404),
         KmsError::NonceReused => ("SignatureNonceUsed", 400),
         KmsError::KeyNotFound(_) => ("Forbidden.KeyNotFound", 404),
+        KmsError::KeyVersionNotFound(_) => ("Forbidden.ResourceNotFound", 404),
         KmsError::AliasNotFound(_) => ("Forbidden.AliasNotFound", 404),
         KmsError::AliasExists(_) => ("AliasAlreadyExists", 400),
         KmsError::NotExternal(_) => ("Unsupported.Origin", 400),
         KmsError::UnsupportedProtectionLevel(_) => ("Unsupported.ProtectionLevel", 400),
         KmsError::InvalidImportToken(_) => ("InvalidImportToken", 400),
         KmsError::ExpiredImportToken => ("ExpiredImportToken", 400),
-        KmsError::InvalidKeyMaterial => ("InvalidKeyMaterial", 400),
+        KmsError::WrongKeyKind { .. } => ("UnsupportedOperation", 400),
+        KmsError::InvalidKeyMaterial | KmsError::PrivateKeyMismatch { .. } => {
+            ("InvalidKeyMaterial", 400)
+        }
         KmsError::InvalidCiphertext(_) => ("InvalidCiphertext", 400),
         KmsError::KeyNotUsable(KeyState::Disabled) => ("Rejected.Disabled", 409),
         KmsError::KeyNotUsable(KeyState::PendingDeletion) => ("Rejected.PendingDeletion", 409),
@@ -195,6 +199,10 @@ pub fn parameter(argument: Argument) -> &'static str {
         Argument::PageSize => "PageSize",
         Argument::Tags => "Tags",
         Argument::TagKeys => "TagKeys",
+        Argument::KeyVersionId => "KeyVersionId",
+        Argument::Digest => "Digest",
+        Argument::Algorithm => "Algorithm",
+        Argument::Signature => "Value",
     }
 }
 
@@ -206,6 +214,7 @@ mod tests {
     use super::*;
     use crate::crypto;
     use crate::kms::key::{Origin, ProtectionLevel};
+    use crate::kms::key_spec::KeySpec;
     use crate::kms::state::Action;
     use crate::store;
 
@@ -238,6 +247,9 @@ mod tests {
             (KmsError::InvalidImportToken("x").into(), "InvalidImportToken", 400),
             (KmsError::ExpiredImportToken.into(), "ExpiredImportToken", 400),
             (KmsError::InvalidKeyMaterial.into(), "InvalidKeyMaterial", 400),
+            (KmsError::KeyVersionNotFound("v".into()).into(), "Forbidden.ResourceNotFound", 404),
+            (KmsError::WrongKeyKind { action: "Encrypt", spec: KeySpec::from_name("EC_P256").unwrap(), usage: crate::kms::key::KeyUsage::SignVerify }.into(), "UnsupportedOperation", 400),
+            (KmsError::PrivateKeyMismatch { found: "EC P-256", spec: KeySpec::from_name("RSA_2048").unwrap() }.into(), "InvalidKeyMaterial", 400),
             (KmsError::InvalidCiphertext("x").into(), "InvalidCiphertext", 400),
             (KmsError::KeyNotUsable(KeyState::Disabled).into(), "Rejected.Disabled", 409),
             (KmsError::KeyNotUsable(KeyState::PendingDeletion).into(), "Rejected.PendingDeletion", 409),

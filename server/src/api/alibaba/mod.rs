@@ -6,6 +6,7 @@
 //! It decides nothing a rule would decide: the rules live in [`crate::kms`].
 
 pub mod actions;
+pub mod asymmetric;
 pub mod auth;
 pub mod error;
 pub mod params;

@@ -8,6 +8,7 @@
 //! decryption) runs outside transactions; what it depends on is checked again inside.
 
 pub mod pool;
+pub(crate) mod private_key;
 pub mod token;
 
 use byok_wrap::spec::{Cloud, WrapScheme};
@@ -17,6 +18,7 @@ use crate::crypto;
 use crate::kms::Kms;
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::key::{Key, Origin};
+use crate::kms::key_spec::KeySpec;
 use crate::kms::rules::echo;
 use crate::kms::state::{Action, KeyState};
 use crate::store::{Store, Transaction};
@@ -55,7 +57,6 @@ impl<S: Store> Kms<S> {
                 "must be RSA_2048",
             ));
         }
-        self.check_algorithm(algorithm)?;
         let now = self.now();
         let wrapping_key_id = crypto::random_uuid()?;
         let new_wrapping_key =
@@ -74,6 +75,7 @@ impl<S: Store> Kms<S> {
         let claimed = self.store.transaction(|tx| {
             let key = self.resolve(tx, account_id, key_ref)?;
             check_external(&key)?;
+            self.check_algorithm(key.key_spec, algorithm)?;
             key.state.check(Action::GetParametersForImport)?;
             let Some(pool_key) = &pool_key else {
                 return Ok((key.id, None));
@@ -170,7 +172,7 @@ impl<S: Store> Kms<S> {
             if token.expires_at <= now {
                 return Err(Error::ExpiredImportToken);
             }
-            self.check_algorithm(token.algorithm)?;
+            self.check_algorithm(key.key_spec, token.algorithm)?;
             let wrapping_key = tx
                 .wrapping_key(&token.wrapping_key_id)?
                 .filter(|w| w.key_id == key.id && w.account_id == account_id)
@@ -194,17 +196,44 @@ impl<S: Store> Kms<S> {
         let private = self.unwrapping_key(&wrapping_key)?;
         let unwrapped =
             crypto::unwrap_key_material(&private, token.algorithm, encrypted_key_material);
-        let length = key.key_spec.material_len();
+        let length = match key.key_spec {
+            KeySpec::Symmetric(spec) => spec.material_len(),
+            KeySpec::Asymmetric(spec) => {
+                let checked = private_key::check(spec, key.usage, unwrapped)?;
+                return self.bind_material(
+                    account_id,
+                    &key,
+                    &checked.pkcs8,
+                    &checked.public_der,
+                    true,
+                    expire_at,
+                );
+            }
+        };
         let genuine = unwrapped.as_ref().is_some_and(|m| m.len() == length);
         let material = match unwrapped {
             Some(material) if genuine => material,
             _ => crypto::random_bytes(length)?,
         };
-        let fingerprint = self.crypto.fingerprint(&key.material_identity(), &material);
-        let sealed = self.crypto.seal(&key.material_identity(), &material)?;
-        drop(material);
+        self.bind_material(account_id, &key, &material, &material, genuine, expire_at)
+    }
 
-        // 3. Bind or compare, and store, in one write. The key may have changed since step 1.
+    /// Step 3 of an import: seals `material`, then binds (first import) or compares the
+    /// fingerprint of `identifying` (the material itself, or an imported private key's public
+    /// key) and stores, in one write. The key may have changed since step 1.
+    fn bind_material(
+        &self,
+        account_id: &str,
+        key: &Key,
+        material: &[u8],
+        identifying: &[u8],
+        genuine: bool,
+        expire_at: Option<i64>,
+    ) -> Result<()> {
+        let fingerprint = self
+            .crypto
+            .fingerprint(&key.material_identity(), identifying);
+        let sealed = self.crypto.seal(&key.material_identity(), material)?;
         self.store.transaction(|tx| {
             let mut key = self.resolve(tx, account_id, &key.id)?;
             key.state.check(Action::ImportKeyMaterial)?;
@@ -257,9 +286,19 @@ impl<S: Store> Kms<S> {
         Ok(())
     }
 
-    /// Whether this KMS imports with `algorithm` (the Alibaba API's algorithms for symmetric
-    /// material, wrapped directly with RSA) and the operator still offers it.
-    fn check_algorithm(&self, algorithm: WrappingAlgorithm) -> Result<()> {
+    /// Whether this KMS imports into a key of `spec` with `algorithm` and the operator still
+    /// offers it: symmetric material wrapped directly with RSA (the Alibaba API's algorithms), an
+    /// asymmetric private key only with Alibaba's hybrid `RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD`.
+    fn check_algorithm(&self, spec: KeySpec, algorithm: WrappingAlgorithm) -> Result<()> {
+        if spec.asymmetric().is_some() {
+            if algorithm != WrappingAlgorithm::RsaesOaepSha256Aes256EcbPkcs7Pad {
+                return Err(Error::invalid(
+                    Argument::WrappingAlgorithm,
+                    "must be RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD for an asymmetric key",
+                ));
+            }
+            return Ok(());
+        }
         let rule = algorithm.rule();
         let direct = matches!(rule.scheme, WrapScheme::Oaep(_) | WrapScheme::Pkcs1V15);
         if !(rule.clouds.contains(&Cloud::Alibaba) && rule.symmetric && direct) {

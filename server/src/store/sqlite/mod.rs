@@ -359,7 +359,7 @@ mod tests {
                 .transaction(|tx| tx.meta("schema_version"))
                 .unwrap()
                 .as_deref(),
-            Some("5")
+            Some(migrations::SQLITE.len().to_string().as_str())
         );
     }
 
