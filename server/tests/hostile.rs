@@ -47,6 +47,48 @@ struct World {
     foreign_params: byok_kms::kms::ImportParameters,
     /// Keys in each state, each with a ciphertext made while it was Enabled and parameters.
     in_state: Vec<(KeyState, String, String, byok_kms::kms::ImportParameters)>,
+    /// Asymmetric keys.
+    asym: Asym,
+}
+
+/// The asymmetric keys of the world: imported (id, version), and one waiting for its import.
+struct Asym {
+    /// RSA_2048, ENCRYPT/DECRYPT.
+    enc: (String, String),
+    /// EC_P256, SIGN/VERIFY.
+    sign: (String, String),
+    /// EC_P256, PendingImport, with hybrid parameters and two wraps under them that must fail.
+    pending: String,
+    params: byok_kms::kms::ImportParameters,
+    /// An RSA private key wrapped for the EC key.
+    rsa_for_ec: String,
+    /// 32 bytes that are no private key, wrapped by the openssl recipe.
+    not_a_key: String,
+}
+
+fn asym_world(f: &common::Fixture) -> Asym {
+    use byok_kms::kms::key::KeyUsage;
+    use common::asymmetric as a;
+    let dir = tempfile::tempdir().unwrap();
+    let enc = a::imported(f, "RSA_2048", KeyUsage::EncryptDecrypt, dir.path());
+    let sign = a::imported(f, "EC_P256", KeyUsage::SignVerify, dir.path());
+    let pending = a::create(f, "EC_P256", Some(KeyUsage::SignVerify)).unwrap();
+    let params = f.params(&pending, a::HYBRID);
+    let rsa = a::genpkey("RSA_2048", dir.path());
+    let rsa_for_ec = b64(&a::byok_wrap_hybrid(&params.public_key_der, &rsa));
+    let not_a_key = b64(&a::openssl_wrap(
+        &params.public_key_der,
+        b"thirty-two bytes, and not a key!",
+        dir.path(),
+    ));
+    Asym {
+        enc,
+        sign,
+        pending,
+        params,
+        rsa_for_ec,
+        not_a_key,
+    }
 }
 
 fn world() -> World {
@@ -121,7 +163,9 @@ fn world() -> World {
         }
         in_state.push((state, key, blob, params));
     }
+    let asym = asym_world(f);
     World {
+        asym,
         pending,
         p1,
         p2,
@@ -204,6 +248,18 @@ fn cases(w: &World) -> Vec<Case> {
     let plaintext_max = b64(&[1u8; 6 * 1024]);
     let _ = plaintext_max;
     let foreign = w.foreign.as_str();
+    let (a_enc, a_enc_v) = (w.asym.enc.0.as_str(), w.asym.enc.1.as_str());
+    let (a_sign, a_sign_v) = (w.asym.sign.0.as_str(), w.asym.sign.1.as_str());
+    let a_pending = w.asym.pending.as_str();
+    let enabled_v =
+        w.s.f
+            .kms
+            .describe_key(&w.s.f.account, enabled)
+            .unwrap()
+            .primary_key_version;
+    let digest = b64(&[7u8; 32]);
+    let short_digest = b64(&[7u8; 31]);
+    let long_digest = b64(&[7u8; 48]);
     let tags = |n: usize, from: usize| {
         let tags: Vec<String> = (from..from + n)
             .map(|i| format!(r#"{{"TagKey":"t{i}","TagValue":"v"}}"#))
@@ -960,6 +1016,208 @@ fn cases(w: &World) -> Vec<Case> {
             "ListKeys with Filters",
             "ListKeys",
             &[("Filters", r#"[{"Key":"KeyState","Values":["Enabled"]}]"#)],
+            400,
+            "InvalidParameter",
+        ),
+        // ---- asymmetric keys ---------------------------------------------------------------
+        w.case(
+            "AsymmetricSign on an ENCRYPT/DECRYPT key",
+            "AsymmetricSign",
+            &[
+                ("KeyId", a_enc),
+                ("KeyVersionId", a_enc_v),
+                ("Algorithm", "RSA_PSS_SHA_256"),
+                ("Digest", &digest),
+            ],
+            400,
+            "UnsupportedOperation",
+        ),
+        w.case(
+            "AsymmetricSign, a digest of 31 bytes",
+            "AsymmetricSign",
+            &[
+                ("KeyId", a_sign),
+                ("KeyVersionId", a_sign_v),
+                ("Algorithm", "ECDSA_SHA_256"),
+                ("Digest", &short_digest),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "AsymmetricSign, a digest of 48 bytes",
+            "AsymmetricSign",
+            &[
+                ("KeyId", a_sign),
+                ("KeyVersionId", a_sign_v),
+                ("Algorithm", "ECDSA_SHA_256"),
+                ("Digest", &long_digest),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "AsymmetricSign with another key's version id",
+            "AsymmetricSign",
+            &[
+                ("KeyId", a_sign),
+                ("KeyVersionId", a_enc_v),
+                ("Algorithm", "ECDSA_SHA_256"),
+                ("Digest", &digest),
+            ],
+            404,
+            "Forbidden.ResourceNotFound",
+        ),
+        w.case(
+            "AsymmetricSign RSA_PSS_SHA_256 with an EC key",
+            "AsymmetricSign",
+            &[
+                ("KeyId", a_sign),
+                ("KeyVersionId", a_sign_v),
+                ("Algorithm", "RSA_PSS_SHA_256"),
+                ("Digest", &digest),
+            ],
+            400,
+            "UnsupportedOperation",
+        ),
+        w.case(
+            "AsymmetricSign of an unknown algorithm",
+            "AsymmetricSign",
+            &[
+                ("KeyId", a_sign),
+                ("KeyVersionId", a_sign_v),
+                ("Algorithm", "ECDSA_MD5"),
+                ("Digest", &digest),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "AsymmetricDecrypt with a SIGN/VERIFY key",
+            "AsymmetricDecrypt",
+            &[
+                ("KeyId", a_sign),
+                ("KeyVersionId", a_sign_v),
+                ("Algorithm", "RSAES_OAEP_SHA_256"),
+                ("CiphertextBlob", &b64(&[1u8; 256])),
+            ],
+            400,
+            "UnsupportedOperation",
+        ),
+        w.case(
+            "AsymmetricEncrypt over the maximum",
+            "AsymmetricEncrypt",
+            &[
+                ("KeyId", a_enc),
+                ("KeyVersionId", a_enc_v),
+                ("Algorithm", "RSAES_OAEP_SHA_256"),
+                ("Plaintext", &b64(&[1u8; 191])),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "AsymmetricSign with a symmetric key",
+            "AsymmetricSign",
+            &[
+                ("KeyId", enabled),
+                ("KeyVersionId", &enabled_v),
+                ("Algorithm", "RSA_PSS_SHA_256"),
+                ("Digest", &digest),
+            ],
+            400,
+            "UnsupportedOperation",
+        ),
+        w.case(
+            "Encrypt with an asymmetric key",
+            "Encrypt",
+            &[("KeyId", a_enc), ("Plaintext", "aGk=")],
+            400,
+            "UnsupportedOperation",
+        ),
+        w.case(
+            "GetPublicKey of another key's version",
+            "GetPublicKey",
+            &[("KeyId", a_enc), ("KeyVersionId", a_sign_v)],
+            404,
+            "Forbidden.ResourceNotFound",
+        ),
+        w.case(
+            "GetPublicKey of another account's key",
+            "GetPublicKey",
+            &[("KeyId", foreign), ("KeyVersionId", a_sign_v)],
+            404,
+            "Forbidden.KeyNotFound",
+        ),
+        w.case(
+            "GetParametersForImport of an EC key with RSAES_OAEP_SHA_256",
+            "GetParametersForImport",
+            &[
+                ("KeyId", a_pending),
+                ("WrappingAlgorithm", "RSAES_OAEP_SHA_256"),
+                ("WrappingKeySpec", "RSA_2048"),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "GetParametersForImport of a symmetric key with the hybrid algorithm",
+            "GetParametersForImport",
+            &[
+                ("KeyId", pending),
+                (
+                    "WrappingAlgorithm",
+                    "RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD",
+                ),
+                ("WrappingKeySpec", "RSA_2048"),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "an RSA private key for an EC_P256 key",
+            "ImportKeyMaterial",
+            &[
+                ("KeyId", a_pending),
+                ("EncryptedKeyMaterial", &w.asym.rsa_for_ec),
+                ("ImportToken", &w.asym.params.import_token),
+            ],
+            400,
+            "InvalidKeyMaterial",
+        ),
+        w.case(
+            "a PKCS#8 blob that is not a private key",
+            "ImportKeyMaterial",
+            &[
+                ("KeyId", a_pending),
+                ("EncryptedKeyMaterial", &w.asym.not_a_key),
+                ("ImportToken", &w.asym.params.import_token),
+            ],
+            400,
+            "InvalidKeyMaterial",
+        ),
+        w.case(
+            "CreateKey EC_P256 for ENCRYPT/DECRYPT",
+            "CreateKey",
+            &[
+                ("KeySpec", "EC_P256"),
+                ("KeyUsage", "ENCRYPT/DECRYPT"),
+                ("Origin", "EXTERNAL"),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "CreateKey EC_SM2",
+            "CreateKey",
+            &[("KeySpec", "EC_SM2"), ("Origin", "EXTERNAL")],
+            400,
+            "InvalidParameter",
+        ),
+        w.case(
+            "CreateKey RSA_2048 with generated material",
+            "CreateKey",
+            &[("KeySpec", "RSA_2048"), ("KeyUsage", "SIGN/VERIFY")],
             400,
             "InvalidParameter",
         ),
