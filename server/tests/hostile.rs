@@ -1906,6 +1906,10 @@ async fn odd_values_in_every_parameter_never_get_a_5xx_and_refusals_change_nothi
     ));
     let pending = w.pending.as_str();
     let enabled = w.enabled.as_str();
+    let (a_enc, a_enc_v) = (w.asym.enc.0.as_str(), w.asym.enc.1.as_str());
+    let (a_sign, a_sign_v) = (w.asym.sign.0.as_str(), w.asym.sign.1.as_str());
+    let digest = b64(&[7u8; 32]);
+    let ciphertext = b64(&[1u8; 256]);
     let actions: Vec<(&str, Vec<(&str, &str)>)> = vec![
         (
             "CreateKey",
@@ -1925,6 +1929,52 @@ async fn odd_values_in_every_parameter_never_get_a_5xx_and_refusals_change_nothi
             vec![("KeyId", enabled), ("PageNumber", "1"), ("PageSize", "10")],
         ),
         ("ListResourceTags", vec![("KeyId", enabled)]),
+        (
+            "GetPublicKey",
+            vec![("KeyId", a_sign), ("KeyVersionId", a_sign_v)],
+        ),
+        (
+            "AsymmetricSign",
+            vec![
+                ("KeyId", a_sign),
+                ("KeyVersionId", a_sign_v),
+                ("Algorithm", "ECDSA_SHA_256"),
+                ("Digest", &digest),
+            ],
+        ),
+        (
+            "AsymmetricVerify",
+            vec![
+                ("KeyId", a_sign),
+                ("KeyVersionId", a_sign_v),
+                ("Algorithm", "ECDSA_SHA_256"),
+                ("Digest", &digest),
+                ("Value", "AAAA"),
+            ],
+        ),
+        (
+            "AsymmetricEncrypt",
+            vec![
+                ("KeyId", a_enc),
+                ("KeyVersionId", a_enc_v),
+                ("Algorithm", "RSAES_OAEP_SHA_256"),
+                ("Plaintext", "aGk="),
+            ],
+        ),
+        (
+            "AsymmetricDecrypt",
+            vec![
+                ("KeyId", a_enc),
+                ("KeyVersionId", a_enc_v),
+                ("Algorithm", "RSAES_OAEP_SHA_256"),
+                ("CiphertextBlob", &ciphertext),
+            ],
+        ),
+        ("ListKeyVersions", vec![("KeyId", a_enc)]),
+        (
+            "DescribeKeyVersion",
+            vec![("KeyId", a_enc), ("KeyVersionId", a_enc_v)],
+        ),
         (
             "TagResource",
             vec![
