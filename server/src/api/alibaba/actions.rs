@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::asymmetric;
 use super::error::{Error, Result};
 use super::params::{Params, json_tag_keys, json_tags};
-use super::reply::{key_metadata, wire_time, with_page};
+use super::reply::{base64_encode, key_metadata, wire_time, with_page};
 use crate::kms::key::{KeyUsage, Origin, ProtectionLevel};
 use crate::kms::key_spec::KeySpec as KmsKeySpec;
 use crate::kms::{CreateKey, DataKeySize, DataKeySpec, Kms, Operation, Paging};
@@ -358,7 +358,7 @@ fn list_resource_tags<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> R
 }
 
 /// `PageNumber` (default 1) and `PageSize` (default 10), as given: the core checks them.
-fn paging(p: &Params) -> Result<Paging> {
+pub(super) fn paging(p: &Params) -> Result<Paging> {
     Ok(Paging {
         number: p.integer("PageNumber")?.unwrap_or(1),
         size: p.integer("PageSize")?.unwrap_or(10),
@@ -367,9 +367,4 @@ fn paging(p: &Params) -> Result<Paging> {
 
 fn key_usage(name: &str) -> Option<KeyUsage> {
     KeyUsage::from_name(name)
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -3,11 +3,12 @@
 
 use serde_json::{Value, json};
 
+use super::actions::paging;
 use super::error::{Error, Result};
 use super::params::Params;
-use super::reply::{wire_time, with_page};
+use super::reply::{base64_encode, versioned, wire_time, with_page};
+use crate::kms::Kms;
 use crate::kms::asymmetric::{ENCRYPTION_ALGORITHMS, KeyVersion, SIGNING_ALGORITHMS};
-use crate::kms::{Kms, Paging};
 use crate::store::Store;
 
 /// `GetPublicKey`: the public key as PEM SubjectPublicKeyInfo.
@@ -17,11 +18,9 @@ pub fn get_public_key<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> R
         p.required("KeyId")?,
         p.required("KeyVersionId")?,
     )?;
-    Ok(json!({
-        "KeyId": out.key_id,
-        "KeyVersionId": out.key_version_id,
-        "PublicKey": pem("PUBLIC KEY", &out.value),
-    }))
+    let pem = pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, &out.value)
+        .map_err(|_| crate::kms::Error::Invariant("a public key did not encode as PEM"))?;
+    Ok(versioned(&out, "PublicKey", pem.into()))
 }
 
 /// `AsymmetricSign`: `Value` is the base64 signature.
@@ -33,11 +32,7 @@ pub fn asymmetric_sign<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> 
         signing_algorithm(p)?,
         &p.base64("Digest")?,
     )?;
-    Ok(json!({
-        "KeyId": out.key_id,
-        "KeyVersionId": out.key_version_id,
-        "Value": base64_encode(&out.value),
-    }))
+    Ok(versioned(&out, "Value", base64_encode(&out.value).into()))
 }
 
 /// `AsymmetricVerify`: the request's `Value` is the base64 signature, the reply's a boolean.
@@ -50,11 +45,7 @@ pub fn asymmetric_verify<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -
         &p.base64("Digest")?,
         &p.base64("Value")?,
     )?;
-    Ok(json!({
-        "KeyId": out.key_id,
-        "KeyVersionId": out.key_version_id,
-        "Value": out.value,
-    }))
+    Ok(versioned(&out, "Value", out.value.into()))
 }
 
 /// `AsymmetricEncrypt`.
@@ -66,11 +57,11 @@ pub fn asymmetric_encrypt<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) 
         encryption_algorithm(p)?,
         &p.base64("Plaintext")?,
     )?;
-    Ok(json!({
-        "KeyId": out.key_id,
-        "KeyVersionId": out.key_version_id,
-        "CiphertextBlob": base64_encode(&out.value),
-    }))
+    Ok(versioned(
+        &out,
+        "CiphertextBlob",
+        base64_encode(&out.value).into(),
+    ))
 }
 
 /// `AsymmetricDecrypt`.
@@ -82,20 +73,16 @@ pub fn asymmetric_decrypt<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) 
         encryption_algorithm(p)?,
         &p.base64("CiphertextBlob")?,
     )?;
-    Ok(json!({
-        "KeyId": out.key_id,
-        "KeyVersionId": out.key_version_id,
-        "Plaintext": base64_encode(&out.value),
-    }))
+    Ok(versioned(
+        &out,
+        "Plaintext",
+        base64_encode(&out.value).into(),
+    ))
 }
 
 /// `ListKeyVersions`.
 pub fn list_key_versions<S: Store>(kms: &Kms<S>, account_id: &str, p: &Params) -> Result<Value> {
-    let paging = Paging {
-        number: p.integer("PageNumber")?.unwrap_or(1),
-        size: p.integer("PageSize")?.unwrap_or(10),
-    };
-    let page = kms.list_key_versions(account_id, p.required("KeyId")?, paging)?;
+    let page = kms.list_key_versions(account_id, p.required("KeyId")?, paging(p)?)?;
     let versions: Vec<Value> = page.items.iter().map(key_version).collect();
     Ok(with_page(
         json!({ "KeyVersions": { "KeyVersion": versions } }),
@@ -122,47 +109,27 @@ fn key_version(v: &KeyVersion) -> Value {
 }
 
 fn signing_algorithm(p: &Params) -> Result<crate::crypto::asymmetric::SigningAlgorithm> {
-    let name = p.required("Algorithm")?;
-    SIGNING_ALGORITHMS
-        .iter()
-        .find(|(_, n)| *n == name)
-        .map(|(a, _)| *a)
-        .ok_or_else(|| {
-            Error::invalid(
-                "Algorithm",
-                "must be RSA_PSS_SHA_256, RSA_PKCS1_SHA_256 or ECDSA_SHA_256 (SM2DSA is not \
-                 supported)",
-            )
-        })
+    algorithm(
+        p,
+        &SIGNING_ALGORITHMS,
+        "must be RSA_PSS_SHA_256, RSA_PKCS1_SHA_256 or ECDSA_SHA_256 (SM2DSA is not supported)",
+    )
 }
 
 fn encryption_algorithm(p: &Params) -> Result<crate::crypto::asymmetric::EncryptionAlgorithm> {
+    algorithm(
+        p,
+        &ENCRYPTION_ALGORITHMS,
+        "must be RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256",
+    )
+}
+
+/// `Algorithm`, by its wire name in `table`.
+fn algorithm<A: Copy>(p: &Params, table: &[(A, &str)], expected: &'static str) -> Result<A> {
     let name = p.required("Algorithm")?;
-    ENCRYPTION_ALGORITHMS
+    table
         .iter()
         .find(|(_, n)| *n == name)
         .map(|(a, _)| *a)
-        .ok_or_else(|| {
-            Error::invalid(
-                "Algorithm",
-                "must be RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256",
-            )
-        })
-}
-
-/// PEM (RFC 7468): base64 in lines of 64 characters between the labels.
-fn pem(label: &str, der: &[u8]) -> String {
-    let body = base64_encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in body.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+        .ok_or_else(|| Error::invalid("Algorithm", expected))
 }

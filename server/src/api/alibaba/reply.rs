@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
+use crate::kms::asymmetric::Versioned;
 use crate::kms::key::KeyUsage;
 use crate::kms::{KeyMetadata, Page};
 
@@ -57,4 +58,19 @@ pub fn with_page<T>(mut body: Value, page: &Page<T>) -> Value {
         map.insert("PageSize".into(), page.page_size.into());
     }
     body
+}
+
+/// Standard base64, as every binary field of the wire is written.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The reply of a call on a key's version: `KeyId`, `KeyVersionId` and the call's one `field`.
+pub fn versioned<T>(out: &Versioned<T>, field: &str, value: Value) -> Value {
+    json!({
+        "KeyId": out.key_id,
+        "KeyVersionId": out.key_version_id,
+        field: value,
+    })
 }
