@@ -143,6 +143,7 @@ async function assertImported(keyId, material) {
 
 async function createKeyInPage(page, spec = 'Aliyun_AES_256') {
   await page.getByLabel('Key spec').selectOption(spec);
+  await page.getByLabel('I understand the implications of using external key materials').check();
   await page.getByRole('button', { name: 'Create EXTERNAL key' }).click();
   const created = await page.getByText(/^Created key [0-9a-f-]{36}/).textContent();
   return created.match(/[0-9a-f-]{36}/)[0];
