@@ -7,7 +7,7 @@
 // Secrets here: the new material of a rotation (generated in memory, offered as a backup, wiped
 // after the rotation) or the new private key's file bytes (memory only). Only wrapped bytes leave.
 import { generateKeyMaterial, keyCheckValue, rotateImportedKey } from '/pkg/byok_wrap.js';
-import { $, PRIVATE_KEY_ALGORITHM, guarded, run, state, status, takesPrivateKey } from './page.js';
+import { $, PRIVATE_KEY_ALGORITHM, guarded, state, status, takesPrivateKey } from './page.js';
 
 let page = null; // { refreshKey, refreshKeys, selectKey } of console.js
 
@@ -201,7 +201,7 @@ async function rotate() {
     : { material: rotation.material, algorithm: 'RSAES_OAEP_SHA_256' };
   const open = {};
   try {
-    const done = await run(`Rotating ${alias}`, () => rotateImportedKey(state.client, {
+    const done = await rotateImportedKey(state.client, {
       alias,
       ...what,
       onStep({ step, status: phase, detail }) {
@@ -215,7 +215,7 @@ async function rotate() {
           delete open[step];
         }
       },
-    }), (r) => `${r.alias} now names ${r.newKeyId}`, list);
+    });
     forgetRotation();
     $('rotate-result').textContent = `Rotated ${done.alias}: old key ${done.oldKeyId} (still ${(await state.client.describeKey(done.oldKeyId)).KeyState}, for what it encrypted), new key ${done.newKeyId} (${done.key.KeyState}).`;
     await page.refreshKeys();
