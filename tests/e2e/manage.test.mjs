@@ -81,6 +81,14 @@ test('create: alias, description, tags and usage, once the guide\'s box is ticke
   const { context, page, seen } = await connected();
   const createButton = page.getByRole('button', { name: 'Create EXTERNAL key' });
   assert.ok(await createButton.isDisabled(), 'Create waits for the confirmation');
+  // Every field of the create form and the manage panel has a label (tag rows too), every button a name.
+  await page.getByRole('button', { name: 'Add a tag' }).click();
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('#create-form :is(input, select), #manage :is(input, select)')]
+    .filter((e) => e.labels.length === 0).map((e) => e.id)
+    .concat([...document.querySelectorAll('#create-form button, #manage button')].filter((b) => !(b.getAttribute('aria-label') || b.textContent.trim())).map((b) => b.id)));
+  assert.deepEqual(unlabelled, []);
+  await page.getByRole('button', { name: 'Remove tag 1' }).click();
+  assert.ok(await page.getByRole('button', { name: 'Add a tag' }).evaluate((b) => b === document.activeElement), 'focus returns to Add a tag');
   await page.getByLabel('Description (optional)').fill('payments data key');
   // Three tag rows, the middle one removed: the others are numbered 1 and 2 again.
   for (let i = 0; i < 3; i += 1) await page.getByRole('button', { name: 'Add a tag' }).click();
@@ -313,5 +321,55 @@ test('asymmetric: RSA_2048 from a PEM file and EC_P256 from a DER file, wrapped 
 
   assert.deepEqual(unexpectedProblems(seen), []);
   assert.deepEqual(seen.blocked, []);
+  await context.close();
+});
+
+test('asymmetric, elsewhere: the page\'s openssl lines wrap a private key, the upload imports it; and a rotation to another private key file', async () => {
+  const { context, page, seen } = await connected();
+  const key = opensslKey('offline-p256', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], 'PEM');
+  const dir = mkdtempSync(join(files, 'offline-'));
+  execFileSync('cp', [key.path, join(dir, 'PrivateKey.pem')]);
+  const keyId = await create(page, { spec: 'EC_P256', alias: 'alias/signing' });
+  await page.getByLabel('Elsewhere: download the public key').check();
+  await page.getByRole('button', { name: 'Get a public key and token' }).click();
+  await page.getByText(`Got a public key and an import token for ${keyId}`).waitFor();
+  const save = async (link) => {
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: link }).click()]);
+    await file.saveAs(join(dir, file.suggestedFilename()));
+    return file.suggestedFilename();
+  };
+  const publicKey = await save('Download the public key');
+  const token = await save('Download the import token');
+  const commands = await page.locator('#openssl-commands').textContent();
+  assert.match(commands, /openssl enc -aes-256-ecb/);
+  assert.ok(commands.includes(`-inkey ${publicKey}`));
+  for (const line of commands.split(/\n(?! )/)) execFileSync('/bin/sh', ['-c', line], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  await page.getByLabel('Wrapped key material').setInputFiles(join(dir, 'EncryptedKeyMaterial_base64.txt'));
+  await page.getByLabel('Import token: token_').setInputFiles(join(dir, token));
+  await page.locator('#token-info').getByText('Read the import token').waitFor();
+  await page.getByRole('button', { name: 'Upload and import' }).click();
+  await page.getByText(`Imported. Key ${keyId} is Enabled. The material never reached this page`).waitFor();
+  const version = (await h.api.describeKey(keyId)).PrimaryKeyVersion;
+  assert.equal((await h.api.call('GetPublicKey', { KeyId: keyId, KeyVersionId: version })).PublicKey.trim(), key.publicPem.trim());
+
+  // Rotation of an asymmetric key takes a private key file (here DER), wrapped in the page.
+  const next = opensslKey('rotated-p256', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], 'DER');
+  await page.locator('#alias-list').getByText('alias/signing').waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Generate new material' }).isHidden());
+  await page.getByLabel('New private key file').setInputFiles(next.path);
+  await page.getByRole('button', { name: 'Rotate', exact: true }).click();
+  const rotated = await page.getByText(/^Rotated\. alias\/signing now names the new key/).textContent();
+  const newKeyId = rotated.match(KEY_ID)[0];
+  const described = await h.api.describeKey('alias/signing');
+  assert.equal(described.KeyId, newKeyId);
+  assert.equal(described.KeySpec, 'EC_P256');
+  assert.equal((await h.api.call('GetPublicKey', { KeyId: newKeyId, KeyVersionId: described.PrimaryKeyVersion })).PublicKey.trim(), next.publicPem.trim());
+  assert.equal((await h.api.describeKey(keyId)).KeyState, 'Enabled');
+  await page.locator('#rotate-progress li.done', { hasText: 'Wrapping the new material in this browser: RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD' }).waitFor();
+
+  assertNeverSent(seen, key.der, 'the offline private key');
+  assertNeverSent(seen, next.der, 'the rotated private key');
+  assertNeverSent(seen, next.file, 'the rotated private key file');
+  assert.deepEqual(unexpectedProblems(seen), []);
   await context.close();
 });
