@@ -12,6 +12,7 @@ import { $, PRIVATE_KEY_ALGORITHM, guarded, state, status, takesPrivateKey } fro
 let page = null; // { refreshKey, refreshKeys, selectKey } of console.js
 
 const rotation = {
+  keyId: null, // the key the rotation form was filled for
   material: null, // Uint8Array of generated material, or null
   privateKey: null, // Uint8Array of a private key file, or null
   backupUrl: null,
