@@ -1,14 +1,18 @@
 // The byok console. Plain ES modules, no framework, no third-party code: this one connects, lists
-// and creates keys and wraps material in the page; offline.js is the path for material the page
-// never sees (download the public key and token, upload the wrapped file); page.js what both share.
+// keys and wraps material (or a private key) in the page; create.js creates keys, manage.js
+// manages the selected one (aliases, tags, state, deletion, rotation), offline.js is the path for
+// material the page never sees (download the public key and token, upload the wrapped file), and
+// page.js what they share.
 //
 // Secrets on this page: the access key (memory only; from the URL fragment, which is cleared, or
-// the form) and, on the "wrap here" path, the key material (memory only; generated here or read
-// from a local file, wrapped by the byok-wrap wasm module, wiped after import). Only signed API
-// calls leave the page, and the only material in them is wrapped.
+// the form) and, on the "wrap here" path, the key material or private key (memory only; generated
+// here or read from a local file, wrapped by the byok-wrap wasm module, wiped after import). Only
+// signed API calls leave the page, and the only material in them is wrapped.
 import init, { KmsClient, generateKeyMaterial, importRules, keyCheckValue, wrapForImportAsync } from '/pkg/byok_wrap.js';
-import { $, expiryUnix, guarded, run, selectedAlgorithm, state, status } from './page.js';
+import { $, PRIVATE_KEY_ALGORITHM, expiryUnix, guarded, knownKeySpec, run, selectedAlgorithm, state, status, takesPrivateKey } from './page.js';
 import { resetOffline, setupOffline, updateUploadButton } from './offline.js';
+import { setupCreate } from './create.js';
+import { setupManage, showManage } from './manage.js';
 
 // ---- connecting --------------------------------------------------------------------------------
 
@@ -59,24 +63,20 @@ async function refreshKeys() {
   $('key-count').textContent = `(${page.TotalCount}${page.TotalCount > keys.length ? `, first ${keys.length} shown` : ''})`;
 }
 
-async function createKey() {
-  const key = await state.client.createKey({
-    keySpec: $('create-spec').value,
-    origin: 'EXTERNAL',
-    description: $('create-description').value,
-  });
-  $('create-description').value = '';
-  await refreshKeys();
-  selectKey(key);
-  status(`Created key ${key.KeyId} (${key.KeySpec}); it is PendingImport until you import its material.`);
-}
-
 function selectKey(key) {
   if (state.key?.KeyId !== key.KeyId) {
     forgetMaterial();
     resetOffline();
   }
   state.key = key;
+  const asymmetric = takesPrivateKey(key.KeySpec);
+  $('private-key-block').hidden = !asymmetric;
+  $('symmetric-block').hidden = asymmetric;
+  // A private key travels under the hybrid algorithm; material under RSA-OAEP by default.
+  const hybrid = selectedAlgorithm() === PRIVATE_KEY_ALGORITHM;
+  if (asymmetric !== hybrid) {
+    document.querySelector(`input[name="algorithm"][value="${asymmetric ? PRIVATE_KEY_ALGORITHM : 'RSAES_OAEP_SHA_256'}"]`).checked = true;
+  }
   for (const row of $('key-table').tBodies[0].rows) {
     row.classList.toggle('selected', row.cells[0].textContent === key.KeyId);
   }
@@ -88,7 +88,7 @@ function selectKey(key) {
   showDetails(key);
   updateImportButton();
   status(key.Origin === 'EXTERNAL'
-    ? `Key ${key.KeyId} selected. Wrap its material here, or download the public key and token to wrap it elsewhere.`
+    ? `Key ${key.KeyId} selected. Wrap its ${asymmetric ? 'private key' : 'material'} here, or download the public key and token to wrap it elsewhere.`
     : `Key ${key.KeyId} has KMS-generated material; only EXTERNAL keys take imported material.`);
 }
 
@@ -108,6 +108,7 @@ function showDetails(key) {
   }
   $('delete-material').hidden = key.Origin !== 'EXTERNAL';
   $('confirm-delete').hidden = true;
+  showManage(key);
 }
 
 async function refreshKey() {
@@ -149,6 +150,10 @@ function setMaterial(material, source) {
 function forgetMaterial() {
   state.material?.fill(0);
   state.material = null;
+  state.privateKey?.fill(0);
+  state.privateKey = null;
+  $('private-key-file').value = '';
+  $('private-key-info').textContent = '';
   state.materialSource = '';
   if (state.backupUrl) URL.revokeObjectURL(state.backupUrl);
   state.backupUrl = null;
@@ -187,10 +192,31 @@ async function loadFile(file) {
   status(`Loaded ${file.name}. Its key check value is shown; compare it with your records.`);
 }
 
+/**
+ * Reads a private key file (PEM text or DER bytes) into memory; byok-wrap reads its form when it
+ * wraps it, and the KMS judges whether it fits the key. The file is its own backup.
+ */
+async function loadPrivateKey(file) {
+  forgetMaterial();
+  if (!file) return;
+  if (file.size > 64 * 1024) {
+    const error = new Error(`${file.name} is ${file.size} bytes: too big to be a private key.`);
+    error.code = 'InvalidPrivateKey';
+    throw error;
+  }
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const pem = new TextDecoder().decode(bytes.subarray(0, 64)).includes('-----BEGIN');
+  state.privateKey = bytes;
+  state.materialSource = file.name;
+  $('private-key-info').textContent = `Read ${file.name}: ${bytes.length} bytes of ${pem ? 'PEM text' : 'DER (binary)'}, kept in this page's memory; only its wrapped form is sent.`;
+  updateImportButton();
+  status(`Loaded the private key ${file.name}. Wrap and import when ready.`);
+}
+
 function updateImportButton() {
   const legacy = selectedAlgorithm() === 'RSAES_PKCS1_V1_5';
   $('legacy-warning').hidden = !legacy;
-  const ready = state.material && $('backup-ack').checked && (!legacy || $('legacy-ack').checked)
+  const ready = (state.privateKey || (state.material && $('backup-ack').checked)) && (!legacy || $('legacy-ack').checked)
     && state.key?.Origin === 'EXTERNAL';
   $('wrap-import').disabled = !ready;
   updateUploadButton();
@@ -211,19 +237,21 @@ async function wrapAndImport() {
   const keyId = state.key.KeyId;
   const algorithm = selectedAlgorithm();
   const expire = expiryUnix();
+  const kind = state.privateKey ? 'private key' : 'material';
   $('progress').replaceChildren();
   $('wrap-import').disabled = true;
   try {
     const params = await run('Getting wrapping parameters (GetParametersForImport)',
       () => state.client.getParametersForImport({ keyId, algorithm, wrappingKeySpec: 'RSA_2048' }),
       (p) => `RSA-2048 public key and a token valid until ${p.TokenExpireTime}`);
-    const wrapped = await run(`Wrapping the material in this browser (${algorithm})`,
+    const what = state.privateKey ? { privateKey: state.privateKey } : { material: state.material };
+    const wrapped = await run(`Wrapping the ${kind} in this browser (${algorithm})`,
       () => wrapForImportAsync({
-        material: state.material,
+        ...what,
         publicKey: params.PublicKey,
         algorithm,
         allowLegacyPkcs1: algorithm === 'RSAES_PKCS1_V1_5',
-        keySpec: state.key.KeySpec,
+        keySpec: knownKeySpec(state.key.KeySpec),
       }),
       (w) => `${w.length} base64 characters; the plaintext stays here`);
     await run('Uploading the wrapped material (ImportKeyMaterial)',
@@ -237,7 +265,7 @@ async function wrapAndImport() {
     state.key = key;
     forgetMaterial();
     await refreshKey();
-    status(`Imported. Key ${keyId} is ${key.KeyState}. The material was wiped from this page; keep your backup.`);
+    status(`Imported. Key ${keyId} is ${key.KeyState}. The ${kind} was wiped from this page; keep your backup.`);
   } finally {
     updateImportButton();
   }
@@ -249,13 +277,26 @@ async function deleteMaterial() {
   status(`Deleted the material of ${state.key.KeyId}; it is ${state.key.KeyState}. Import the same material again to use it.`);
 }
 
+/** What a refusal of an import means when the material is a private key. */
+function explainImport(error) {
+  if (!state.privateKey || error?.code !== 'InvalidKeyMaterial') return undefined;
+  return `The KMS refused the private key: it must be a ${state.key.KeySpec} private key and, if the key had material before, that same private key.`;
+}
+
 // ---- wiring ------------------------------------------------------------------------------------
 
 await init();
 
 $('connect-form').addEventListener('submit', guarded(() => connect($('access-key-id').value.trim(), $('access-key-secret').value)));
 $('refresh-keys').addEventListener('click', guarded(refreshKeys));
-$('create-form').addEventListener('submit', guarded(createKey));
+setupCreate({
+  async onCreated(key) {
+    await refreshKeys();
+    selectKey(key);
+  },
+});
+setupManage({ refreshKey, refreshKeys, selectKey });
+$('private-key-file').addEventListener('change', guarded((e) => loadPrivateKey(e.target.files[0])));
 $('generate').addEventListener('click', guarded(generate));
 $('material-file').addEventListener('change', guarded((e) => loadFile(e.target.files[0])));
 $('forget').addEventListener('click', guarded(() => { forgetMaterial(); status('The material was wiped from this page.'); }));
@@ -266,7 +307,7 @@ for (const radio of document.querySelectorAll('input[name="algorithm"]')) radio.
 for (const radio of document.querySelectorAll('input[name="expiry"]')) {
   radio.addEventListener('change', () => { $('expiry-at').disabled = radio.value !== 'at' || !radio.checked; });
 }
-$('wrap-import').addEventListener('click', guarded(wrapAndImport));
+$('wrap-import').addEventListener('click', guarded(wrapAndImport, explainImport));
 for (const radio of document.querySelectorAll('input[name="path"]')) radio.addEventListener('change', showPath);
 setupOffline({
   async onImported(key) {

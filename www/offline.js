@@ -3,7 +3,7 @@
 // lives (the guide's openssl commands, an HSM, an offline machine), upload the wrapped file and the
 // token file. The page converts between encodings and displays; the KMS judges the upload.
 import { importRules } from '/pkg/byok_wrap.js';
-import { $, expiryUnix, guarded, refusal, run, selectedAlgorithm, state, status } from './page.js';
+import { $, PRIVATE_KEY_ALGORITHM, expiryUnix, guarded, refusal, run, selectedAlgorithm, state, status, takesPrivateKey } from './page.js';
 
 const offline = {
   download: null, // { keyId, algorithm, publicKey, token, expires, stamp, urls } of the last download
@@ -67,6 +67,20 @@ function opensslCommands(publicKeyFile, keyform, algorithm) {
   const md = rule.hash?.replace('-', '').toLowerCase();
   const padding = rule.scheme === 'pkcs1v15' ? ['rsa_padding_mode:pkcs1']
     : ['rsa_padding_mode:oaep', `rsa_oaep_md:${md}`, `rsa_mgf1_md:${md}`];
+  if (rule.scheme === 'oaep+ecb-pkcs7') {
+    // A private key: an AES-256 key under RSA-OAEP, then the PKCS#8 DER under that AES key
+    // (AES-ECB, PKCS#7 padding), the two concatenated.
+    return [
+      'openssl pkcs8 -topk8 -nocrypt -in PrivateKey.pem -outform DER -out PrivateKey.der',
+      'openssl rand -out AesKey.bin 32',
+      ['openssl pkeyutl -encrypt', '-in AesKey.bin', `-inkey ${publicKeyFile}`, `-keyform ${keyform}`, '-pubin',
+        '-out EncryptedAesKey.bin', ...padding.map((p) => `-pkeyopt ${p}`)].join(' \\\n  '),
+      'openssl enc -aes-256-ecb -K "$(xxd -p -c 64 AesKey.bin)" -in PrivateKey.der -out EncryptedPrivateKey.bin',
+      'cat EncryptedAesKey.bin EncryptedPrivateKey.bin > EncryptedKeyMaterial.bin',
+      'openssl enc -e -base64 -A -in EncryptedKeyMaterial.bin -out EncryptedKeyMaterial_base64.txt',
+      'rm AesKey.bin PrivateKey.der',
+    ].join('\n');
+  }
   return [
     `openssl rand -out KeyMaterial.bin ${materialLength()}`,
     ['openssl pkeyutl -encrypt', '-in KeyMaterial.bin', `-inkey ${publicKeyFile}`, `-keyform ${keyform}`, '-pubin',
@@ -174,6 +188,11 @@ export function explainUpload(error) {
     case 'InvalidImportToken':
       return `The KMS refused the token file: it is not an import token for key ${keyId}. Upload the token_….txt downloaded for this key, from the same download as the public key you wrapped with.`;
     case 'InvalidKeyMaterial': {
+      if (takesPrivateKey(state.key?.KeySpec)) {
+        return 'The KMS could not import the uploaded private key. It must be wrapped with the public key of the same download as the token file, '
+          + `with the algorithm chosen for that download (${PRIVATE_KEY_ALGORITHM} for a private key), be a ${state.key.KeySpec} private key in PKCS#8, `
+          + 'and be the private key first imported into this key if it had one.';
+      }
       const bits = importRules().wrappingKeySpecs.find((s) => s.name === 'RSA_2048').bits;
       const size = offline.wrapped && offline.wrapped.bytes.length !== bits / 8
         ? ` The uploaded file held ${offline.wrapped.bytes.length} bytes of wrapped material; a ciphertext under an RSA_2048 public key is ${bits / 8} bytes.` : '';

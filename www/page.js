@@ -1,6 +1,7 @@
 // What every part of the console shares: the page's state, the status and error lines, the
 // progress list of an import, and the expiry choice. It converts and displays; the rules are
 // byok-wrap's and the KMS's.
+import { importRules } from '/pkg/byok_wrap.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -8,6 +9,7 @@ export const state = {
   client: null,
   key: null, // KeyMetadata of the selected key
   material: null, // Uint8Array, the plaintext material, or null (the "wrap here" path only)
+  privateKey: null, // Uint8Array, a private key file's bytes (PEM or DER), or null (asymmetric keys)
   materialSource: '', // 'generated' | file name
   backupUrl: null,
 };
@@ -28,7 +30,27 @@ const FRIENDLY = {
   IllegalTimestamp: 'The KMS refused the request time: check this computer\'s clock.',
   NetworkError: 'The KMS could not be reached.',
   'Forbidden.KeyNotFound': 'The key does not exist (or belongs to another account).',
+  'Forbidden.AliasNotFound': 'The alias does not exist: check its name (alias/…), or add it to a key first.',
+  'Forbidden.ResourceNotFound': 'The key version does not exist for this key.',
+  AliasAlreadyExists: 'This alias already names a key: choose another name, or remove it from the key it names first.',
+  InvalidParameter: 'The KMS refused a value; correct it and try again:',
+  MissingParameter: 'A required value is empty; fill it in and try again:',
+  'Rejected.LimitExceeded': 'The KMS limit for this is reached (for example 20 tags on a key): remove something first.',
+  UnsupportedOperation: 'This key cannot do that (for example a signing key asked to encrypt).',
+  'Unsupported.ProtectionLevel': 'byok-kms does not offer this protection level.',
+  'InvalidAccessKeyId.NotFound': 'The AccessKeyId is unknown to this KMS: check it.',
+  SignatureNonceUsed: 'The KMS saw this request before (a replay); try again.',
+  ServiceUnavailableTemporary: 'The KMS is busy; try again in a moment.',
+  InternalFailure: 'Something failed inside the KMS; its log says what. Try again, or ask its operator.',
+  InvalidPrivateKey: 'The file is not a private key this page can read: choose a PKCS#8 (or PKCS#1 / SEC 1) private key, PEM text or DER bytes.',
+  KeySpecMismatch: 'The private key is not of the key\'s spec (for example an EC key for an RSA_2048 key): choose a private key of the right type and size.',
+  UnknownKeySpec: 'byok-wrap has no wrapping rule for this key spec.',
 };
+
+/** What the KMS's (or byok-wrap's) `code` means to an operator, or undefined. */
+export function friendly(code) {
+  return Object.hasOwn(FRIENDLY, code) ? FRIENDLY[code] : undefined;
+}
 
 export function status(text) {
   $('status').textContent = text;
@@ -77,19 +99,22 @@ export function refusal(code, message) {
 
 // ---- the progress of an import -----------------------------------------------------------------
 
-function step(text) {
+function step(text, list) {
   const item = document.createElement('li');
   item.textContent = `${text}…`;
-  $('progress').append(item);
+  list.append(item);
   return {
     done(result) { item.textContent = `${text}: ${result}`; item.className = 'done'; },
     failed(error) { item.textContent = `${text}: failed (${error.code ?? 'error'})`; item.className = 'failed'; },
   };
 }
 
-/** Runs one step of an import as a line of the progress list: `describe` says what it gave. */
-export async function run(text, action, describe) {
-  const s = step(text);
+/**
+ * Runs one step of an import as a line of a progress list (`list`, the import's by default):
+ * `describe` says what it gave.
+ */
+export async function run(text, action, describe, list = $('progress')) {
+  const s = step(text, list);
   try {
     const result = await action();
     s.done(describe(result));
@@ -114,4 +139,21 @@ export function expiryUnix() {
 /** The wrapping algorithm chosen on the page (for wrapping here, or for a download). */
 export function selectedAlgorithm() {
   return document.querySelector('input[name="algorithm"]:checked').value;
+}
+
+/**
+ * Whether keys of `spec` take a private key rather than symmetric bytes: byok-wrap's table, and
+ * for a spec the table does not know, the wire names (Alibaba's symmetric specs are `Aliyun_…`).
+ */
+export function takesPrivateKey(spec) {
+  const rule = importRules().keySpecs.find((s) => s.name === spec);
+  return rule ? rule.kind === 'privateKey' : !String(spec).startsWith('Aliyun_');
+}
+
+/** The wrapping algorithm for a private key: RSA-OAEP of an AES key, the key under AES-ECB. */
+export const PRIVATE_KEY_ALGORITHM = 'RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD';
+
+/** A key spec byok-wrap's table knows (to check the material against), else undefined. */
+export function knownKeySpec(spec) {
+  return importRules().keySpecs.some((s) => s.name === spec) ? spec : undefined;
 }

@@ -10,112 +10,32 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch } from './chromium.mjs';
-import { ROOT, parseBlob, startKms } from '../kms.mjs';
+import { ROOT, parseBlob } from '../kms.mjs';
+import { assertNeverSent, openConsole as openPage, startHarness } from './harness.mjs';
 
 const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; style-src 'self'; "
   + "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const ARTEFACTS = join(ROOT, 'build/e2e');
 
+let h; // the harness: kms, browser, api
 let kms;
-let browser;
 let api; // a KmsClient in Node, to check what the page did
 let files;
 
 before(async () => {
-  kms = await startKms();
-  browser = await launch();
-  const lib = await import(join(ROOT, 'pkg/node.js'));
-  await lib.default();
-  api = new lib.KmsClient({ endpoint: kms.origin, accessKeyId: kms.accessKeyId, accessKeySecret: kms.accessKeySecret });
+  h = await startHarness();
+  ({ kms, api } = h);
   files = mkdtempSync(join(tmpdir(), 'byok-console-'));
   mkdirSync(ARTEFACTS, { recursive: true });
 });
 
 after(async () => {
-  await browser?.close();
-  await kms?.stop();
+  await h?.close();
   rmSync(files, { recursive: true, force: true });
 });
 
-/**
- * A fresh browser context with service workers blocked, a fail-closed same-origin allowlist, and
- * every request, request body (through a CDP session as well), WebSocket frame and beacon recorded.
- */
-async function openConsole({ fragment = true } = {}) {
-  const context = await browser.newContext({ serviceWorkers: 'block', acceptDownloads: true, viewport: { width: 1000, height: 900 } });
-  const seen = { requests: [], blocked: [], problems: [] };
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.origin === kms.origin) return route.continue();
-    seen.blocked.push(url.href);
-    return route.abort('blockedbyclient');
-  });
-  context.on('request', (request) => {
-    // What goes on the wire: a URL's fragment is never part of an HTTP request.
-    const url = request.url().split('#')[0];
-    seen.requests.push({ via: 'playwright', type: request.resourceType(), method: request.method(), url,
-      headers: request.headers(), body: request.postDataBuffer() });
-  });
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Network.enable');
-  cdp.on('Network.requestWillBeSent', async ({ requestId, request }) => {
-    const entry = { via: 'cdp', method: request.method, url: request.url, headers: request.headers, body: request.postData ?? null };
-    seen.requests.push(entry);
-    if (request.hasPostData && !request.postData) {
-      try {
-        entry.body = (await cdp.send('Network.getRequestPostData', { requestId })).postData;
-      } catch { /* body already gone: recorded by Playwright's own capture */ }
-    }
-  });
-  cdp.on('Network.webSocketFrameSent', ({ response }) => seen.requests.push({ via: 'websocket', body: response.payloadData }));
-  page.on('websocket', (ws) => ws.on('framesent', (frame) => seen.requests.push({ via: 'websocket', body: frame.payload })));
-  page.on('console', (message) => message.type() === 'error' && seen.problems.push(message.text()));
-  page.on('pageerror', (error) => seen.problems.push(String(error)));
-  const url = fragment ? `${kms.origin}/#ak=${kms.accessKeyId}&sk=${encodeURIComponent(kms.accessKeySecret)}` : `${kms.origin}/`;
-  const response = await page.goto(url);
-  return { context, page, seen, response };
-}
-
-/** Every encoding of `material` a careless page might send. */
-function encodings(material) {
-  const b = Buffer.from(material);
-  const b64 = b.toString('base64');
-  const b64url = b.toString('base64url');
-  return [
-    ['hex', b.toString('hex')],
-    ['HEX', b.toString('hex').toUpperCase()],
-    ['base64', b64],
-    ['base64 unpadded', b64.replace(/=+$/, '')],
-    ['base64url', b64url],
-    ['base64url padded', b64url + '='.repeat((4 - (b64url.length % 4)) % 4)],
-    ['JSON array', JSON.stringify([...b])],
-    ['JSON array, spaced', `[${[...b].join(', ')}]`],
-  ];
-}
-
-/** Asserts that no recorded request carries `secret` (bytes) in any encoding, raw or URL-decoded. */
-function assertNeverSent(seen, secret, what) {
-  assert.ok(seen.requests.length > 0, 'nothing was recorded');
-  const raw = Buffer.from(secret);
-  for (const request of seen.requests) {
-    const url = request.url ?? '';
-    let decoded = url;
-    try { decoded = decodeURIComponent(url); } catch { /* leave as is */ }
-    const headers = JSON.stringify(request.headers ?? {});
-    const body = request.body == null ? Buffer.alloc(0) : Buffer.isBuffer(request.body) ? request.body : Buffer.from(String(request.body));
-    const texts = [url, decoded, headers, body.toString('utf8'), body.toString('latin1')];
-    for (const haystack of [body, Buffer.from(url, 'latin1'), Buffer.from(decoded, 'latin1'), Buffer.from(headers, 'latin1')]) {
-      assert.equal(haystack.indexOf(raw), -1, `${what} sent as raw bytes in ${request.via} ${url}`);
-    }
-    for (const [name, form] of encodings(secret)) {
-      for (const text of texts) {
-        assert.ok(!text.includes(form), `${what} sent as ${name} in ${request.via} ${request.method ?? ''} ${url}`);
-      }
-    }
-  }
-}
+/** The console in a fresh, recorded context (tests/e2e/harness.mjs). */
+const openConsole = (options) => openPage(h, options);
 
 /** AES-GCM decryption of a byok-kms ciphertext blob with the material, in Node. */
 function decryptLocally(material, blobBase64, context = {}) {
@@ -143,6 +63,7 @@ async function assertImported(keyId, material) {
 
 async function createKeyInPage(page, spec = 'Aliyun_AES_256') {
   await page.getByLabel('Key spec').selectOption(spec);
+  await page.getByLabel('I understand the implications of using external key materials').check();
   await page.getByRole('button', { name: 'Create EXTERNAL key' }).click();
   const created = await page.getByText(/^Created key [0-9a-f-]{36}/).textContent();
   return created.match(/[0-9a-f-]{36}/)[0];

@@ -83,6 +83,7 @@ async function openConsole() {
 
 async function createKeyInPage(page) {
   await page.getByLabel('Key spec').selectOption('Aliyun_AES_256');
+  await page.getByLabel('I understand the implications of using external key materials').check();
   await page.getByRole('button', { name: 'Create EXTERNAL key' }).click();
   const created = await page.getByText(/^Created key [0-9a-f-]{36}/).textContent();
   const keyId = created.match(/[0-9a-f-]{36}/)[0];
