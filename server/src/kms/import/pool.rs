@@ -15,11 +15,11 @@ use crate::kms::Kms;
 use crate::kms::error::{Chain, Error, Result};
 use crate::store::Store;
 
-/// How many pool pairs one transaction claims: few, because a claim rewrites their rows and holds
-/// the database's write lock meanwhile, which requests then wait for.
-const LEASE_CHUNK: u64 = 8;
-
-/// How many claimed pairs the background thread keeps ready.
+/// How many claimed pairs the background thread keeps ready. A claim takes them all in one
+/// transaction: deleting a few dozen pool rows holds the write lock for well under a millisecond,
+/// while every claim waits for a flush (milliseconds, tens on a busy disk) — claimed a few at a
+/// time, a burst of GetParametersForImport outran the claims and waited for one flush after
+/// another.
 const LEASE_TARGET: usize = 64;
 
 /// Below this many leased pairs, more are claimed ahead of need.
@@ -27,6 +27,9 @@ const LEASE_LOW: usize = 32;
 
 /// At most this many parsed wrapping private keys are kept.
 const UNWRAPPING_KEYS_CACHED: usize = 1024;
+
+/// The longest a request waits for another thread's claim before looking again.
+const CLAIM_WAIT: Duration = Duration::from_millis(50);
 
 /// How often the background thread looks at the pool when nothing wakes it.
 const POOL_CHECK: Duration = Duration::from_millis(200);
@@ -78,11 +81,15 @@ impl PoolKey {
 pub(crate) struct Lease {
     /// Pool pairs claimed by this instance, handed out next.
     leased: Mutex<Vec<PoolKey>>,
-    /// Held while claiming a batch, so that concurrent requests that find `leased` empty wait for
-    /// one claim instead of each claiming (and emptying the pool into one instance).
+    /// Held by the one thread claiming from the store, so that concurrent requests that find
+    /// `leased` empty wait for its batches (`refilled`) instead of each claiming (and emptying
+    /// the pool into one instance).
     claiming: Mutex<()>,
     /// Wakes the background thread when the lease runs low.
     low: Condvar,
+    /// Wakes requests waiting for a pair while another thread claims: signalled after each
+    /// claimed batch and when a claim ends.
+    refilled: Condvar,
     /// RSA key generations under way on the request path, at most one per core: with the pool
     /// empty, a burst of GetParametersForImport waits for a turn instead of starting hundreds of
     /// generations on the blocking pool at once.
@@ -154,7 +161,8 @@ impl<S: Store> Kms<S> {
     }
 
     /// Claims pool pairs until enough are leased, unless enough are leased already or another
-    /// thread is claiming. Claims in small transactions, letting requests in between.
+    /// thread is claiming: what is missing in one transaction, and once more if requests took
+    /// pairs while it waited for its flush.
     pub fn top_up_lease(&self) -> Result<()> {
         let Ok(_claiming) = self.lease.claiming.try_lock() else {
             return Ok(());
@@ -162,16 +170,36 @@ impl<S: Store> Kms<S> {
         if !self.lease_is_low() {
             return Ok(());
         }
-        while self.lease.leased().len() < LEASE_TARGET {
-            let batch = self
-                .store
-                .transaction(|tx| tx.claim_pool_keys(LEASE_CHUNK).map_err(Error::from))?;
-            if batch.is_empty() {
+        let topped_up = self.claim_until_target();
+        // Requests that found the lease empty look again (and claim themselves if it still is).
+        self.lease.refilled.notify_all();
+        topped_up
+    }
+
+    fn claim_until_target(&self) -> Result<()> {
+        // Twice at most: requests may take pairs while the first claim waits for its flush.
+        for _ in 0..2 {
+            let missing = LEASE_TARGET.saturating_sub(self.lease.leased().len());
+            if missing == 0 {
                 break;
             }
+            let batch = self.claim(missing)?;
+            let exhausted = batch.len() < missing;
             self.lease.leased().extend(batch);
+            self.lease.refilled.notify_all();
+            if exhausted {
+                break;
+            }
         }
         Ok(())
+    }
+
+    /// Claims up to `count` pool pairs for this instance, durably (no other instance will hand
+    /// them out, even after a crash).
+    fn claim(&self, count: usize) -> Result<Vec<PoolKey>> {
+        let count = u64::try_from(count).unwrap_or(u64::MAX);
+        self.store
+            .transaction(|tx| tx.claim_pool_keys(count).map_err(Error::from))
     }
 
     /// Adds one freshly generated wrapping key pair to the pool if it holds fewer than `target`;
@@ -207,32 +235,46 @@ impl<S: Store> Kms<S> {
         Ok(stored + leased)
     }
 
-    /// The next pool pair for this instance, claiming a batch from the store when none is left;
-    /// `None` when the pool is empty. Wakes the background thread when the lease runs low.
+    /// The next pool pair for this instance; `None` when the pool is empty. Wakes the background
+    /// thread when the lease runs low. With the lease empty, claims a batch from the store, or,
+    /// while another thread is claiming, takes a pair of the first batch that lands rather than
+    /// waiting for that thread's whole top-up (one durable claim after another, each waiting for a
+    /// flush), so that a burst of requests waits for one flush at most.
     pub(crate) fn lease_pool_key(&self) -> Result<Option<PoolKey>> {
-        let taken = self.lease.leased().pop();
-        if let Some(key) = taken {
-            if self.lease_is_low() {
-                self.lease.low.notify_one();
+        loop {
+            let mut leased = self.lease.leased();
+            if let Some(key) = leased.pop() {
+                let low = leased.len() < LEASE_LOW;
+                drop(leased);
+                if low {
+                    self.lease.low.notify_one();
+                }
+                return Ok(Some(key));
             }
-            return Ok(Some(key));
+            drop(leased);
+            if let Ok(_claiming) = self.lease.claiming.try_lock() {
+                let claimed = self.claim(LEASE_TARGET);
+                // Waiters look again either way: at the new pairs, or to claim themselves.
+                let key = claimed.map(|mut batch| {
+                    let key = batch.pop();
+                    self.lease.leased().extend(batch);
+                    key
+                });
+                self.lease.refilled.notify_all();
+                self.lease.low.notify_one();
+                return key;
+            }
+            let leased = self.lease.leased();
+            if leased.is_empty() {
+                // Woken when the claiming thread adds a batch or gives up the claim; the timeout
+                // only bounds a wait whose wake-up came between the two checks above.
+                let _ = self
+                    .lease
+                    .refilled
+                    .wait_timeout(leased, CLAIM_WAIT)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
         }
-        let _claiming = self
-            .lease
-            .claiming
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Another request may have claimed a batch while this one waited.
-        if let Some(key) = self.lease.leased().pop() {
-            return Ok(Some(key));
-        }
-        let mut batch = self
-            .store
-            .transaction(|tx| tx.claim_pool_keys(LEASE_CHUNK).map_err(Error::from))?;
-        let key = batch.pop();
-        self.lease.leased().extend(batch);
-        self.lease.low.notify_one();
-        Ok(key)
     }
 
     /// Generates a wrapping key pair on the request path, when no more than one generation per
