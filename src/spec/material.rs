@@ -181,7 +181,7 @@ pub enum MaterialSpec {
     Rsa2048,
     /// `RSA_3072` (Alibaba Cloud, AWS): an RSA-3072 private key.
     Rsa3072,
-    /// `RSA_4096` (AWS): an RSA-4096 private key.
+    /// `RSA_4096` (Alibaba Cloud, AWS): an RSA-4096 private key.
     Rsa4096,
     /// `EC_P256` (Alibaba Cloud): a P-256 private key.
     EcP256,
@@ -273,7 +273,7 @@ pub const KEY_SPECS: [KeySpecRule; 21] = {
         ),
         private(S::Rsa2048, "RSA_2048", ALIBABA_AWS, P::Rsa2048),
         private(S::Rsa3072, "RSA_3072", ALIBABA_AWS, P::Rsa3072),
-        private(S::Rsa4096, "RSA_4096", AWS, P::Rsa4096),
+        private(S::Rsa4096, "RSA_4096", ALIBABA_AWS, P::Rsa4096),
         private(S::EcP256, "EC_P256", ALIBABA, P::EcP256),
         private(S::EcP256k, "EC_P256K", ALIBABA, P::EcSecp256k1),
         private(S::EccNistP256, "ECC_NIST_P256", AWS, P::EcP256),

@@ -171,7 +171,8 @@ fn get_parameters_for_import<S: Store>(
     let algorithm: WrappingAlgorithm = p.required("WrappingAlgorithm")?.parse().map_err(|_| {
         Error::invalid(
             "WrappingAlgorithm",
-            "must be RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1 or RSAES_PKCS1_V1_5",
+            "must be RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1 or RSAES_PKCS1_V1_5 (symmetric material), \
+             or RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD (a private key)",
         )
     })?;
     let wrapping_key_spec: WrappingKeySpec = p
