@@ -8,7 +8,8 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use crate::config::{
-    ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, Error, Result, Secrets, ServeArgs, write_private_file,
+    ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, EphemeralDir, Error, Result, Secrets, ServeArgs,
+    write_private_file,
 };
 use crate::http::serve::Limits;
 use crate::http::tls::Certificate;
@@ -22,8 +23,17 @@ use crate::store::Store;
 pub const ACCESS_KEY_FILE: &str = "access-key.env";
 
 /// Opens the KMS `args` describe and serves it until SIGINT or SIGTERM.
-pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
+pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
     args.check_listen()?;
+    // Removed when this function returns, after the runtime has stopped.
+    let _ephemeral = if args.ephemeral {
+        let dir = EphemeralDir::create()?;
+        args.storage.data_dir = dir.path().to_owned();
+        secrets.root_key = None; // a fresh root key, made in the new directory
+        Some(dir)
+    } else {
+        None
+    };
     let certificate = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(Arc::new(Certificate::load(cert, key)?)),
         _ => None,
@@ -60,9 +70,8 @@ pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
         } else {
             local.to_string()
         };
-        // The banner goes to stdout, never to the log; the secret only to a terminal (under
-        // systemd or Docker, stdout is a log) and to a private file.
-        let terminal = std::io::stdout().is_terminal();
+        // What starts the server goes to stdout, never to the log; a generated secret to a
+        // private file (and, in the banner, to a terminal).
         let secret_file = args.storage.data_dir.join(ACCESS_KEY_FILE);
         if created && preset.is_none() {
             let contents = Zeroizing::new(format!(
@@ -74,41 +83,26 @@ pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
             let _ = std::fs::remove_file(&secret_file);
             write_private_file(&secret_file, contents.as_bytes())?;
         }
-        println!(
-            "byok-kms {} listening on {scheme}://{local}/",
-            env!("CARGO_PKG_VERSION")
-        );
-        println!("  data directory: {}", args.storage.data_dir.display());
-        println!(
-            "  account {} access key id: {}",
-            credentials.account_id, credentials.access_key_id
-        );
-        match (&preset, terminal) {
-            // The operator gave the secret; it is not repeated anywhere.
-            (Some(_), _) => {
-                println!("  console: {scheme}://{host}/   (sign in with that access key)")
-            }
-            (None, true) => {
-                if created {
-                    println!(
-                        "  access key secret (new; also in the console URL): {}",
-                        credentials.secret.as_str()
-                    );
-                }
-                println!(
-                    "  console: {scheme}://{host}/#ak={}&sk={}   (keep this URL private)",
-                    credentials.access_key_id,
-                    credentials.secret.as_str()
-                );
-            }
-            (None, false) => {
-                println!(
-                    "  access key secret: in {} (stdout is not a terminal, so it is not shown)",
-                    secret_file.display()
-                );
-                println!("  console: {scheme}://{host}/   (sign in with that access key)");
-            }
+        if args.ready_json {
+            // One line, for a harness: where to connect and as whom; never a secret.
+            let ready = serde_json::json!({
+                "listening": format!("{scheme}://{host}"),
+                "accounts": [{ "accessKeyId": credentials.access_key_id }],
+            });
+            println!("{ready}");
+        } else {
+            banner(
+                &args,
+                scheme,
+                local,
+                &host,
+                &credentials,
+                preset.is_some(),
+                created,
+                &secret_file,
+            );
         }
+        let _ = std::io::Write::flush(&mut std::io::stdout());
         drop(credentials);
         if args.wrapping_key_pool > 0 {
             for _ in 0..args.pool_threads {
@@ -143,6 +137,58 @@ pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
             .map_err(|e| Error::Setting(format!("the last sweep did not finish: {e}")))?
             .map_err(Error::from)
     })
+}
+
+/// The banner on stdout: where the KMS listens, its data directory, the default account and
+/// how to open the console; the secret only to a terminal (under systemd or Docker, stdout is a
+/// log), and never when the operator gave it.
+#[allow(clippy::too_many_arguments)]
+fn banner(
+    args: &ServeArgs,
+    scheme: &str,
+    local: std::net::SocketAddr,
+    host: &str,
+    credentials: &crate::kms::Credentials,
+    preset: bool,
+    created: bool,
+    secret_file: &std::path::Path,
+) {
+    let terminal = std::io::stdout().is_terminal();
+    println!(
+        "byok-kms {} listening on {scheme}://{local}/",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!("  data directory: {}", args.storage.data_dir.display());
+    println!(
+        "  account {} access key id: {}",
+        credentials.account_id, credentials.access_key_id
+    );
+    match (preset, terminal) {
+        // The operator gave the secret; it is not repeated anywhere.
+        (true, _) => {
+            println!("  console: {scheme}://{host}/   (sign in with that access key)")
+        }
+        (false, true) => {
+            if created {
+                println!(
+                    "  access key secret (new; also in the console URL): {}",
+                    credentials.secret.as_str()
+                );
+            }
+            println!(
+                "  console: {scheme}://{host}/#ak={}&sk={}   (keep this URL private)",
+                credentials.access_key_id,
+                credentials.secret.as_str()
+            );
+        }
+        (false, false) => {
+            println!(
+                "  access key secret: in {} (stdout is not a terminal, so it is not shown)",
+                secret_file.display()
+            );
+            println!("  console: {scheme}://{host}/   (sign in with that access key)");
+        }
+    }
 }
 
 /// Resolves at SIGINT (Ctrl-C) or SIGTERM, so that both stop the server gracefully.

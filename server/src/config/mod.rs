@@ -3,12 +3,14 @@
 //! ([`root_key`]) and private files ([`files`]).
 
 mod environment;
+mod ephemeral;
 mod files;
 mod root_key;
 
 pub use environment::{
     ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, ROOT_KEY_ENV, Secrets, take_secrets,
 };
+pub use ephemeral::EphemeralDir;
 pub use files::write_private_file;
 
 use std::net::SocketAddr;
@@ -102,6 +104,17 @@ pub struct ServeArgs {
     /// Storage.
     #[command(flatten)]
     pub storage: StorageArgs,
+
+    /// A throwaway KMS: all state in a new temporary directory with a fresh root key, removed
+    /// when the server exits (also on SIGINT and SIGTERM). For test suites; with
+    /// `--listen 127.0.0.1:0` and `--ready-json`, a harness needs neither a directory nor a port.
+    #[arg(long, conflicts_with_all = ["data_dir", "database_url", "root_key_file"])]
+    pub ephemeral: bool,
+
+    /// Once serving, print exactly one line to stdout, a JSON object, instead of the banner:
+    /// `{"listening":"http://127.0.0.1:PORT","accounts":[{"accessKeyId":"…"}]}` (no secrets).
+    #[arg(long)]
+    pub ready_json: bool,
 
     /// The directory of static files served at GET / (the console).
     #[arg(long, env = "BYOK_KMS_WWW_DIR", default_value = "www")]
