@@ -76,7 +76,7 @@ for (const [name, value] of Object.entries(unions)) {
 }
 writeFileSync(join(pkg, 'index.d.ts'), dts);
 
-for (const file of ['node.js', 'README.md']) copyFileSync(join(root, 'npm', file), join(pkg, file));
+for (const file of ['node.js', 'testing.js', 'testing.d.ts', 'README.md']) copyFileSync(join(root, 'npm', file), join(pkg, file));
 copyFileSync(join(root, 'LICENSE'), join(pkg, 'LICENSE'));
 
 // The project's address, where it has a real one (Cargo.toml's placeholder is left out).
@@ -106,10 +106,15 @@ const manifest = {
       node: './node.js',
       default: './byok_wrap.js',
     },
+    // Node only: a throwaway byok-kms for test suites.
+    './testing': {
+      types: './testing.d.ts',
+      node: './testing.js',
+    },
     './byok_wrap_bg.wasm': './byok_wrap_bg.wasm',
     './package.json': './package.json',
   },
-  files: ['byok_wrap.js', 'byok_wrap_bg.wasm', 'index.d.ts', 'node.js', 'README.md', 'LICENSE'],
+  files: ['byok_wrap.js', 'byok_wrap_bg.wasm', 'index.d.ts', 'node.js', 'testing.js', 'testing.d.ts', 'README.md', 'LICENSE'],
   engines: { node: '>=20' },
 };
 writeFileSync(join(pkg, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);

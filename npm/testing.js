@@ -1,0 +1,121 @@
+// byok-wrap/testing (Node only): a throwaway byok-kms for a test suite, started in one line.
+//
+//   const kms = await startKms();          // { endpoint, accessKeyId, accessKeySecret, stop }
+//   ...
+//   await kms.stop();
+//
+// The server runs with --ephemeral (its state in a temporary directory it removes when it exits),
+// --listen 127.0.0.1:0 (a free port) and --ready-json (one line on stdout once it serves, read
+// here instead of a banner), with a fresh access key generated here and handed over in its
+// environment, never on a command line.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+const READY_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 5_000;
+const running = new Set();
+
+// Whatever the test runner does at the end, no server outlives the process that started it.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
+/** The byok-kms binary: `binary`, else $BYOK_KMS_BIN, else `byok-kms` on PATH. */
+function findBinary(binary) {
+  if (binary) return binary;
+  if (process.env.BYOK_KMS_BIN) return process.env.BYOK_KMS_BIN;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir || '.', 'byok-kms');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch { /* not here */ }
+  }
+  throw new Error('startKms: no byok-kms binary: pass { binary }, set BYOK_KMS_BIN or put byok-kms on PATH');
+}
+
+/** A fresh access key of the form byok-kms generates (LTAI… id, 30-character secret). */
+function freshAccessKey() {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const text = (n) => [...randomBytes(n)].map((b) => alphabet[b % alphabet.length]).join('');
+  return { accessKeyId: `LTAI${text(20)}`, accessKeySecret: text(30) };
+}
+
+/**
+ * Starts a throwaway byok-kms and resolves once it serves.
+ * @param {{ binary?: string, args?: string[], env?: Record<string, string> }} [options]
+ * @returns {Promise<{ endpoint: string, accessKeyId: string, accessKeySecret: string, stop(): Promise<void> }>}
+ */
+export async function startKms(options = {}) {
+  const { binary, args = [], env = {} } = options;
+  const file = findBinary(binary);
+  const credentials = freshAccessKey();
+  const child = spawn(file, ['serve', '--ephemeral', '--listen', '127.0.0.1:0', '--ready-json', ...args], {
+    env: {
+      ...process.env,
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      ...env,
+      BYOK_KMS_ACCESS_KEY_ID: credentials.accessKeyId,
+      BYOK_KMS_ACCESS_KEY_SECRET: credentials.accessKeySecret,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+    running.delete(child);
+    resolve({ code, signal });
+  }));
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  const ready = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`startKms: ${file} did not report ready within ${READY_TIMEOUT_MS} ms\n${stderr}`));
+    }, READY_TIMEOUT_MS);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`startKms: cannot run ${file}: ${e.message}`));
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`startKms: ${file} exited (${signal ?? `code ${code}`}) before serving\n${stderr}`));
+    });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      out += d;
+      const end = out.indexOf('\n');
+      if (end < 0) return;
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out.slice(0, end)));
+      } catch (e) {
+        child.kill('SIGKILL');
+        reject(new Error(`startKms: ${file} printed no ready line (${e.message}): ${out.slice(0, end)}`));
+      }
+    });
+  });
+  if (!ready.accounts?.some((a) => a.accessKeyId === credentials.accessKeyId)) {
+    child.kill('SIGTERM');
+    throw new Error('startKms: the server does not serve the access key it was given');
+  }
+  let stopping;
+  return {
+    endpoint: ready.listening,
+    ...credentials,
+    /** Stops the server (SIGTERM; SIGKILL if it has not exited within 5 s); it removes its state. */
+    stop() {
+      stopping ??= (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopping;
+    },
+  };
+}
