@@ -66,6 +66,10 @@ if (server) {
   row('8. resident memory: idle / peak under GetParameters, Import, Encrypt, Decrypt',
     `${s.idleRssMb.toFixed(0)} / ${[s.getParameters, s.import, s.encrypt, s.decrypt].map((r) => r.rss_mb.toFixed(0)).join(', ')} MB`,
     `after ${keys} keys: ${s.finalRssMb.toFixed(0)} MB`, null, 'report', null);
+  if (s.start) {
+    row('11. serve --ephemeral: exec → first answer (median of 10)', ms(s.start.answered_ms), `bare axum ${ms(s.start.bare_answered_ms)}`, s.start.answered_ms / s.start.bare_answered_ms, '≤ 200 ms', s.start.answered_ms <= 200);
+    row('    exec → the --ready-json line', ms(s.start.ready_ms), '', null, '', null);
+  }
 }
 
 if (scale) {

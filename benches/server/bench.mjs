@@ -79,6 +79,54 @@ async function load(origin, pid, args) {
 
 const results = { machine: { cpus: (await import('node:os')).cpus().length } };
 
+/**
+ * Milliseconds from exec to a process's first stdout line and, when it names an address, to its
+ * first HTTP answer; then the process is stopped.
+ */
+async function timeToServe(file, args) {
+  const started = performance.now();
+  const child = spawn(file, args, {
+    env: { ...process.env, BYOK_KMS_ACCESS_KEY_ID: 'bench', BYOK_KMS_ACCESS_KEY_SECRET: 'bench-secret', RUST_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  const line = await Promise.race([
+    new Promise((r) => child.stdout.once('data', (d) => r(String(d).trim()))),
+    exited.then(() => null),
+  ]);
+  const ready = performance.now() - started;
+  let answered = null;
+  if (line !== null) {
+    const origin = line.startsWith('{') ? JSON.parse(line).listening : `http://${line}`;
+    await fetch(`${origin}/healthz`);
+    answered = performance.now() - started;
+  }
+  child.kill('SIGTERM');
+  await exited;
+  return line === null ? null : { ready, answered };
+}
+
+// Start-up: `serve --ephemeral` (a test suite's throwaway KMS) from exec to its ready line and to
+// its first answer, beside the bare axum server's, median of 10 each. An older byok-kms
+// (BYOK_BENCH_SERVER) without --ephemeral reports none.
+{
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const ours = [];
+  const bareStarts = [];
+  for (let i = 0; i < 10; i++) {
+    const o = await timeToServe(SERVER, ['serve', '--ephemeral', '--listen', '127.0.0.1:0', '--ready-json']);
+    if (o === null) break;
+    ours.push(o);
+    bareStarts.push(await timeToServe(LOAD, ['bare-server', '--listen', '127.0.0.1:0']));
+  }
+  results.start = ours.length === 0 ? null : {
+    ready_ms: median(ours.map((o) => o.ready)),
+    answered_ms: median(ours.map((o) => o.answered)),
+    bare_answered_ms: median(bareStarts.map((o) => o.answered)),
+  };
+  log('start', JSON.stringify(results.start));
+}
+
 // The peers and limits are measured beside ours, round after round: these machines drift by tens
 // of percent within a minute, so each ratio is taken within a round, and the round with the
 // median ratio is reported.
