@@ -3,12 +3,13 @@
 // Needs `make pkg` and `cargo build -p byok-kms` (make test does both).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { ROOT } from '../kms.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/chromium.mjs';
 
 const BIN = process.env.BYOK_KMS_BIN ?? join(ROOT, 'target/debug/byok-kms');
 const ephemeralDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('byok-kms-ephemeral-'));
@@ -74,24 +75,62 @@ test('startKms says why a server could not start', async () => {
     /exited \(code 2\) before serving[\s\S]*cannot be used with '--data-dir/);
 });
 
-test("the README's startKms example runs as written, as a node:test file", async () => {
+/** The README's ```js block that imports from `from`. */
+function readmeExample(from) {
   const blocks = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
-  const example = blocks.find((b) => b.includes("from 'byok-wrap/testing'"));
-  assert.ok(example, 'the README has a startKms example');
+  const example = blocks.find((b) => b.includes("from 'byok-wrap/testing'") && b.includes(`from '${from}'`));
+  assert.ok(example, `the README has a startKms example with ${from}`);
+  return example;
+}
+
+/**
+ * Runs `file` (written from a README example) in a new application directory where `byok-wrap`
+ * is the built package and `links` name the repository's test runners, with `command`.
+ */
+function runInApp({ file, example, links = [], extra = {}, command }) {
   const app = mkdtempSync(join(tmpdir(), 'byok-testing-readme-'));
   try {
-    mkdirSync(join(app, 'node_modules'));
+    mkdirSync(join(app, 'node_modules/@playwright'), { recursive: true });
     symlinkSync(join(ROOT, 'pkg'), join(app, 'node_modules/byok-wrap'));
-    writeFileSync(join(app, 'example.test.mjs'), example);
-    // A test run of its own (NODE_TEST_CONTEXT would make it report to this one instead).
+    for (const name of links) symlinkSync(join(ROOT, 'node_modules', name), join(app, 'node_modules', name));
+    writeFileSync(join(app, file), example);
+    for (const [name, text] of Object.entries(extra)) writeFileSync(join(app, name), text);
+    // A test run of its own (NODE_TEST_CONTEXT would make node --test report to this one).
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const run = spawnSync(process.execPath, ['--test', join(app, 'example.test.mjs')],
-      { cwd: app, encoding: 'utf8', env: { ...env, BYOK_KMS_BIN: BIN } });
+    const [program, ...args] = command(app);
+    const run = spawnSync(program, args, { cwd: app, encoding: 'utf8', env: { ...env, BYOK_KMS_BIN: BIN } });
     assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
-    assert.match(run.stdout, /# pass 1\n/);
+    return run.stdout;
   } finally {
     rmSync(app, { recursive: true, force: true });
   }
+}
+
+test("the README's node:test example runs as written", () => {
+  const out = runInApp({ file: 'example.test.mjs', example: readmeExample('node:test'),
+    command: (app) => [process.execPath, '--test', join(app, 'example.test.mjs')] });
+  assert.match(out, /# pass 1\n/);
+});
+
+test("the README's Vitest example runs as written under vitest", () => {
+  const out = runInApp({ file: 'kms.test.mjs', example: readmeExample('vitest'), links: ['vitest'],
+    command: (app) => [join(ROOT, 'node_modules/.bin/vitest'), 'run', '--root', app] });
+  assert.match(out, /Tests {2}1 passed \(1\)/);
+});
+
+test("the README's Playwright fixture runs as written, driving the test page in Chromium", () => {
+  const config = `export default {
+  testDir: '.', testMatch: '*.spec.mjs', workers: 1, reporter: 'list',
+  use: { browserName: 'chromium', launchOptions: { executablePath: ${JSON.stringify(CHROMIUM)}, args: ${JSON.stringify(CHROMIUM_ARGS)} } },
+};
+`;
+  const out = runInApp({ file: 'kms.spec.mjs', example: readmeExample('@playwright/test'), links: ['@playwright/test'],
+    extra: { 'playwright.config.mjs': config },
+    command: (app) => {
+      cpSync(join(ROOT, 'tests/testing-page'), join(app, 'site'), { recursive: true });
+      return [join(ROOT, 'node_modules/.bin/playwright'), 'test', '-c', join(app, 'playwright.config.mjs')];
+    } });
+  assert.match(out, /1 passed/);
 });
 
 test('byok-kms serve --ephemeral removes its state on SIGINT too, and --ready-json prints one line', async () => {
