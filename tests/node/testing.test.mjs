@@ -106,6 +106,16 @@ function runInApp({ file, example, links = [], extra = {}, command }) {
   }
 }
 
+test("the README's three lines run as written, and leave nothing behind", () => {
+  const blocks = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const example = blocks.find((b) => b.includes("from 'byok-wrap/testing'") && !b.includes('test('));
+  assert.ok(example, 'the README has the three lines');
+  assert.equal(example.trim().split('\n').length, 3);
+  const before = ephemeralDirs().length;
+  runInApp({ file: 'three.mjs', example, command: (app) => [process.execPath, join(app, 'three.mjs')] });
+  assert.equal(ephemeralDirs().length, before);
+});
+
 test("the README's node:test example runs as written", () => {
   const out = runInApp({ file: 'example.test.mjs', example: readmeExample('node:test'),
     command: (app) => [process.execPath, '--test', join(app, 'example.test.mjs')] });
