@@ -8,12 +8,14 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use crate::config::{
-    ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, Error, Result, Secrets, ServeArgs, write_private_file,
+    ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, AWS_ACCESS_KEY_ID_ENV, AWS_SECRET_ACCESS_KEY_ENV,
+    Error, Result, Secrets, ServeArgs, write_private_file,
 };
 use crate::http::serve::Limits;
 use crate::http::tls::Certificate;
 use crate::http::{AppState, router};
 use crate::kms::Kms;
+use crate::kms::account::AccessKeyKind;
 use crate::kms::error::Chain;
 use crate::store::Store;
 
@@ -37,6 +39,13 @@ pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
     let preset = secrets.access_key;
     let (credentials, created) = kms.default_credentials(
         preset
+            .as_ref()
+            .map(|(id, secret)| (id.as_str(), secret.as_str())),
+    )?;
+    let aws_preset = secrets.aws_access_key;
+    let (aws_credentials, aws_created) = kms.default_credentials_of(
+        AccessKeyKind::Aws,
+        aws_preset
             .as_ref()
             .map(|(id, secret)| (id.as_str(), secret.as_str())),
     )?;
@@ -64,13 +73,24 @@ pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
         // systemd or Docker, stdout is a log) and to a private file.
         let terminal = std::io::stdout().is_terminal();
         let secret_file = args.storage.data_dir.join(ACCESS_KEY_FILE);
-        if created && preset.is_none() {
-            let contents = Zeroizing::new(format!(
-                "# byok-kms: the default account's access key (generated; keep it secret)\n\
-                 {ACCESS_KEY_ID_ENV}={}\n{ACCESS_KEY_SECRET_ENV}={}\n",
-                credentials.access_key_id,
-                credentials.secret.as_str()
+        if (created && preset.is_none()) || (aws_created && aws_preset.is_none()) {
+            let mut contents = Zeroizing::new(String::from(
+                "# byok-kms: the default account's access keys (generated; keep them secret)\n",
             ));
+            if preset.is_none() {
+                contents.push_str(&format!(
+                    "{ACCESS_KEY_ID_ENV}={}\n{ACCESS_KEY_SECRET_ENV}={}\n",
+                    credentials.access_key_id,
+                    credentials.secret.as_str()
+                ));
+            }
+            if aws_preset.is_none() {
+                contents.push_str(&format!(
+                    "{AWS_ACCESS_KEY_ID_ENV}={}\n{AWS_SECRET_ACCESS_KEY_ENV}={}\n",
+                    aws_credentials.access_key_id,
+                    aws_credentials.secret.as_str()
+                ));
+            }
             let _ = std::fs::remove_file(&secret_file);
             write_private_file(&secret_file, contents.as_bytes())?;
         }
@@ -83,6 +103,23 @@ pub fn serve(args: ServeArgs, secrets: Secrets) -> Result<()> {
             "  account {} access key id: {}",
             credentials.account_id, credentials.access_key_id
         );
+        println!(
+            "  AWS access key id: {}   (AWS KMS API: region {}, endpoint {scheme}://{host}/)",
+            aws_credentials.access_key_id,
+            kms.aws_region()
+        );
+        match (&aws_preset, terminal) {
+            (Some(_), _) => {}
+            (None, true) => println!(
+                "  AWS secret access key: {}",
+                aws_credentials.secret.as_str()
+            ),
+            (None, false) => println!(
+                "  AWS secret access key: in {} (stdout is not a terminal, so it is not shown)",
+                secret_file.display()
+            ),
+        }
+        drop(aws_credentials);
         match (&preset, terminal) {
             // The operator gave the secret; it is not repeated anywhere.
             (Some(_), _) => {
