@@ -191,13 +191,13 @@ mod tests {
     fn every_error_has_its_type_and_status() {
         let store_error = || store::Error::Corrupt { table: "keys", column: "origin", detail: "x".into() };
         let cells: Vec<(Error, &str, u16)> = vec![
-            (Error::Serialization("x".into()), "SerializationException", 400),
-            (Error::validation("x"), "ValidationException", 400),
+            (Error::Serialization("the body is not JSON".into()), "SerializationException", 400),
+            (Error::validation("KeyId is required"), "ValidationException", 400),
             (Error::BodyTooLarge(1), "ValidationException", 400),
             (Error::UnknownOperation("X".into()), "UnknownOperationException", 400),
             (Error::MissingAuthenticationToken, "MissingAuthenticationTokenException", 403),
-            (Error::IncompleteSignature("x".into()), "IncompleteSignatureException", 400),
-            (Error::InvalidSignature("x".into()), "InvalidSignatureException", 403),
+            (Error::IncompleteSignature("SignedHeaders must include host".into()), "IncompleteSignatureException", 400),
+            (Error::InvalidSignature("the signature does not match".into()), "InvalidSignatureException", 403),
             (Error::RequestTimeout(1), "RequestTimeoutException", 408),
             (KmsError::invalid(Argument::KeySpec, "x").into(), "ValidationException", 400),
             (KmsError::MissingArgument(Argument::Plaintext).into(), "ValidationException", 400),
