@@ -208,10 +208,7 @@ mod tests {
                 value: "prod".into()
             }]
         );
-        assert_eq!(
-            input.encryption_context().unwrap().canonical().is_empty(),
-            false
-        );
+        assert!(!input.encryption_context().unwrap().canonical().is_empty());
         let bad = Input::parse(br#"{"Tags":[{"Key":"env"}],"EncryptionContext":{"a":1}}"#).unwrap();
         assert!(bad.tags().is_err());
         assert!(bad.encryption_context().is_err());
