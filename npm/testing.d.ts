@@ -8,6 +8,10 @@ export interface StartedKms {
   readonly accessKeyId: string;
   /** Its secret (generated for this server; given to it in its environment, never as a flag). */
   readonly accessKeySecret: string;
+  /** The default account's AWS access key id (for the AWS KMS API on the same endpoint). */
+  readonly awsAccessKeyId: string;
+  /** Its secret. */
+  readonly awsSecretAccessKey: string;
   /** Stops the server (SIGTERM, SIGKILL after 5 s); it removes its state. Safe to call twice. */
   stop(): Promise<void>;
 }

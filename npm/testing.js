@@ -1,12 +1,12 @@
 // byok-wrap/testing (Node only): a throwaway byok-kms for a test suite, started in one line.
 //
-//   const kms = await startKms();          // { endpoint, accessKeyId, accessKeySecret, stop }
+//   const kms = await startKms();   // { endpoint, accessKeyId, accessKeySecret, awsAccessKeyId, awsSecretAccessKey, stop }
 //   ...
 //   await kms.stop();
 //
 // The server runs with --ephemeral (its state in a temporary directory it removes when it exits),
 // --listen 127.0.0.1:0 (a free port) and --ready-json (one line on stdout once it serves, read
-// here instead of a banner), with a fresh access key generated here and handed over in its
+// here instead of a banner), with fresh access keys (Alibaba's and AWS's) generated here and handed over in its
 // environment, never on a command line.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,22 +36,30 @@ function findBinary(binary) {
   throw new Error('startKms: no byok-kms binary: pass { binary }, set BYOK_KMS_BIN or put byok-kms on PATH');
 }
 
-/** A fresh access key of the form byok-kms generates (LTAI… id, 30-character secret). */
-function freshAccessKey() {
+/**
+ * Fresh access keys of the forms byok-kms generates: the Alibaba pair (LTAI… id, 30-character
+ * secret) and the AWS pair (AKIA… id, 40-character secret).
+ */
+function freshAccessKeys() {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const text = (n) => [...randomBytes(n)].map((b) => alphabet[b % alphabet.length]).join('');
-  return { accessKeyId: `LTAI${text(20)}`, accessKeySecret: text(30) };
+  const text = (n, letters = alphabet) => [...randomBytes(n)].map((b) => letters[b % letters.length]).join('');
+  return {
+    accessKeyId: `LTAI${text(20)}`,
+    accessKeySecret: text(30),
+    awsAccessKeyId: `AKIA${text(16, alphabet.slice(0, 26) + alphabet.slice(52))}`,
+    awsSecretAccessKey: text(40),
+  };
 }
 
 /**
  * Starts a throwaway byok-kms and resolves once it serves.
  * @param {{ binary?: string, args?: string[], env?: Record<string, string> }} [options]
- * @returns {Promise<{ endpoint: string, accessKeyId: string, accessKeySecret: string, stop(): Promise<void> }>}
+ * @returns {Promise<{ endpoint: string, accessKeyId: string, accessKeySecret: string, awsAccessKeyId: string, awsSecretAccessKey: string, stop(): Promise<void> }>}
  */
 export async function startKms(options = {}) {
   const { binary, args = [], env = {} } = options;
   const file = findBinary(binary);
-  const credentials = freshAccessKey();
+  const credentials = freshAccessKeys();
   const child = spawn(file, ['serve', '--ephemeral', '--listen', '127.0.0.1:0', '--ready-json', ...args], {
     env: {
       ...process.env,
@@ -59,6 +67,8 @@ export async function startKms(options = {}) {
       ...env,
       BYOK_KMS_ACCESS_KEY_ID: credentials.accessKeyId,
       BYOK_KMS_ACCESS_KEY_SECRET: credentials.accessKeySecret,
+      BYOK_KMS_AWS_ACCESS_KEY_ID: credentials.awsAccessKeyId,
+      BYOK_KMS_AWS_SECRET_ACCESS_KEY: credentials.awsSecretAccessKey,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -98,9 +108,9 @@ export async function startKms(options = {}) {
       }
     });
   });
-  if (!ready.accounts?.some((a) => a.accessKeyId === credentials.accessKeyId)) {
+  if (!ready.accounts?.some((a) => a.accessKeyId === credentials.accessKeyId && a.awsAccessKeyId === credentials.awsAccessKeyId)) {
     child.kill('SIGTERM');
-    throw new Error('startKms: the server does not serve the access key it was given');
+    throw new Error('startKms: the server does not serve the access keys it was given');
   }
   let stopping;
   return {

@@ -8,13 +8,14 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use crate::config::{
-    ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, EphemeralDir, Error, Result, Secrets, ServeArgs,
-    write_private_file,
+    ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, AWS_ACCESS_KEY_ID_ENV, AWS_SECRET_ACCESS_KEY_ENV,
+    EphemeralDir, Error, Result, Secrets, ServeArgs, write_private_file,
 };
 use crate::http::serve::Limits;
 use crate::http::tls::Certificate;
 use crate::http::{AppState, router};
 use crate::kms::Kms;
+use crate::kms::account::AccessKeyKind;
 use crate::kms::error::Chain;
 use crate::store::Store;
 
@@ -50,6 +51,13 @@ pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
             .as_ref()
             .map(|(id, secret)| (id.as_str(), secret.as_str())),
     )?;
+    let aws_preset = secrets.aws_access_key;
+    let (aws_credentials, aws_created) = kms.default_credentials_of(
+        AccessKeyKind::Aws,
+        aws_preset
+            .as_ref()
+            .map(|(id, secret)| (id.as_str(), secret.as_str())),
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -73,13 +81,24 @@ pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
         // What starts the server goes to stdout, never to the log; a generated secret to a
         // private file (and, in the banner, to a terminal).
         let secret_file = args.storage.data_dir.join(ACCESS_KEY_FILE);
-        if created && preset.is_none() {
-            let contents = Zeroizing::new(format!(
-                "# byok-kms: the default account's access key (generated; keep it secret)\n\
-                 {ACCESS_KEY_ID_ENV}={}\n{ACCESS_KEY_SECRET_ENV}={}\n",
-                credentials.access_key_id,
-                credentials.secret.as_str()
+        if (created && preset.is_none()) || (aws_created && aws_preset.is_none()) {
+            let mut contents = Zeroizing::new(String::from(
+                "# byok-kms: the default account's access keys (generated; keep them secret)\n",
             ));
+            if preset.is_none() {
+                contents.push_str(&format!(
+                    "{ACCESS_KEY_ID_ENV}={}\n{ACCESS_KEY_SECRET_ENV}={}\n",
+                    credentials.access_key_id,
+                    credentials.secret.as_str()
+                ));
+            }
+            if aws_preset.is_none() {
+                contents.push_str(&format!(
+                    "{AWS_ACCESS_KEY_ID_ENV}={}\n{AWS_SECRET_ACCESS_KEY_ENV}={}\n",
+                    aws_credentials.access_key_id,
+                    aws_credentials.secret.as_str()
+                ));
+            }
             let _ = std::fs::remove_file(&secret_file);
             write_private_file(&secret_file, contents.as_bytes())?;
         }
@@ -87,23 +106,30 @@ pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
             // One line, for a harness: where to connect and as whom; never a secret.
             let ready = serde_json::json!({
                 "listening": format!("{scheme}://{host}"),
-                "accounts": [{ "accessKeyId": credentials.access_key_id }],
+                "accounts": [{
+                    "accessKeyId": credentials.access_key_id,
+                    "awsAccessKeyId": aws_credentials.access_key_id,
+                }],
             });
             println!("{ready}");
         } else {
-            banner(
-                &args,
+            banner(&Banner {
+                args: &args,
                 scheme,
                 local,
-                &host,
-                &credentials,
-                preset.is_some(),
+                host: &host,
+                credentials: &credentials,
+                preset: preset.is_some(),
                 created,
-                &secret_file,
-            );
+                aws_credentials: &aws_credentials,
+                aws_preset: aws_preset.is_some(),
+                aws_region: kms.aws_region(),
+                secret_file: &secret_file,
+            });
         }
         let _ = std::io::Write::flush(&mut std::io::stdout());
         drop(credentials);
+        drop(aws_credentials);
         if args.wrapping_key_pool > 0 {
             for _ in 0..args.pool_threads {
                 let (kms, target) = (kms.clone(), args.wrapping_key_pool);
@@ -139,52 +165,72 @@ pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
     })
 }
 
-/// The banner on stdout: where the KMS listens, its data directory, the default account and
-/// how to open the console; the secret only to a terminal (under systemd or Docker, stdout is a
-/// log), and never when the operator gave it.
-#[allow(clippy::too_many_arguments)]
-fn banner(
-    args: &ServeArgs,
-    scheme: &str,
+/// What the banner shows.
+struct Banner<'a> {
+    args: &'a ServeArgs,
+    scheme: &'a str,
     local: std::net::SocketAddr,
-    host: &str,
-    credentials: &crate::kms::Credentials,
+    host: &'a str,
+    credentials: &'a crate::kms::Credentials,
     preset: bool,
     created: bool,
-    secret_file: &std::path::Path,
-) {
+    aws_credentials: &'a crate::kms::Credentials,
+    aws_preset: bool,
+    aws_region: &'a str,
+    secret_file: &'a std::path::Path,
+}
+
+/// The banner on stdout: where the KMS listens, its data directory, the default account's
+/// access keys and how to open the console; a secret only to a terminal (under systemd or
+/// Docker, stdout is a log), and never one the operator gave.
+fn banner(b: &Banner<'_>) {
+    let (scheme, host) = (b.scheme, b.host);
     let terminal = std::io::stdout().is_terminal();
     println!(
-        "byok-kms {} listening on {scheme}://{local}/",
-        env!("CARGO_PKG_VERSION")
+        "byok-kms {} listening on {scheme}://{}/",
+        env!("CARGO_PKG_VERSION"),
+        b.local
     );
-    println!("  data directory: {}", args.storage.data_dir.display());
+    println!("  data directory: {}", b.args.storage.data_dir.display());
     println!(
         "  account {} access key id: {}",
-        credentials.account_id, credentials.access_key_id
+        b.credentials.account_id, b.credentials.access_key_id
     );
-    match (preset, terminal) {
+    println!(
+        "  AWS access key id: {}   (AWS KMS API: region {}, endpoint {scheme}://{host}/)",
+        b.aws_credentials.access_key_id, b.aws_region
+    );
+    match (b.aws_preset, terminal) {
+        (true, _) => {}
+        (false, true) => println!(
+            "  AWS secret access key: {}",
+            b.aws_credentials.secret.as_str()
+        ),
+        (false, false) => println!(
+            "  AWS secret access key: in {} (stdout is not a terminal, so it is not shown)",
+            b.secret_file.display()
+        ),
+    }
+    match (b.preset, terminal) {
         // The operator gave the secret; it is not repeated anywhere.
-        (true, _) => {
-            println!("  console: {scheme}://{host}/   (sign in with that access key)")
-        }
+        (true, _) => println!("  console: {scheme}://{host}/   (sign in with that access key)"),
         (false, true) => {
-            if created {
+            if b.created {
                 println!(
                     "  access key secret (new; also in the console URL): {}",
-                    credentials.secret.as_str()
+                    b.credentials.secret.as_str()
                 );
             }
             println!(
                 "  console: {scheme}://{host}/#ak={}&sk={}   (keep this URL private)",
-                credentials.access_key_id,
-                credentials.secret.as_str()
+                b.credentials.access_key_id,
+                b.credentials.secret.as_str()
             );
         }
         (false, false) => {
             println!(
                 "  access key secret: in {} (stdout is not a terminal, so it is not shown)",
-                secret_file.display()
+                b.secret_file.display()
             );
             println!("  console: {scheme}://{host}/   (sign in with that access key)");
         }

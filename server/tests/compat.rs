@@ -312,8 +312,9 @@ fn a_data_directory_of_byok_kms_0_1_opens_and_keeps_working() {
     // A second open migrates nothing and finds everything as it was left, nonces included.
     let kms = data.open();
     assert_eq!(kms.store().dump().unwrap(), dump);
-    // Every SQLite step ran (the fifth adds tags, the sixth key usages).
-    assert_eq!(schema_version.as_deref(), Some("6"));
+    // Every SQLite step ran (the fifth adds tags, the sixth key usages, the seventh the kind of
+    // access keys).
+    assert_eq!(schema_version.as_deref(), Some("7"));
     assert_eq!(
         kms.use_nonce(&default.access_key_id, "after-upgrade", kms.now())
             .err()

@@ -6,7 +6,7 @@
 
 mod common;
 
-use byok_kms::kms::account::AccessKey;
+use byok_kms::kms::account::{AccessKey, AccessKeyKind};
 use byok_kms::kms::alias::Alias;
 use byok_kms::kms::import::PoolKey;
 use byok_kms::kms::key::{Key, KeyUsage, Origin, ProtectionLevel};
@@ -162,6 +162,7 @@ fn a_transaction_that_fails_changes_nothing_and_returns_the_callers_error() {
                 account_id: ACCOUNT.to_owned(),
                 sealed_secret: vec![1, 2, 3],
                 mac: None,
+                kind: AccessKeyKind::Aws,
             })?;
             Err(CallerError::Refused)
         });
@@ -602,6 +603,7 @@ fn both_dialects_migrate_to_one_schema() {
     assert_eq!(keys.primary_key, ["seq"]);
     assert!(keys.unique.contains(&vec!["id".to_owned()]));
     assert_eq!(keys.columns.len(), 18); // tags, then key_usage
+    assert_eq!(schemas[0]["access_keys"].columns.len(), 5); // mac, then kind
     assert_eq!(
         keys.indexes["keys_by_expiry"],
         (vec!["material_expire_at".to_owned()], true)

@@ -5,13 +5,15 @@
 //! - [`acs3`]: ACS3-HMAC-SHA256, the current Alibaba Cloud SDKs' signature (RPC style, parameters
 //!   in the query string, empty body);
 //! - [`rpc_v1`]: the legacy RPC HMAC-SHA1 signature (older SDKs, and the current ones with
-//!   `signature_algorithm = 'v2'`).
+//!   `signature_algorithm = 'v2'`);
+//! - [`sigv4`]: AWS Signature Version 4 (`AWS4-HMAC-SHA256`), for the AWS KMS API.
 //!
 //! Transport-free: [`crate::js`] sends what [`acs3::sign`] signs with `fetch`; byok-kms's front
 //! door feeds the verifier what arrived.
 
 pub mod acs3;
 pub mod rpc_v1;
+pub mod sigv4;
 
 use core::fmt;
 

@@ -43,6 +43,8 @@ test('startKms serves a fresh KMS the package imports into, and stop() removes i
   assert.equal(mine.length, 1, 'one new ephemeral data directory');
   assert.match(kms.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.match(kms.accessKeyId, /^LTAI[A-Za-z0-9]{20}$/);
+  assert.match(kms.awsAccessKeyId, /^AKIA[A-Z0-9]{16}$/);
+  assert.equal(kms.awsSecretAccessKey.length, 40);
   const client = new lib.KmsClient({ endpoint: kms.endpoint, accessKeyId: kms.accessKeyId, accessKeySecret: kms.accessKeySecret });
   try {
     const key = await client.createKey({ origin: 'EXTERNAL', keySpec: 'Aliyun_AES_256' });
@@ -154,7 +156,7 @@ test('byok-kms serve --ephemeral removes its state on SIGINT too, and --ready-js
   const ready = JSON.parse(out);
   assert.deepEqual(Object.keys(ready).sort(), ['accounts', 'listening']);
   assert.equal(ready.accounts.length, 1);
-  assert.deepEqual(Object.keys(ready.accounts[0]), ['accessKeyId'], 'no secret in the ready line');
+  assert.deepEqual(Object.keys(ready.accounts[0]).sort(), ['accessKeyId', 'awsAccessKeyId'], 'no secret in the ready line');
   assert.equal((await fetch(`${ready.listening}/healthz`)).status, 200);
   const mine = ephemeralDirs().filter((n) => !before.has(n));
   assert.equal(mine.length, 1);

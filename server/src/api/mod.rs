@@ -4,11 +4,13 @@
 //!
 //! - [`alibaba`]: Alibaba Cloud KMS API 2016-01-20 (RPC style; ACS3-HMAC-SHA256 and RPC v1
 //!   signatures).
+//! - [`aws`]: AWS KMS 2014-11-01 (JSON 1.1, `X-Amz-Target`; Signature Version 4).
 //!
 //! The HTTP layer (`crate::http`) hands a door an [`ApiRequest`] and sends back its
 //! [`ApiResponse`].
 
 pub mod alibaba;
+pub mod aws;
 
 /// An HTTP request, as a front door needs it.
 #[derive(Debug, Clone)]

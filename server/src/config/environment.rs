@@ -13,6 +13,11 @@ pub const ACCESS_KEY_ID_ENV: &str = "BYOK_KMS_ACCESS_KEY_ID";
 /// See [`ACCESS_KEY_ID_ENV`].
 pub const ACCESS_KEY_SECRET_ENV: &str = "BYOK_KMS_ACCESS_KEY_SECRET";
 
+/// The environment variables that hold the default account's AWS access key.
+pub const AWS_ACCESS_KEY_ID_ENV: &str = "BYOK_KMS_AWS_ACCESS_KEY_ID";
+/// See [`AWS_ACCESS_KEY_ID_ENV`].
+pub const AWS_SECRET_ACCESS_KEY_ENV: &str = "BYOK_KMS_AWS_SECRET_ACCESS_KEY";
+
 /// What [`take_secrets`] found. No `Debug`; wiped on drop.
 #[derive(Default)]
 pub struct Secrets {
@@ -20,6 +25,8 @@ pub struct Secrets {
     pub root_key: Option<Zeroizing<String>>,
     /// `BYOK_KMS_ACCESS_KEY_ID` and `BYOK_KMS_ACCESS_KEY_SECRET`, when both are set.
     pub access_key: Option<(String, Zeroizing<String>)>,
+    /// `BYOK_KMS_AWS_ACCESS_KEY_ID` and `BYOK_KMS_AWS_SECRET_ACCESS_KEY`, when both are set.
+    pub aws_access_key: Option<(String, Zeroizing<String>)>,
 }
 
 /// Reads the secret variables and removes them from the environment.
@@ -28,21 +35,26 @@ pub struct Secrets {
 /// only while no other thread reads it.
 pub fn take_secrets() -> Result<Secrets> {
     let root_key = take(ROOT_KEY_ENV);
-    let id = std::env::var(ACCESS_KEY_ID_ENV).ok();
-    let secret = take(ACCESS_KEY_SECRET_ENV);
-    let access_key = match (id, secret) {
-        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
-        (None, None) => None,
-        _ => {
-            return Err(Error::Setting(format!(
-                "set both {ACCESS_KEY_ID_ENV} and {ACCESS_KEY_SECRET_ENV}, or neither"
-            )));
-        }
-    };
+    let access_key = take_pair(ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV)?;
+    let aws_access_key = take_pair(AWS_ACCESS_KEY_ID_ENV, AWS_SECRET_ACCESS_KEY_ENV)?;
     Ok(Secrets {
         root_key,
         access_key,
+        aws_access_key,
     })
+}
+
+/// An access key id and its secret from two variables (the secret taken out), both or neither.
+fn take_pair(id_name: &str, secret_name: &str) -> Result<Option<(String, Zeroizing<String>)>> {
+    let id = std::env::var(id_name).ok();
+    let secret = take(secret_name);
+    match (id, secret) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Ok(Some((id, secret))),
+        (None, None) => Ok(None),
+        _ => Err(Error::Setting(format!(
+            "set both {id_name} and {secret_name}, or neither"
+        ))),
+    }
 }
 
 /// A variable's value, after overwriting it where the environment keeps it and removing it.

@@ -8,7 +8,8 @@ mod files;
 mod root_key;
 
 pub use environment::{
-    ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, ROOT_KEY_ENV, Secrets, take_secrets,
+    ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, AWS_ACCESS_KEY_ID_ENV, AWS_SECRET_ACCESS_KEY_ENV,
+    ROOT_KEY_ENV, Secrets, take_secrets,
 };
 pub use ephemeral::EphemeralDir;
 pub use files::write_private_file;
@@ -61,6 +62,11 @@ pub struct StorageArgs {
     #[arg(long, env = "BYOK_KMS_REGION", default_value = "cn-hangzhou")]
     pub region: String,
 
+    /// The region of the AWS KMS API: named in its ARNs, and the one its SigV4 signatures must
+    /// be scoped to.
+    #[arg(long, env = "BYOK_KMS_AWS_REGION", default_value = crate::kms::DEFAULT_AWS_REGION)]
+    pub aws_region: String,
+
     /// The file of the root key (base64 of 32 bytes; readable by its owner only). The production
     /// setting: keep it outside the data directory (and its backups), e.g. on a tmpfs filled from
     /// your secret store. Default: BYOK_KMS_ROOT_KEY, else <data-dir>/root.key (created on first
@@ -112,7 +118,8 @@ pub struct ServeArgs {
     pub ephemeral: bool,
 
     /// Once serving, print exactly one line to stdout, a JSON object, instead of the banner:
-    /// `{"listening":"http://127.0.0.1:PORT","accounts":[{"accessKeyId":"…"}]}` (no secrets).
+    /// `{"listening":"http://127.0.0.1:PORT","accounts":[{"accessKeyId":"…","awsAccessKeyId":"…"}]}`
+    /// (no secrets).
     #[arg(long)]
     pub ready_json: bool,
 
@@ -223,6 +230,9 @@ const SERVE_ENVIRONMENT: &str = "Environment:
   BYOK_KMS_ACCESS_KEY_ID, BYOK_KMS_ACCESS_KEY_SECRET
       The default account's access key. Without them one is generated on first start, kept
       (sealed) in the database and printed; every start prints the console URL with it.
+  BYOK_KMS_AWS_ACCESS_KEY_ID, BYOK_KMS_AWS_SECRET_ACCESS_KEY
+      The default account's AWS access key (for the AWS KMS API, SigV4). Without them one is
+      generated on first start (AKIA…), kept sealed, and written with the other one.
   BYOK_KMS_ROOT_KEY
       Base64 of the 32-byte root key that seals every secret at rest. Without it the key is
       <data-dir>/root.key, created (mode 0600) on first start.
@@ -289,11 +299,9 @@ impl StorageArgs {
             None => AnyStore::Sqlite(SqliteStore::open(&self.data_dir.join("kms.sqlite3"))?),
             Some(url) => AnyStore::open(url)?,
         };
-        Ok(Kms::new(
-            store,
-            &root_key,
-            Arc::new(SystemClock),
-            &self.region,
-        )?)
+        Ok(
+            Kms::new(store, &root_key, Arc::new(SystemClock), &self.region)?
+                .with_aws_region(&self.aws_region),
+        )
     }
 }

@@ -18,7 +18,8 @@ pub use data::{DATA_NONCE_LEN, data_decrypt, data_encrypt};
 pub use error::{Error, Result};
 pub use root::{Crypto, ROOT_KEY_LEN, RootKey};
 pub use wrapping::{
-    UnwrappingKey, WrappingKeyPair, generate_wrapping_key_pair, unwrap_key_material,
+    UnwrappingKey, WrappingKeyPair, generate_wrapping_key_pair, generate_wrapping_key_pair_of,
+    unwrap_key_material,
 };
 
 /// `n` bytes from the system CSPRNG, wiped when dropped.

@@ -10,8 +10,8 @@ use aws_lc_rs::rsa::{
     KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey,
     Pkcs1PrivateDecryptingKey, PrivateDecryptingKey,
 };
-use byok_wrap::WrappingAlgorithm;
 use byok_wrap::spec::{OaepHash, WrapScheme};
+use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
 use zeroize::Zeroizing;
 
 use super::error::{Error, Result};
@@ -26,8 +26,18 @@ pub struct WrappingKeyPair {
 
 /// Generates an RSA-2048 wrapping key pair.
 pub fn generate_wrapping_key_pair() -> Result<WrappingKeyPair> {
-    let private = PrivateDecryptingKey::generate(KeySize::Rsa2048)
-        .map_err(|_| Error::Operation("RSA key generation"))?;
+    generate_wrapping_key_pair_of(WrappingKeySpec::Rsa2048)
+}
+
+/// Generates a wrapping key pair of `spec` (RSA-2048, 3072 or 4096).
+pub fn generate_wrapping_key_pair_of(spec: WrappingKeySpec) -> Result<WrappingKeyPair> {
+    let size = match spec {
+        WrappingKeySpec::Rsa2048 => KeySize::Rsa2048,
+        WrappingKeySpec::Rsa3072 => KeySize::Rsa3072,
+        WrappingKeySpec::Rsa4096 => KeySize::Rsa4096,
+    };
+    let private =
+        PrivateDecryptingKey::generate(size).map_err(|_| Error::Operation("RSA key generation"))?;
     let private_pkcs8 = Zeroizing::new(
         private
             .as_der()

@@ -31,8 +31,40 @@ pub struct AccessKey {
     pub account_id: String,
     /// The `AccessKeySecret`, sealed with [`AccessKey::identity`].
     pub sealed_secret: Vec<u8>,
-    /// The MAC of the id and the account ([`crate::kms::integrity`]).
+    /// The MAC of the id, the account and the kind ([`crate::kms::integrity`]).
     pub mac: Option<Vec<u8>>,
+    /// Which API's signatures it makes.
+    pub kind: AccessKeyKind,
+}
+
+/// Which cloud API's signatures an access key makes: a key signs for one front door only, so
+/// that an Alibaba secret never verifies an AWS signature or the other way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AccessKeyKind {
+    /// An Alibaba Cloud AccessKey (`LTAI…`): ACS3 and RPC v1 signatures.
+    #[default]
+    Alibaba,
+    /// An AWS access key (`AKIA…`): Signature Version 4.
+    Aws,
+}
+
+impl AccessKeyKind {
+    /// The name as stored; `None` (NULL) for Alibaba keys, as every key was before AWS keys.
+    pub fn stored_name(self) -> Option<&'static str> {
+        match self {
+            Self::Alibaba => None,
+            Self::Aws => Some("aws"),
+        }
+    }
+
+    /// The kind of a stored name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "alibaba" => Some(Self::Alibaba),
+            "aws" => Some(Self::Aws),
+            _ => None,
+        }
+    }
 }
 
 impl AccessKey {
@@ -50,8 +82,10 @@ pub struct Credentials {
     pub access_key_id: String,
     /// The account it acts for.
     pub account_id: String,
-    /// The `AccessKeySecret`.
+    /// The `AccessKeySecret` (AWS: the secret access key).
     pub secret: Zeroizing<String>,
+    /// Which API's signatures it makes.
+    pub kind: AccessKeyKind,
 }
 
 /// Access keys recently looked up, so that verifying a signature does not need the store.
@@ -73,10 +107,25 @@ impl<S: Store> Kms<S> {
     /// default account. Without it, the stored one is returned, or one is generated on first
     /// start. The second value is true when the key was just created or changed.
     pub fn default_credentials(&self, preset: Option<(&str, &str)>) -> Result<(Credentials, bool)> {
+        self.default_credentials_of(AccessKeyKind::Alibaba, preset)
+    }
+
+    /// The default account's access key of `kind`, as [`Kms::default_credentials`] makes sure of
+    /// the Alibaba one (AWS: preset from `BYOK_KMS_AWS_ACCESS_KEY_ID`/`_SECRET_ACCESS_KEY`, else
+    /// generated, `AKIA…` and a 40-character secret).
+    pub fn default_credentials_of(
+        &self,
+        kind: AccessKeyKind,
+        preset: Option<(&str, &str)>,
+    ) -> Result<(Credentials, bool)> {
         let now = self.now();
         let generated = match preset {
             Some(_) => None,
-            None => Some(generate_access_key()?),
+            None => Some(generate_access_key(kind)?),
+        };
+        let meta_name = match kind {
+            AccessKeyKind::Alibaba => "default_access_key",
+            AccessKeyKind::Aws => "default_aws_access_key",
         };
         self.store.transaction(|tx| {
             let account_id = match tx.meta("default_account")? {
@@ -88,9 +137,16 @@ impl<S: Store> Kms<S> {
                     id
                 }
             };
-            let (id, secret, changed) = match (preset, tx.meta("default_access_key")?) {
+            let (id, secret, changed) = match (preset, tx.meta(meta_name)?) {
                 (Some((id, secret)), current) => {
                     let stored = self.read_access_key(tx, id)?;
+                    if stored.as_ref().is_some_and(|c| c.kind != kind) {
+                        return Err(Error::invalid(
+                            crate::kms::Argument::AccessKeyId,
+                            "is already the id of the other cloud's access key; preset a \
+                             different one",
+                        ));
+                    }
                     let changed = current.as_deref() != Some(id)
                         || stored.as_ref().map(|c| c.secret.as_str()) != Some(secret);
                     (id.to_owned(), Zeroizing::new(secret.to_owned()), changed)
@@ -107,14 +163,15 @@ impl<S: Store> Kms<S> {
                 }
             };
             if changed {
-                self.put_access_key(tx, &id, &account_id, &secret)?;
-                tx.set_meta("default_access_key", &id)?;
+                self.put_access_key(tx, &id, &account_id, &secret, kind)?;
+                tx.set_meta(meta_name, &id)?;
             }
             Ok((
                 Credentials {
                     access_key_id: id,
                     account_id,
                     secret,
+                    kind,
                 },
                 changed,
             ))
@@ -123,18 +180,30 @@ impl<S: Store> Kms<S> {
 
     /// Creates a new account with one access key, and returns that key.
     pub fn create_account(&self) -> Result<Credentials> {
-        let (id, secret) = generate_access_key()?;
+        let (id, secret) = generate_access_key(AccessKeyKind::Alibaba)?;
         let account_id = generate_account_id()?;
         let now = self.now();
         self.store.transaction(|tx| {
             tx.insert_account(&account_id, now)?;
-            self.put_access_key(tx, &id, &account_id, &secret)
+            self.put_access_key(tx, &id, &account_id, &secret, AccessKeyKind::Alibaba)
         })?;
         Ok(Credentials {
             access_key_id: id,
             account_id,
             secret,
+            kind: AccessKeyKind::Alibaba,
         })
+    }
+
+    /// The account and secret of an access key of `kind`, for checking a signature of that
+    /// kind: a key of the other kind is not found.
+    pub fn credentials_of(&self, kind: AccessKeyKind, access_key_id: &str) -> Result<Credentials> {
+        let credentials = self.credentials(access_key_id)?;
+        if credentials.kind == kind {
+            Ok(credentials)
+        } else {
+            Err(Error::AccessKeyNotFound)
+        }
     }
 
     /// The account and secret of an access key, for checking a signature. Kept for a few seconds
@@ -187,6 +256,7 @@ impl<S: Store> Kms<S> {
         id: &str,
         account_id: &str,
         secret: &str,
+        kind: AccessKeyKind,
     ) -> Result<()> {
         self.put_access_key_row(
             tx,
@@ -197,6 +267,7 @@ impl<S: Store> Kms<S> {
                 id: id.to_owned(),
                 account_id: account_id.to_owned(),
                 mac: None,
+                kind,
             },
         )?;
         Ok(())
@@ -219,6 +290,7 @@ impl<S: Store> Kms<S> {
             access_key_id: key.id,
             account_id: key.account_id,
             secret: Zeroizing::new(secret.to_owned()),
+            kind: key.kind,
         }))
     }
 }
@@ -234,20 +306,34 @@ fn generate_account_id() -> Result<String> {
     ))
 }
 
-/// A new access key: `LTAI` and 20 characters of id, 30 characters of secret, like Alibaba Cloud's.
-fn generate_access_key() -> Result<(String, Zeroizing<String>)> {
+/// A new access key: for Alibaba `LTAI` and 20 characters of id, 30 characters of secret; for
+/// AWS `AKIA` and 16 upper-case letters and digits of id, 40 characters of secret, like each
+/// cloud's.
+fn generate_access_key(kind: AccessKeyKind) -> Result<(String, Zeroizing<String>)> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let pick = |n: usize| -> Result<Zeroizing<String>> {
-        // 62 does not divide 256; rejecting bytes >= 248 keeps every character equally likely.
+    const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let pick = |alphabet: &[u8], n: usize| -> Result<Zeroizing<String>> {
+        // Bytes past the largest multiple of the alphabet's size are rejected, so that every
+        // character is equally likely.
+        let limit = 256 - 256 % alphabet.len();
         let mut out = Zeroizing::new(String::with_capacity(n));
         while out.len() < n {
             for b in crypto::random_bytes(n)?.iter() {
-                if *b < 248 && out.len() < n {
-                    out.push(char::from(ALPHABET[usize::from(*b) % 62]));
+                if usize::from(*b) < limit && out.len() < n {
+                    out.push(char::from(alphabet[usize::from(*b) % alphabet.len()]));
                 }
             }
         }
         Ok(out)
     };
-    Ok((format!("LTAI{}", pick(20)?.as_str()), pick(30)?))
+    Ok(match kind {
+        AccessKeyKind::Alibaba => (
+            format!("LTAI{}", pick(ALPHABET, 20)?.as_str()),
+            pick(ALPHABET, 30)?,
+        ),
+        AccessKeyKind::Aws => (
+            format!("AKIA{}", pick(UPPER, 16)?.as_str()),
+            pick(ALPHABET, 40)?,
+        ),
+    })
 }

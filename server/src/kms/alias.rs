@@ -4,6 +4,7 @@
 use crate::kms::Kms;
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::page::{Page, Paging};
+use crate::kms::policy::Policy;
 use crate::kms::rules::echo;
 use crate::kms::state::Action;
 use crate::store::Store;
@@ -24,6 +25,12 @@ pub struct Alias {
 /// Checks an alias name: `alias/` then 1 to 255 letters, digits, `_`, `-` or `/`; `alias/acs` is
 /// reserved for cloud services.
 pub fn validate_alias_name(name: &str) -> Result<()> {
+    validate_alias_name_under(&Policy::ALIBABA, name)
+}
+
+/// Checks an alias name as [`validate_alias_name`] does, with the name `policy` reserves for
+/// its cloud's services (`alias/acs`, `alias/aws`) and everything under it.
+pub fn validate_alias_name_under(policy: &Policy, name: &str) -> Result<()> {
     let Some(rest) = name.strip_prefix("alias/") else {
         return Err(Error::invalid(
             Argument::AliasName,
@@ -45,10 +52,15 @@ pub fn validate_alias_name(name: &str) -> Result<()> {
             "may contain only letters, digits, _, - and / after alias/",
         ));
     }
-    if rest == "acs" || rest.starts_with("acs/") {
+    let reserved = policy.reserved_alias;
+    if rest == reserved
+        || rest
+            .strip_prefix(reserved)
+            .is_some_and(|r| r.starts_with('/'))
+    {
         return Err(Error::invalid(
             Argument::AliasName,
-            "alias/acs is reserved for cloud services",
+            format!("alias/{reserved} is reserved for cloud services"),
         ));
     }
     Ok(())
@@ -68,7 +80,18 @@ pub struct AliasListEntry {
 impl<S: Store> Kms<S> {
     /// `CreateAlias`.
     pub fn create_alias(&self, account_id: &str, alias_name: &str, key_ref: &str) -> Result<()> {
-        validate_alias_name(alias_name)?;
+        self.create_alias_under(&Policy::ALIBABA, account_id, alias_name, key_ref)
+    }
+
+    /// `CreateAlias` under a cloud's `policy` (the alias names it reserves).
+    pub fn create_alias_under(
+        &self,
+        policy: &Policy,
+        account_id: &str,
+        alias_name: &str,
+        key_ref: &str,
+    ) -> Result<()> {
+        validate_alias_name_under(policy, alias_name)?;
         self.store.transaction(|tx| {
             let key = self.resolve(tx, account_id, key_ref)?;
             key.state.check(Action::CreateAlias)?;

@@ -8,6 +8,7 @@ use crate::kms::Kms;
 use crate::kms::ciphertext::{CiphertextBlob, EncryptionContext};
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::key::Key;
+use crate::kms::policy::Policy;
 use crate::kms::rules::{DATA_KEY_LENGTHS, MAX_PLAINTEXT};
 use crate::kms::state::Action;
 use crate::store::Store;
@@ -147,6 +148,27 @@ impl<S: Store> Kms<S> {
         })
     }
 
+    /// `Decrypt` where the request may also name the key (AWS's optional `KeyId`): the key it
+    /// names must exist and be the one the blob was made with.
+    pub fn decrypt_with_key(
+        &self,
+        account_id: &str,
+        key_ref: Option<&str>,
+        blob: &str,
+        context: &EncryptionContext,
+    ) -> Result<Decrypted> {
+        if let Some(key_ref) = key_ref {
+            let named = self
+                .store
+                .transaction(|tx| self.resolve(tx, account_id, key_ref))?;
+            let made_with = CiphertextBlob::decode(blob)?;
+            if named.id != made_with.key_id {
+                return Err(Error::IncorrectKey);
+            }
+        }
+        self.decrypt(account_id, blob, context)
+    }
+
     /// `GenerateDataKey`: fresh random bytes, returned in the clear and encrypted.
     pub fn generate_data_key(
         &self,
@@ -163,6 +185,27 @@ impl<S: Store> Kms<S> {
             encrypted,
             plaintext,
         })
+    }
+
+    /// `GenerateDataKey` under a cloud's `policy`: whether the size must be given.
+    pub fn generate_data_key_under(
+        &self,
+        policy: &Policy,
+        account_id: &str,
+        key_ref: &str,
+        size: DataKeySize,
+        context: &EncryptionContext,
+    ) -> Result<DataKey> {
+        if policy.data_key_size_required
+            && size.key_spec.is_none()
+            && size.number_of_bytes.is_none()
+        {
+            return Err(Error::invalid(
+                Argument::DataKeyLength,
+                "give either KeySpec or NumberOfBytes",
+            ));
+        }
+        self.generate_data_key(account_id, key_ref, size, context)
     }
 
     /// The key `key_ref` names, if its state allows `action`, and its material unsealed.

@@ -125,6 +125,13 @@ pub enum Error {
     #[error("the ciphertext cannot be decrypted: {0}")]
     InvalidCiphertext(&'static str),
 
+    /// The request names a key, but the ciphertext was made with another one.
+    #[error(
+        "the ciphertext was not made with the key the request names; name the key it was \
+         encrypted with, or none"
+    )]
+    IncorrectKey,
+
     /// A cryptographic call on a key that is not Enabled.
     #[error("{}", unusable_message(*.0))]
     KeyNotUsable(KeyState),
@@ -292,6 +299,8 @@ pub enum Argument {
     Algorithm,
     /// A signature to verify.
     Signature,
+    /// An access key id (a preset one, at start).
+    AccessKeyId,
 }
 
 impl fmt::Display for Argument {
@@ -316,6 +325,7 @@ impl fmt::Display for Argument {
             Self::Digest => "digest",
             Self::Algorithm => "algorithm",
             Self::Signature => "signature",
+            Self::AccessKeyId => "access key id",
             Self::DataKeyLength => "data key length",
             Self::PendingWindow => "pending window",
             Self::AliasName => "alias name",

@@ -92,6 +92,10 @@ fn alias_record(alias: &Alias) -> Vec<u8> {
 fn access_key_record(key: &AccessKey) -> Vec<u8> {
     let mut r = Record::new("byok-kms access key v1");
     r.text(&key.id).text(&key.account_id);
+    // Alibaba keys' records are what they were before AWS keys existed, so their MACs hold.
+    if let Some(kind) = key.kind.stored_name() {
+        r.text(kind);
+    }
     r.0
 }
 

@@ -7,7 +7,8 @@ use crate::kms::error::{Argument, Error, Result};
 use crate::kms::key::{Key, KeyUsage, Origin, ProtectionLevel};
 use crate::kms::key_spec::KeySpec;
 use crate::kms::page::{Page, Paging};
-use crate::kms::rules::{self, PENDING_WINDOW_DAYS};
+use crate::kms::policy::Policy;
+use crate::kms::rules;
 use crate::kms::state::{Action, KeyState};
 use crate::kms::tag::{self, Tag};
 use crate::store::Store;
@@ -59,6 +60,11 @@ pub struct KeyMetadata {
     pub delete_date: Option<i64>,
     /// The id of the key's (only) version.
     pub primary_key_version: String,
+    /// The id of the key's imported material (64 hex digits; [`key_material_id`]), while it has
+    /// material; `None` for material the KMS generated.
+    pub key_material_id: Option<String>,
+    /// Whether the key has material now.
+    pub has_material: bool,
 }
 
 /// A key in a listing.
@@ -207,36 +213,64 @@ impl<S: Store> Kms<S> {
         key_ref: &str,
         pending_window_days: i64,
     ) -> Result<()> {
-        if !PENDING_WINDOW_DAYS.contains(&pending_window_days) {
-            return Err(Error::invalid(
-                Argument::PendingWindow,
-                format!(
-                    "must be a whole number of days from {} to {}",
-                    PENDING_WINDOW_DAYS.start(),
-                    PENDING_WINDOW_DAYS.end()
-                ),
-            ));
-        }
-        self.change_state(
+        self.schedule_key_deletion_under(
+            &Policy::ALIBABA,
             account_id,
             key_ref,
-            Action::ScheduleKeyDeletion,
-            |key, now| {
-                key.state = KeyState::PendingDeletion;
-                key.delete_date = Some(now + pending_window_days * 86_400);
-            },
+            Some(pending_window_days),
         )
+        .map(drop)
+    }
+
+    /// `ScheduleKeyDeletion` under a cloud's `policy` (its pending window and default): returns
+    /// the key's metadata afterwards, with its deletion date.
+    pub fn schedule_key_deletion_under(
+        &self,
+        policy: &Policy,
+        account_id: &str,
+        key_ref: &str,
+        pending_window_days: Option<i64>,
+    ) -> Result<KeyMetadata> {
+        let days = policy.pending_window(pending_window_days)?;
+        let now = self.now();
+        self.store.transaction(|tx| {
+            let mut key = self.resolve(tx, account_id, key_ref)?;
+            key.state.check(Action::ScheduleKeyDeletion)?;
+            key.state = KeyState::PendingDeletion;
+            key.delete_date = Some(now + days * 86_400);
+            self.update_key(tx, &mut key)?;
+            Ok(self.metadata(&key))
+        })
     }
 
     /// `CancelKeyDeletion`: back to Enabled, or PendingImport if the key has no material.
     pub fn cancel_key_deletion(&self, account_id: &str, key_ref: &str) -> Result<()> {
-        self.change_state(account_id, key_ref, Action::CancelKeyDeletion, |key, _| {
+        self.cancel_key_deletion_under(&Policy::ALIBABA, account_id, key_ref)
+            .map(drop)
+    }
+
+    /// `CancelKeyDeletion` under a cloud's `policy`: a key with material becomes Enabled or
+    /// Disabled as the policy says, one without PendingImport. Returns the key's metadata.
+    pub fn cancel_key_deletion_under(
+        &self,
+        policy: &Policy,
+        account_id: &str,
+        key_ref: &str,
+    ) -> Result<KeyMetadata> {
+        self.store.transaction(|tx| {
+            let mut key = self.resolve(tx, account_id, key_ref)?;
+            key.state.check(Action::CancelKeyDeletion)?;
             key.delete_date = None;
-            key.state = if key.sealed_material.is_some() {
-                KeyState::Enabled
-            } else {
-                KeyState::PendingImport
+            key.state = match (
+                key.sealed_material.is_some(),
+                policy.cancelled_deletion_enables,
+            ) {
+                (false, _) => KeyState::PendingImport,
+                (true, true) => KeyState::Enabled,
+                (true, false) => KeyState::Disabled,
             };
+            self.update_key(tx, &mut key)?;
+            Ok(self.metadata(&key))
         })
     }
 
@@ -273,6 +307,21 @@ impl<S: Store> Kms<S> {
                 .filter(|_| key.sealed_material.is_some()),
             delete_date: key.delete_date,
             primary_key_version: key.version_id.clone(),
+            key_material_id: key
+                .fingerprint
+                .as_deref()
+                .filter(|_| key.sealed_material.is_some())
+                .map(key_material_id),
+            has_material: key.sealed_material.is_some(),
         }
     }
+}
+
+/// The id of imported material: a hash of the key's keyed fingerprint of it, so the same
+/// material in one key always has the same id, the same material in two keys two ids, and the
+/// id tells nothing about the material.
+pub fn key_material_id(fingerprint: &[u8]) -> String {
+    let mut input = b"byok-kms key material id v1\0".to_vec();
+    input.extend_from_slice(fingerprint);
+    byok_wrap::sign::hex(&crypto::sha256(&input))
 }

@@ -18,6 +18,7 @@
 //! | [`tag`] | tags on keys | TagResource, UntagResource, ListResourceTags |
 //! | [`sweep`] | expiry and deletion, in the background | |
 //! | [`reference`] | naming a key by id, alias or ARN | |
+//! | [`policy`] | where the clouds' rules differ (pending window, import algorithms and expiry, reserved aliases), chosen by the front door | |
 //! | [`rules`], [`page`], [`settings`] | shared limits and text rules; listings; the operator's settings | |
 //! | [`error`] | what can go wrong, in the domain's words | |
 
@@ -33,6 +34,7 @@ pub mod key;
 pub mod key_spec;
 pub mod lifecycle;
 pub mod page;
+pub mod policy;
 mod reference;
 pub mod rules;
 pub mod settings;
@@ -50,12 +52,16 @@ pub use account::{Credentials, NONCE_WINDOW_SECONDS};
 pub use alias::AliasListEntry;
 pub use data::{DataKey, DataKeySize, DataKeySpec, Decrypted, Encrypted};
 pub use error::{Argument, Error, Result};
-pub use import::ImportParameters;
+pub use import::{ImportParameters, ImportedMaterial};
 pub use lifecycle::{CreateKey, KeyListEntry, KeyMetadata};
 pub use page::{Page, Paging};
+pub use policy::{ExpirationModel, MaterialExpiry, Policy};
 pub use settings::{Settings, SignatureScheme};
 pub use sweep::SweepReport;
 pub use tag::{KeyTag, Tag};
+
+/// The AWS region a KMS names when none is given (`--aws-region`).
+pub const DEFAULT_AWS_REGION: &str = "us-east-1";
 
 /// The KMS service: one per process, shared by every request.
 pub struct Kms<S: Store> {
@@ -63,6 +69,7 @@ pub struct Kms<S: Store> {
     crypto: Crypto,
     clock: Arc<dyn Clock>,
     region: String,
+    aws_region: String,
     settings: Settings,
     /// Whether a request erased material the sweep has not purged from the files yet.
     erased: std::sync::atomic::AtomicBool,
@@ -86,6 +93,7 @@ impl<S: Store> Kms<S> {
             crypto,
             clock,
             region: region.to_owned(),
+            aws_region: DEFAULT_AWS_REGION.to_owned(),
             settings: Settings::default(),
             erased: std::sync::atomic::AtomicBool::new(false),
             credentials: account::CredentialCache::default(),
@@ -101,6 +109,17 @@ impl<S: Store> Kms<S> {
     pub fn with_settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
         self
+    }
+
+    /// The same KMS naming `aws_region` in AWS ARNs and SigV4 scopes.
+    pub fn with_aws_region(mut self, aws_region: &str) -> Self {
+        aws_region.clone_into(&mut self.aws_region);
+        self
+    }
+
+    /// The region in AWS ARNs, and the one AWS signatures must be scoped to.
+    pub fn aws_region(&self) -> &str {
+        &self.aws_region
     }
 
     /// The current time of the KMS's clock (Unix seconds).

@@ -1,5 +1,5 @@
-//! Naming a key: by id, by `alias/…`, or by the ARN of either, always within the caller's
-//! account and region. Resolving also applies material expiry that is due, so an expired key is
+//! Naming a key: by id, by `alias/…`, or by the ARN of either (Alibaba's `acs:kms:…` in the
+//! region, AWS's `arn:aws:kms:…` in the AWS region), always within the caller's account. Resolving also applies material expiry that is due, so an expired key is
 //! never used, even between sweeps.
 
 use crate::kms::Kms;
@@ -50,6 +50,22 @@ impl<S: Store> Kms<S> {
         format!("acs:kms:{}:{}:key/{}", self.region, account_id, key_id)
     }
 
+    /// The AWS ARN of a key of this KMS, `arn:aws:kms:<aws-region>:<account>:key/<id>`.
+    pub fn aws_key_arn(&self, account_id: &str, key_id: &str) -> String {
+        format!(
+            "arn:aws:kms:{}:{}:key/{}",
+            self.aws_region, account_id, key_id
+        )
+    }
+
+    /// The AWS ARN of an alias of this KMS.
+    pub fn aws_alias_arn(&self, account_id: &str, alias_name: &str) -> String {
+        format!(
+            "arn:aws:kms:{}:{}:{}",
+            self.aws_region, account_id, alias_name
+        )
+    }
+
     /// The ARN of an alias of this KMS.
     pub(crate) fn alias_arn(&self, account_id: &str, alias_name: &str) -> String {
         format!("acs:kms:{}:{}:{}", self.region, account_id, alias_name)
@@ -59,10 +75,16 @@ impl<S: Store> Kms<S> {
         if !can_name_something(key_ref) {
             return None;
         }
-        if let Some(rest) = key_ref.strip_prefix("acs:kms:") {
+        let arn = [
+            ("acs:kms:", &self.region),
+            ("arn:aws:kms:", &self.aws_region),
+        ]
+        .into_iter()
+        .find_map(|(prefix, region)| Some((key_ref.strip_prefix(prefix)?, region)));
+        if let Some((rest, own_region)) = arn {
             let (region, rest) = rest.split_once(':')?;
             let (account, resource) = rest.split_once(':')?;
-            if region != self.region || account != account_id {
+            if region != own_region.as_str() || account != account_id {
                 return None;
             }
             return Some(match resource.strip_prefix("key/") {

@@ -13,7 +13,8 @@ pub const MAX_PLAINTEXT: usize = 6 * 1024;
 /// The lengths of a data key GenerateDataKey makes, in bytes.
 pub const DATA_KEY_LENGTHS: RangeInclusive<u64> = 1..=1024;
 
-/// The pending window of ScheduleKeyDeletion, in days.
+/// The pending window of ScheduleKeyDeletion on Alibaba Cloud, in days (AWS's is in
+/// [`crate::kms::policy::Policy::AWS`]).
 pub const PENDING_WINDOW_DAYS: RangeInclusive<i64> = 7..=366;
 
 /// The page sizes of a listing.
@@ -74,4 +75,13 @@ pub fn is_tag_char(c: char) -> bool {
             c,
             '/' | '\\' | '_' | '-' | '.' | '+' | '=' | ':' | '@' | ' '
         )
+}
+
+/// `a`, `a or b`, `a, b or c`: the allowed names, for a message.
+pub fn one_of(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
 }

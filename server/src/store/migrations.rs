@@ -33,7 +33,7 @@ pub struct Migrated {
 }
 
 /// SQLite's migrations, in order.
-pub const SQLITE: [Step; 6] = [
+pub const SQLITE: [Step; 7] = [
     Step::Sql(
         r"
         CREATE TABLE accounts (
@@ -125,10 +125,13 @@ pub const SQLITE: [Step; 6] = [
     Step::Sql("ALTER TABLE keys ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';"),
     // Asymmetric keys: each key's usage (NULL in older rows, which all encrypt and decrypt).
     Step::Sql("ALTER TABLE keys ADD COLUMN key_usage TEXT;"),
+    // AWS access keys beside Alibaba ones: which API's signatures each key makes (NULL in older
+    // rows, which are all Alibaba keys).
+    Step::Sql("ALTER TABLE access_keys ADD COLUMN kind TEXT;"),
 ];
 
 /// PostgreSQL's migrations, in order.
-pub const POSTGRES: [Step; 4] = [
+pub const POSTGRES: [Step; 5] = [
     Step::Sql(
         r"
     CREATE TABLE accounts (
@@ -203,6 +206,8 @@ pub const POSTGRES: [Step; 4] = [
     Step::Sql("ALTER TABLE keys ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';"),
     // Asymmetric keys: each key's usage (NULL in older rows, which all encrypt and decrypt).
     Step::Sql("ALTER TABLE keys ADD COLUMN key_usage TEXT;"),
+    // AWS access keys beside Alibaba ones (NULL: an Alibaba key).
+    Step::Sql("ALTER TABLE access_keys ADD COLUMN kind TEXT;"),
 ];
 
 /// Runs the `steps` a database has not run yet, in `tx` (the caller commits it), under the

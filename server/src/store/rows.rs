@@ -6,7 +6,7 @@
 //! that is not what its column must hold becomes [`Error::Corrupt`], naming the table and column.
 
 use super::error::{Error, Result};
-use crate::kms::account::AccessKey;
+use crate::kms::account::{AccessKey, AccessKeyKind};
 use crate::kms::alias::Alias;
 use crate::kms::import::{PoolKey, WrappingKey};
 use crate::kms::key::{Key, KeyUsage, Origin, ProtectionLevel};
@@ -145,6 +145,18 @@ impl<'r> Reader<'r> {
         }
     }
 
+    /// NULL, or text that must be one of the names `parse` knows.
+    pub fn opt_name<T>(
+        &self,
+        i: usize,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<Option<T>> {
+        match self.cell(i)? {
+            Cell::Null => Ok(None),
+            _ => self.name(i, parse).map(Some),
+        }
+    }
+
     /// Text that must be one of the names `parse` knows.
     pub fn name<T>(&self, i: usize, parse: impl FnOnce(&str) -> Option<T>) -> Result<T> {
         let s = self.str(i)?;
@@ -263,18 +275,19 @@ pub fn alias(row: &dyn Row) -> Result<Alias> {
     })
 }
 
-/// An access key, from `id, account_id, sealed_secret, mac`.
+/// An access key, from `id, account_id, sealed_secret, mac, kind`.
 pub fn access_key(row: &dyn Row) -> Result<AccessKey> {
     let r = Reader::new(
         row,
         "access_keys",
-        &["id", "account_id", "sealed_secret", "mac"],
+        &["id", "account_id", "sealed_secret", "mac", "kind"],
     );
     Ok(AccessKey {
         id: r.text(0)?,
         account_id: r.text(1)?,
         sealed_secret: r.blob(2)?,
         mac: r.opt_blob(3)?,
+        kind: r.opt_name(4, AccessKeyKind::from_name)?.unwrap_or_default(),
     })
 }
 

@@ -84,15 +84,16 @@ pub const SET_META: Sql = Sql::same(
 );
 pub const INSERT_ACCOUNT: Sql = Sql::same("INSERT INTO accounts (id, created_at) VALUES (?1, ?2)");
 pub const ACCESS_KEY: Sql =
-    Sql::same("SELECT id, account_id, sealed_secret, mac FROM access_keys WHERE id = ?1");
+    Sql::same("SELECT id, account_id, sealed_secret, mac, kind FROM access_keys WHERE id = ?1");
 pub const PUT_ACCESS_KEY: Sql = Sql::same(
-    "INSERT INTO access_keys (id, account_id, sealed_secret, mac) VALUES (?1, ?2, ?3, ?4)
+    "INSERT INTO access_keys (id, account_id, sealed_secret, mac, kind) VALUES (?1, ?2, ?3, ?4, ?5)
      ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,
                                     sealed_secret = excluded.sealed_secret,
-                                    mac = excluded.mac",
+                                    mac = excluded.mac,
+                                    kind = excluded.kind",
 );
 pub const UNSIGNED_ACCESS_KEYS: Sql = Sql::same(
-    "SELECT id, account_id, sealed_secret, mac FROM access_keys WHERE mac IS NULL
+    "SELECT id, account_id, sealed_secret, mac, kind FROM access_keys WHERE mac IS NULL
      ORDER BY id LIMIT ?1",
 );
 

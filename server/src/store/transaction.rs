@@ -151,6 +151,7 @@ impl<D: Driver> Transaction for Tx<D> {
                 Param::Text(&key.account_id),
                 Param::Blob(&key.sealed_secret),
                 Param::OptBlob(key.mac.as_deref()),
+                Param::OptText(key.kind.stored_name()),
             ],
         )
         .map(drop)

@@ -78,8 +78,12 @@ class KmsServer:
         self.endpoint = f"127.0.0.1:{self.port}"
         self.access_key_id = "LTAI" + secrets.token_hex(10)
         self.secret = secrets.token_urlsafe(24)
+        self.aws_access_key_id = "AKIA" + secrets.token_hex(8).upper()
+        self.aws_secret_access_key = secrets.token_urlsafe(30)
         env = dict(os.environ, BYOK_KMS_ACCESS_KEY_ID=self.access_key_id,
-                   BYOK_KMS_ACCESS_KEY_SECRET=self.secret, RUST_LOG="info")
+                   BYOK_KMS_ACCESS_KEY_SECRET=self.secret,
+                   BYOK_KMS_AWS_ACCESS_KEY_ID=self.aws_access_key_id,
+                   BYOK_KMS_AWS_SECRET_ACCESS_KEY=self.aws_secret_access_key, RUST_LOG="info")
         env.pop("BYOK_KMS_ROOT_KEY", None)
         self.log = open(os.path.join(self.work, "server.log"), "wb")
         self.ca, tls_args = None, []

@@ -155,7 +155,7 @@ pub fn kms_code_and_status(e: &KmsError) -> (&'static str, u16) {
         KmsError::InvalidKeyMaterial | KmsError::PrivateKeyMismatch { .. } => {
             ("InvalidKeyMaterial", 400)
         }
-        KmsError::InvalidCiphertext(_) => ("InvalidCiphertext", 400),
+        KmsError::InvalidCiphertext(_) | KmsError::IncorrectKey => ("InvalidCiphertext", 400),
         KmsError::KeyNotUsable(KeyState::Disabled) => ("Rejected.Disabled", 409),
         KmsError::KeyNotUsable(KeyState::PendingDeletion) => ("Rejected.PendingDeletion", 409),
         KmsError::KeyNotUsable(KeyState::PendingImport) => ("Rejected.PendingImport", 409),
@@ -203,6 +203,7 @@ pub fn parameter(argument: Argument) -> &'static str {
         Argument::Digest => "Digest",
         Argument::Algorithm => "Algorithm",
         Argument::Signature => "Value",
+        Argument::AccessKeyId => "AccessKeyId",
     }
 }
 
@@ -251,6 +252,7 @@ mod tests {
             (KmsError::WrongKeyKind { action: "Encrypt", spec: KeySpec::from_name("EC_P256").unwrap(), usage: crate::kms::key::KeyUsage::SignVerify }.into(), "UnsupportedOperation", 400),
             (KmsError::PrivateKeyMismatch { found: "EC P-256", spec: KeySpec::from_name("RSA_2048").unwrap() }.into(), "InvalidKeyMaterial", 400),
             (KmsError::InvalidCiphertext("x").into(), "InvalidCiphertext", 400),
+            (KmsError::IncorrectKey.into(), "InvalidCiphertext", 400),
             (KmsError::KeyNotUsable(KeyState::Disabled).into(), "Rejected.Disabled", 409),
             (KmsError::KeyNotUsable(KeyState::PendingDeletion).into(), "Rejected.PendingDeletion", 409),
             (KmsError::KeyNotUsable(KeyState::PendingImport).into(), "Rejected.PendingImport", 409),

@@ -11,7 +11,7 @@ pub mod pool;
 pub(crate) mod private_key;
 pub mod token;
 
-use byok_wrap::spec::{Cloud, WrapScheme};
+use byok_wrap::spec::WrapScheme;
 use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
 
 use crate::crypto;
@@ -19,12 +19,23 @@ use crate::kms::Kms;
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::key::{Key, Origin};
 use crate::kms::key_spec::KeySpec;
+use crate::kms::lifecycle::key_material_id;
+use crate::kms::policy::{MaterialExpiry, Policy};
 use crate::kms::rules::echo;
 use crate::kms::state::{Action, KeyState};
 use crate::store::{Store, Transaction};
 
 pub use pool::{PoolKey, WrappingKey};
 pub use token::{ImportToken, TOKEN_LIFETIME_SECONDS};
+
+/// What an import did: the key and the id of the material it now has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedMaterial {
+    /// The key id.
+    pub key_id: String,
+    /// The id of the material ([`key_material_id`]): the same for the same material in this key.
+    pub key_material_id: String,
+}
 
 /// What `GetParametersForImport` returns.
 #[derive(Debug, Clone)]
@@ -51,10 +62,37 @@ impl<S: Store> Kms<S> {
         algorithm: WrappingAlgorithm,
         wrapping_key_spec: WrappingKeySpec,
     ) -> Result<ImportParameters> {
-        if wrapping_key_spec != WrappingKeySpec::Rsa2048 {
+        self.get_parameters_for_import_under(
+            &Policy::ALIBABA,
+            account_id,
+            key_ref,
+            algorithm,
+            wrapping_key_spec,
+        )
+    }
+
+    /// `GetParametersForImport` under a cloud's `policy`: its algorithms and wrapping key sizes.
+    /// Only RSA-2048 pairs come from the pool; larger ones are generated on request (RSA-4096
+    /// takes a second or more).
+    pub fn get_parameters_for_import_under(
+        &self,
+        policy: &Policy,
+        account_id: &str,
+        key_ref: &str,
+        algorithm: WrappingAlgorithm,
+        wrapping_key_spec: WrappingKeySpec,
+    ) -> Result<ImportParameters> {
+        if !policy.wrapping_key_specs.contains(&wrapping_key_spec)
+            || !algorithm.allows_wrapping_key(wrapping_key_spec)
+        {
+            let names: Vec<&str> = policy
+                .wrapping_key_specs
+                .iter()
+                .map(|s| s.as_str())
+                .collect();
             return Err(Error::invalid(
                 Argument::WrappingKeySpec,
-                "must be RSA_2048",
+                format!("must be {}", crate::kms::rules::one_of(&names)),
             ));
         }
         let now = self.now();
@@ -71,11 +109,15 @@ impl<S: Store> Kms<S> {
                     expires_at: now + TOKEN_LIFETIME_SECONDS,
                 })
             };
-        let pool_key = self.lease_pool_key()?;
+        let pool_key = if wrapping_key_spec == WrappingKeySpec::Rsa2048 {
+            self.lease_pool_key()?
+        } else {
+            None
+        };
         let claimed = self.store.transaction(|tx| {
             let key = self.resolve(tx, account_id, key_ref)?;
             check_external(&key)?;
-            self.check_algorithm(key.key_spec, algorithm)?;
+            self.check_algorithm(policy, key.key_spec, algorithm)?;
             key.state.check(Action::GetParametersForImport)?;
             let Some(pool_key) = &pool_key else {
                 return Ok((key.id, None));
@@ -104,7 +146,7 @@ impl<S: Store> Kms<S> {
             Some(wrapping_key) => wrapping_key,
             None => {
                 // The pool is empty: generate outside the transaction, then check again.
-                let pair = self.generate_on_request()?;
+                let pair = self.generate_on_request(wrapping_key_spec)?;
                 let wrapping_key = new_wrapping_key(&key_id, pair.public_der, &pair.private_pkcs8)?;
                 self.store.transaction(|tx| {
                     let key = self
@@ -157,6 +199,49 @@ impl<S: Store> Kms<S> {
                 ));
             }
         };
+        self.import(
+            &Policy::ALIBABA,
+            account_id,
+            key_ref,
+            encrypted_key_material,
+            import_token,
+            expire_at,
+        )
+        .map(drop)
+    }
+
+    /// `ImportKeyMaterial` under a cloud's `policy`: its algorithms and its expiry rules
+    /// ([`Policy::material_expiry`]). Returns what was imported.
+    pub fn import_key_material_under(
+        &self,
+        policy: &Policy,
+        account_id: &str,
+        key_ref: &str,
+        encrypted_key_material: &[u8],
+        import_token: &str,
+        expiry: MaterialExpiry,
+    ) -> Result<ImportedMaterial> {
+        let expire_at = policy.material_expiry(expiry, self.now())?;
+        self.import(
+            policy,
+            account_id,
+            key_ref,
+            encrypted_key_material,
+            import_token,
+            expire_at,
+        )
+    }
+
+    fn import(
+        &self,
+        policy: &Policy,
+        account_id: &str,
+        key_ref: &str,
+        encrypted_key_material: &[u8],
+        import_token: &str,
+        expire_at: Option<i64>,
+    ) -> Result<ImportedMaterial> {
+        let now = self.now();
         // 1. Check the key and the token, and fetch the wrapping key, in a read.
         let (key, token, wrapping_key) = self.store.transaction(|tx| {
             let key = self.resolve(tx, account_id, key_ref)?;
@@ -172,7 +257,7 @@ impl<S: Store> Kms<S> {
             if token.expires_at <= now {
                 return Err(Error::ExpiredImportToken);
             }
-            self.check_algorithm(key.key_spec, token.algorithm)?;
+            self.check_algorithm(policy, key.key_spec, token.algorithm)?;
             let wrapping_key = tx
                 .wrapping_key(&token.wrapping_key_id)?
                 .filter(|w| w.key_id == key.id && w.account_id == account_id)
@@ -229,7 +314,7 @@ impl<S: Store> Kms<S> {
         identifying: &[u8],
         genuine: bool,
         expire_at: Option<i64>,
-    ) -> Result<()> {
+    ) -> Result<ImportedMaterial> {
         let fingerprint = self
             .crypto
             .fingerprint(&key.material_identity(), identifying);
@@ -252,23 +337,42 @@ impl<S: Store> Kms<S> {
             if key.state == KeyState::PendingImport {
                 key.state = KeyState::Enabled;
             }
-            self.update_key(tx, &mut key)
+            self.update_key(tx, &mut key)?;
+            Ok(ImportedMaterial {
+                key_id: key.id.clone(),
+                key_material_id: key_material_id(&fingerprint),
+            })
         })
     }
 
     /// `DeleteKeyMaterial`: erases the material at once; the key goes to PendingImport (a
     /// PendingDeletion key keeps its state). The same material can be imported again later.
     pub fn delete_key_material(&self, account_id: &str, key_ref: &str) -> Result<()> {
-        self.store.transaction(|tx| {
-            let mut key = self.resolve(tx, account_id, key_ref)?;
-            check_external(&key)?;
-            key.state.check(Action::DeleteKeyMaterial)?;
-            key.erase_material();
-            self.update_key(tx, &mut key)
-        })?;
+        self.delete_imported_key_material(account_id, key_ref)
+            .map(drop)
+    }
+
+    /// `DeleteKeyMaterial` (AWS: `DeleteImportedKeyMaterial`), returning the key's metadata
+    /// before the erasure, which names the material that was erased.
+    pub fn delete_imported_key_material(
+        &self,
+        account_id: &str,
+        key_ref: &str,
+    ) -> Result<crate::kms::KeyMetadata> {
+        let before = self
+            .store
+            .transaction(|tx| -> Result<crate::kms::KeyMetadata> {
+                let mut key = self.resolve(tx, account_id, key_ref)?;
+                check_external(&key)?;
+                key.state.check(Action::DeleteKeyMaterial)?;
+                let before = self.metadata(&key);
+                key.erase_material();
+                self.update_key(tx, &mut key)?;
+                Ok(before)
+            })?;
         // Purged from the files by the next sweep, off the request path.
         self.erasures_pending();
-        Ok(())
+        Ok(before)
     }
 }
 
@@ -286,10 +390,16 @@ impl<S: Store> Kms<S> {
         Ok(())
     }
 
-    /// Whether this KMS imports into a key of `spec` with `algorithm` and the operator still
-    /// offers it: symmetric material wrapped directly with RSA (the Alibaba API's algorithms), an
-    /// asymmetric private key only with Alibaba's hybrid `RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD`.
-    fn check_algorithm(&self, spec: KeySpec, algorithm: WrappingAlgorithm) -> Result<()> {
+    /// Whether this KMS imports into a key of `spec` with `algorithm` under `policy` and the
+    /// operator still offers it: symmetric material wrapped with one of the cloud's algorithms
+    /// (RSA directly, or also hybrid where the policy allows), an asymmetric private key only
+    /// with Alibaba's hybrid `RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD`.
+    fn check_algorithm(
+        &self,
+        policy: &Policy,
+        spec: KeySpec,
+        algorithm: WrappingAlgorithm,
+    ) -> Result<()> {
         if spec.asymmetric().is_some() {
             if algorithm != WrappingAlgorithm::RsaesOaepSha256Aes256EcbPkcs7Pad {
                 return Err(Error::invalid(
@@ -300,11 +410,26 @@ impl<S: Store> Kms<S> {
             return Ok(());
         }
         let rule = algorithm.rule();
-        let direct = matches!(rule.scheme, WrapScheme::Oaep(_) | WrapScheme::Pkcs1V15);
-        if !(rule.clouds.contains(&Cloud::Alibaba) && rule.symmetric && direct) {
+        let scheme_allowed = match rule.scheme {
+            WrapScheme::Oaep(_) | WrapScheme::Pkcs1V15 => true,
+            WrapScheme::OaepKwp(_) => policy.hybrid_symmetric_import,
+            WrapScheme::OaepEcbPkcs7(_) => false,
+        };
+        if !(rule.clouds.contains(&policy.cloud) && rule.symmetric && scheme_allowed) {
+            let names: Vec<&str> = WrappingAlgorithm::ALL
+                .iter()
+                .map(|a| a.rule())
+                .filter(|r| {
+                    r.clouds.contains(&policy.cloud)
+                        && r.symmetric
+                        && (!r.scheme.is_hybrid() || policy.hybrid_symmetric_import)
+                        && !matches!(r.scheme, WrapScheme::OaepEcbPkcs7(_))
+                })
+                .map(|r| r.algorithm.as_str())
+                .collect();
             return Err(Error::invalid(
                 Argument::WrappingAlgorithm,
-                "must be RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1 or RSAES_PKCS1_V1_5 for this key",
+                format!("must be {} for this key", crate::kms::rules::one_of(&names)),
             ));
         }
         if algorithm == WrappingAlgorithm::RsaesPkcs1V15 && !self.settings().pkcs1v15 {

@@ -279,7 +279,10 @@ impl<S: Store> Kms<S> {
 
     /// Generates a wrapping key pair on the request path, when no more than one generation per
     /// core is under way; otherwise waits for one to finish.
-    pub(crate) fn generate_on_request(&self) -> Result<crypto::WrappingKeyPair> {
+    pub(crate) fn generate_on_request(
+        &self,
+        spec: byok_wrap::WrappingKeySpec,
+    ) -> Result<crypto::WrappingKeyPair> {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let lock = || {
             self.lease
@@ -300,7 +303,7 @@ impl<S: Store> Kms<S> {
             .generating_peak
             .fetch_max(*running, std::sync::atomic::Ordering::Relaxed);
         drop(running);
-        let pair = crypto::generate_wrapping_key_pair();
+        let pair = crypto::generate_wrapping_key_pair_of(spec);
         *lock() -= 1;
         self.lease.generated.notify_one();
         Ok(pair?)

@@ -1,0 +1,492 @@
+//! The operations of AWS KMS 2014-11-01 this door serves: JSON members in, one [`Kms`] call
+//! under [`Policy::AWS`], JSON out (member names as botocore's service model spells them).
+//! Nothing here decides what a rule would: each handler reads its members, turns wire names
+//! into the core's types, and renders.
+
+use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
+use serde_json::{Value, json};
+
+use super::error::{Error, Result};
+use super::input::Input;
+use super::reply::{SYMMETRIC_DEFAULT, base64_encode, key_metadata, with_marker};
+use crate::kms::key::{KeyUsage, Origin};
+use crate::kms::key_spec::KeySpec;
+use crate::kms::rules::{PAGE_SIZES, echo};
+use crate::kms::{
+    CreateKey, DataKeySize, DataKeySpec, ExpirationModel, Kms, MaterialExpiry, Operation, Paging,
+    Policy,
+};
+use crate::store::Store;
+
+/// A handler: the caller's account and the members in, the reply out.
+type Handler<S> = fn(&Kms<S>, &str, &Input) -> Result<Value>;
+
+/// The cloud rules this door applies.
+const POLICY: &Policy = &Policy::AWS;
+
+/// One operation: its name (after `TrentService.`), the kind of work it does (for the HTTP
+/// layer's choice of thread), its handler and the members it takes.
+pub struct Entry<S: Store> {
+    /// The operation's name.
+    pub name: &'static str,
+    /// What kind of work it does.
+    pub operation: Operation,
+    /// Its handler.
+    pub handler: Handler<S>,
+    /// The members it takes; any other is refused.
+    pub members: &'static [&'static str],
+}
+
+/// Every operation this door serves.
+pub fn operations<S: Store>() -> [Entry<S>; 19] {
+    use Operation::{HandOutWrappingKey, Read, Write};
+    let entry = |name, operation, handler: Handler<S>, members| Entry {
+        name,
+        operation,
+        handler,
+        members,
+    };
+    const KEY: &[&str] = &["KeyId"];
+    [
+        entry(
+            "CreateKey",
+            Write,
+            create_key,
+            &[
+                "Description",
+                "KeyUsage",
+                "KeySpec",
+                "CustomerMasterKeySpec",
+                "Origin",
+                "Tags",
+                "MultiRegion",
+            ],
+        ),
+        entry("DescribeKey", Read, describe_key, &["KeyId", "GrantTokens"]),
+        entry("ListKeys", Read, list_keys, &["Limit", "Marker"]),
+        entry(
+            "GetParametersForImport",
+            HandOutWrappingKey,
+            get_parameters_for_import,
+            &["KeyId", "WrappingAlgorithm", "WrappingKeySpec"],
+        ),
+        entry(
+            "ImportKeyMaterial",
+            Write,
+            import_key_material,
+            &[
+                "KeyId",
+                "ImportToken",
+                "EncryptedKeyMaterial",
+                "ValidTo",
+                "ExpirationModel",
+            ],
+        ),
+        entry(
+            "DeleteImportedKeyMaterial",
+            Write,
+            delete_imported_key_material,
+            KEY,
+        ),
+        entry(
+            "Encrypt",
+            Read,
+            encrypt,
+            &[
+                "KeyId",
+                "Plaintext",
+                "EncryptionContext",
+                "EncryptionAlgorithm",
+                "GrantTokens",
+            ],
+        ),
+        entry(
+            "Decrypt",
+            Read,
+            decrypt,
+            &[
+                "KeyId",
+                "CiphertextBlob",
+                "EncryptionContext",
+                "EncryptionAlgorithm",
+                "GrantTokens",
+            ],
+        ),
+        entry(
+            "GenerateDataKey",
+            Read,
+            generate_data_key,
+            &[
+                "KeyId",
+                "KeySpec",
+                "NumberOfBytes",
+                "EncryptionContext",
+                "GrantTokens",
+            ],
+        ),
+        entry("EnableKey", Write, enable_key, KEY),
+        entry("DisableKey", Write, disable_key, KEY),
+        entry(
+            "ScheduleKeyDeletion",
+            Write,
+            schedule_key_deletion,
+            &["KeyId", "PendingWindowInDays"],
+        ),
+        entry("CancelKeyDeletion", Write, cancel_key_deletion, KEY),
+        entry(
+            "CreateAlias",
+            Write,
+            create_alias,
+            &["AliasName", "TargetKeyId"],
+        ),
+        entry(
+            "UpdateAlias",
+            Write,
+            update_alias,
+            &["AliasName", "TargetKeyId"],
+        ),
+        entry("DeleteAlias", Write, delete_alias, &["AliasName"]),
+        entry(
+            "ListAliases",
+            Read,
+            list_aliases,
+            &["KeyId", "Limit", "Marker"],
+        ),
+        entry(
+            "UpdateKeyDescription",
+            Write,
+            update_key_description,
+            &["KeyId", "Description"],
+        ),
+        entry(
+            "ListResourceTags",
+            Read,
+            list_resource_tags,
+            &["KeyId", "Limit", "Marker"],
+        ),
+    ]
+}
+
+fn empty() -> Result<Value> {
+    Ok(json!({}))
+}
+
+/// A wire name parsed by `parse`; `allowed` says what may be given when it fails.
+fn named<T>(
+    input: &Input,
+    member: &'static str,
+    parse: impl FnOnce(&str) -> Option<T>,
+    allowed: &str,
+) -> Result<Option<T>> {
+    input
+        .string(member)?
+        .map(|v| {
+            parse(v).ok_or_else(|| {
+                Error::validation(format!("{member} {:?} is not valid: {allowed}", echo(v)))
+            })
+        })
+        .transpose()
+}
+
+fn create_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    let spec = |name: &str| (name == SYMMETRIC_DEFAULT).then_some(());
+    let allowed_spec = "byok-kms serves SYMMETRIC_DEFAULT keys on this API";
+    named(input, "KeySpec", spec, allowed_spec)?;
+    named(input, "CustomerMasterKeySpec", spec, allowed_spec)?;
+    if input.boolean("MultiRegion")? == Some(true) {
+        return Err(Error::validation(
+            "MultiRegion keys are not supported by byok-kms",
+        ));
+    }
+    let request = CreateKey {
+        description: input.string("Description")?.unwrap_or_default().to_owned(),
+        key_spec: KeySpec::default(),
+        key_usage: named(
+            input,
+            "KeyUsage",
+            |u| (u == "ENCRYPT_DECRYPT").then_some(KeyUsage::EncryptDecrypt),
+            "a SYMMETRIC_DEFAULT key is ENCRYPT_DECRYPT",
+        )?,
+        origin: named(
+            input,
+            "Origin",
+            |o| match o {
+                "AWS_KMS" => Some(Origin::Kms),
+                "EXTERNAL" => Some(Origin::External),
+                _ => None,
+            },
+            "must be AWS_KMS or EXTERNAL",
+        )?
+        .unwrap_or_default(),
+        protection_level: Default::default(),
+        tags: input.tags()?,
+    };
+    let metadata = kms.create_key(account_id, &request)?;
+    Ok(json!({ "KeyMetadata": key_metadata(kms, account_id, &metadata) }))
+}
+
+fn describe_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    let metadata = kms.describe_key(account_id, input.required("KeyId")?)?;
+    Ok(json!({ "KeyMetadata": key_metadata(kms, account_id, &metadata) }))
+}
+
+fn list_keys<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    let page = kms.list_keys(account_id, paging(input)?)?;
+    let keys: Vec<Value> = page
+        .items
+        .iter()
+        .map(|k| json!({ "KeyId": k.key_id, "KeyArn": kms.aws_key_arn(account_id, &k.key_id) }))
+        .collect();
+    Ok(with_marker(json!({ "Keys": keys }), &page))
+}
+
+fn get_parameters_for_import<S: Store>(
+    kms: &Kms<S>,
+    account_id: &str,
+    input: &Input,
+) -> Result<Value> {
+    let key_ref = input.required("KeyId")?;
+    let algorithm: WrappingAlgorithm =
+        input.required("WrappingAlgorithm")?.parse().map_err(|_| {
+            Error::validation(
+                "WrappingAlgorithm must be RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, \
+                 RSA_AES_KEY_WRAP_SHA_256 or RSA_AES_KEY_WRAP_SHA_1",
+            )
+        })?;
+    let spec: WrappingKeySpec = input
+        .required("WrappingKeySpec")?
+        .parse()
+        .map_err(|_| Error::validation("WrappingKeySpec must be RSA_2048, RSA_3072 or RSA_4096"))?;
+    let params =
+        kms.get_parameters_for_import_under(POLICY, account_id, key_ref, algorithm, spec)?;
+    Ok(json!({
+        "KeyId": kms.aws_key_arn(account_id, &params.key_id),
+        "ImportToken": params.import_token,
+        "PublicKey": base64_encode(&params.public_key_der),
+        "ParametersValidTo": params.token_expires_at,
+    }))
+}
+
+fn import_key_material<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    let key_ref = input.required("KeyId")?;
+    let token = input.required("ImportToken")?;
+    let wrapped = input.blob("EncryptedKeyMaterial")?;
+    let expiry = MaterialExpiry {
+        model: named(
+            input,
+            "ExpirationModel",
+            |m| match m {
+                "KEY_MATERIAL_EXPIRES" => Some(ExpirationModel::Expires),
+                "KEY_MATERIAL_DOES_NOT_EXPIRE" => Some(ExpirationModel::DoesNotExpire),
+                _ => None,
+            },
+            "must be KEY_MATERIAL_EXPIRES or KEY_MATERIAL_DOES_NOT_EXPIRE",
+        )?,
+        valid_to: input.timestamp("ValidTo")?,
+    };
+    let imported =
+        kms.import_key_material_under(POLICY, account_id, key_ref, &wrapped, token, expiry)?;
+    Ok(json!({
+        "KeyId": kms.aws_key_arn(account_id, &imported.key_id),
+        "KeyMaterialId": imported.key_material_id,
+    }))
+}
+
+fn delete_imported_key_material<S: Store>(
+    kms: &Kms<S>,
+    account_id: &str,
+    input: &Input,
+) -> Result<Value> {
+    let before = kms.delete_imported_key_material(account_id, input.required("KeyId")?)?;
+    let mut reply = json!({ "KeyId": kms.aws_key_arn(account_id, &before.key_id) });
+    if let (Some(id), Value::Object(map)) = (before.key_material_id, &mut reply) {
+        map.insert("KeyMaterialId".into(), id.into());
+    }
+    Ok(reply)
+}
+
+/// `EncryptionAlgorithm`: symmetric keys have only `SYMMETRIC_DEFAULT`.
+fn check_algorithm(input: &Input) -> Result<()> {
+    named(
+        input,
+        "EncryptionAlgorithm",
+        |a| (a == SYMMETRIC_DEFAULT).then_some(()),
+        "symmetric keys encrypt with SYMMETRIC_DEFAULT",
+    )
+    .map(drop)
+}
+
+fn encrypt<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    check_algorithm(input)?;
+    let key_ref = input.required("KeyId")?;
+    let plaintext = input.blob("Plaintext")?;
+    let out = kms.encrypt(
+        account_id,
+        key_ref,
+        &plaintext,
+        &input.encryption_context()?,
+    )?;
+    Ok(json!({
+        "CiphertextBlob": out.ciphertext_blob,
+        "KeyId": kms.aws_key_arn(account_id, &out.key_id),
+        "EncryptionAlgorithm": SYMMETRIC_DEFAULT,
+    }))
+}
+
+fn decrypt<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    check_algorithm(input)?;
+    let out = kms.decrypt_with_key(
+        account_id,
+        input.string("KeyId")?.filter(|k| !k.is_empty()),
+        input.required("CiphertextBlob")?,
+        &input.encryption_context()?,
+    )?;
+    Ok(json!({
+        "KeyId": kms.aws_key_arn(account_id, &out.key_id),
+        "Plaintext": base64_encode(&out.plaintext),
+        "EncryptionAlgorithm": SYMMETRIC_DEFAULT,
+    }))
+}
+
+fn generate_data_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    let key_ref = input.required("KeyId")?;
+    let size = DataKeySize {
+        key_spec: named(
+            input,
+            "KeySpec",
+            |s| match s {
+                "AES_256" => Some(DataKeySpec::Aes256),
+                "AES_128" => Some(DataKeySpec::Aes128),
+                _ => None,
+            },
+            "must be AES_256 or AES_128",
+        )?,
+        number_of_bytes: input.integer("NumberOfBytes")?,
+    };
+    let out = kms.generate_data_key_under(
+        POLICY,
+        account_id,
+        key_ref,
+        size,
+        &input.encryption_context()?,
+    )?;
+    Ok(json!({
+        "CiphertextBlob": out.encrypted.ciphertext_blob,
+        "Plaintext": base64_encode(&out.plaintext),
+        "KeyId": kms.aws_key_arn(account_id, &out.encrypted.key_id),
+    }))
+}
+
+fn enable_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    kms.enable_key(account_id, input.required("KeyId")?)?;
+    empty()
+}
+
+fn disable_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    kms.disable_key(account_id, input.required("KeyId")?)?;
+    empty()
+}
+
+fn schedule_key_deletion<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    let key_ref = input.required("KeyId")?;
+    let days = input.integer("PendingWindowInDays")?;
+    let m = kms.schedule_key_deletion_under(POLICY, account_id, key_ref, days)?;
+    let deletion = m.delete_date.unwrap_or_default();
+    Ok(json!({
+        "KeyId": kms.aws_key_arn(account_id, &m.key_id),
+        "DeletionDate": deletion,
+        "KeyState": m.state.name(),
+        "PendingWindowInDays": (deletion - kms.now() + 43_200) / 86_400,
+    }))
+}
+
+fn cancel_key_deletion<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    let m = kms.cancel_key_deletion_under(POLICY, account_id, input.required("KeyId")?)?;
+    Ok(json!({ "KeyId": kms.aws_key_arn(account_id, &m.key_id) }))
+}
+
+fn create_alias<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    kms.create_alias_under(
+        POLICY,
+        account_id,
+        input.required("AliasName")?,
+        input.required("TargetKeyId")?,
+    )?;
+    empty()
+}
+
+fn update_alias<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    kms.update_alias(
+        account_id,
+        input.required("AliasName")?,
+        input.required("TargetKeyId")?,
+    )?;
+    empty()
+}
+
+fn delete_alias<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    kms.delete_alias(account_id, input.required("AliasName")?)?;
+    empty()
+}
+
+fn list_aliases<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    let key_ref = input.string("KeyId")?.filter(|k| !k.is_empty());
+    let page = kms.list_aliases(account_id, key_ref, paging(input)?)?;
+    let aliases: Vec<Value> = page
+        .items
+        .iter()
+        .map(|a| {
+            json!({
+                "AliasName": a.name,
+                "AliasArn": kms.aws_alias_arn(account_id, &a.name),
+                "TargetKeyId": a.key_id,
+            })
+        })
+        .collect();
+    Ok(with_marker(json!({ "Aliases": aliases }), &page))
+}
+
+fn update_key_description<S: Store>(
+    kms: &Kms<S>,
+    account_id: &str,
+    input: &Input,
+) -> Result<Value> {
+    let description = input
+        .string("Description")?
+        .ok_or_else(|| Error::validation("Description is required (it may be empty)"))?;
+    kms.update_key_description(account_id, input.required("KeyId")?, description)?;
+    empty()
+}
+
+fn list_resource_tags<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
+    paging(input)?;
+    let tags: Vec<Value> = kms
+        .list_resource_tags(account_id, input.required("KeyId")?)?
+        .into_iter()
+        .map(|t| json!({ "TagKey": t.tag.key, "TagValue": t.tag.value }))
+        .collect();
+    Ok(json!({ "Tags": tags, "Truncated": false }))
+}
+
+/// `Limit` (1 to 1000, default 100) and `Marker` (the `NextMarker` of the page before, which
+/// this door writes as the next page's number). AWS may return fewer items than `Limit`: a page
+/// here has at most as many as the core's largest page.
+fn paging(input: &Input) -> Result<Paging> {
+    let limit = input.integer("Limit")?.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(Error::validation("Limit must be from 1 to 1000"));
+    }
+    let number = match input.string("Marker")? {
+        None => 1,
+        Some(marker) => marker
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| Error::validation("Marker is not a NextMarker this server wrote"))?,
+    };
+    let largest = i64::try_from(*PAGE_SIZES.end()).unwrap_or(100);
+    Ok(Paging {
+        number,
+        size: limit.min(largest),
+    })
+}

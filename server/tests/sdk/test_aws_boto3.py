@@ -1,0 +1,178 @@
+"""The official AWS SDK for Python (boto3, pinned in requirements.txt) against a real
+`byok-kms serve`: the whole symmetric import flow on the AWS door, wrapped locally with the
+`cryptography` package (RSAES_OAEP_SHA_256, and AWS's RSA_AES_KEY_WRAP_SHA_256 recipe: AES key
+wrap with padding under a fresh AES-256 key, then that key under RSA-OAEP-SHA-256), and
+botocore's exceptions checked by their class names.
+"""
+import os
+import unittest
+from datetime import datetime, timedelta, timezone
+
+import boto3
+from botocore.config import Config
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+
+from kms_server import KmsServer
+
+
+def oaep():
+    return padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+
+
+def wrap(public_key_der, algorithm, material):
+    """EncryptedKeyMaterial for GetParametersForImport's PublicKey (DER bytes)."""
+    public_key = serialization.load_der_public_key(public_key_der)
+    if algorithm == "RSAES_OAEP_SHA_256":
+        return public_key.encrypt(material, oaep())
+    if algorithm == "RSA_AES_KEY_WRAP_SHA_256":
+        aes_key = os.urandom(32)
+        return public_key.encrypt(aes_key, oaep()) + aes_key_wrap_with_padding(aes_key, material)
+    raise ValueError(algorithm)
+
+
+class AwsBoto3(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = KmsServer(prefix="byok-boto3-")
+        # The setup the README shows.
+        cls.kms = boto3.client(
+            "kms",
+            endpoint_url=f"http://{cls.server.endpoint}",
+            region_name="us-east-1",
+            aws_access_key_id=cls.server.aws_access_key_id,
+            aws_secret_access_key=cls.server.aws_secret_access_key,
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def import_material(self, key_id, material, algorithm="RSA_AES_KEY_WRAP_SHA_256", **extra):
+        params = self.kms.get_parameters_for_import(
+            KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec="RSA_2048")
+        return self.kms.import_key_material(
+            KeyId=key_id, ImportToken=params["ImportToken"],
+            EncryptedKeyMaterial=wrap(params["PublicKey"], algorithm, material), **extra)
+
+    def test_the_symmetric_import_flow(self):
+        kms = self.kms
+        created = kms.create_key(Origin="EXTERNAL", Description="boto3 import",
+                                 Tags=[{"TagKey": "env", "TagValue": "test"}])["KeyMetadata"]
+        key_id = created["KeyId"]
+        self.assertEqual(created["KeyState"], "PendingImport")
+        self.assertFalse(created["Enabled"])
+        self.assertEqual(created["Origin"], "EXTERNAL")
+        self.assertEqual(created["KeySpec"], "SYMMETRIC_DEFAULT")
+        self.assertTrue(created["Arn"].startswith("arn:aws:kms:us-east-1:"))
+        self.assertIsInstance(created["CreationDate"], datetime)
+        with self.assertRaises(kms.exceptions.KMSInvalidStateException):
+            kms.encrypt(KeyId=key_id, Plaintext=b"too early")
+
+        params = kms.get_parameters_for_import(
+            KeyId=key_id, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+        self.assertEqual(params["KeyId"], created["Arn"])
+        self.assertGreater(params["ParametersValidTo"], datetime.now(timezone.utc))
+        with self.assertRaises(kms.exceptions.ClientError) as refused:
+            kms.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm="RSAES_PKCS1_V1_5",
+                                          WrappingKeySpec="RSA_2048")
+        self.assertEqual(refused.exception.response["Error"]["Code"], "ValidationException")
+
+        material = os.urandom(32)
+        # KEY_MATERIAL_EXPIRES (the default) needs a ValidTo.
+        with self.assertRaises(kms.exceptions.ClientError) as refused:
+            self.import_material(key_id, material)
+        self.assertEqual(refused.exception.response["Error"]["Code"], "ValidationException")
+        valid_to = datetime.now(timezone.utc) + timedelta(days=30)
+        imported = self.import_material(key_id, material, algorithm="RSAES_OAEP_SHA_256",
+                                        ValidTo=valid_to)
+        material_id = imported["KeyMaterialId"]
+        self.assertEqual(len(material_id), 64)
+        described = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        self.assertEqual(described["KeyState"], "Enabled")
+        self.assertEqual(described["ExpirationModel"], "KEY_MATERIAL_EXPIRES")
+        self.assertEqual(int(described["ValidTo"].timestamp()), int(valid_to.timestamp()))
+
+        # Encrypt and Decrypt, by alias and without a KeyId.
+        kms.create_alias(AliasName="alias/boto3-import", TargetKeyId=key_id)
+        blob = kms.encrypt(KeyId="alias/boto3-import", Plaintext=b"hello",
+                           EncryptionContext={"purpose": "test"})["CiphertextBlob"]
+        decrypted = kms.decrypt(CiphertextBlob=blob, EncryptionContext={"purpose": "test"})
+        self.assertEqual(decrypted["Plaintext"], b"hello")
+        self.assertEqual(decrypted["KeyId"], created["Arn"])
+        with self.assertRaises(kms.exceptions.InvalidCiphertextException):
+            kms.decrypt(CiphertextBlob=blob, EncryptionContext={"purpose": "other"})
+        data_key = kms.generate_data_key(KeyId=key_id, KeySpec="AES_256")
+        self.assertEqual(len(data_key["Plaintext"]), 32)
+
+        # Delete the material: PendingImport; the same material returns (now never expiring),
+        # other material is refused.
+        deleted = kms.delete_imported_key_material(KeyId=key_id)
+        self.assertEqual(deleted["KeyMaterialId"], material_id)
+        self.assertEqual(kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"],
+                         "PendingImport")
+        with self.assertRaises(kms.exceptions.IncorrectKeyMaterialException):
+            self.import_material(key_id, os.urandom(32),
+                                 ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        again = self.import_material(key_id, material,
+                                     ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        self.assertEqual(again["KeyMaterialId"], material_id)
+        described = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        self.assertEqual(described["ExpirationModel"], "KEY_MATERIAL_DOES_NOT_EXPIRE")
+        self.assertNotIn("ValidTo", described)
+        self.assertEqual(kms.decrypt(KeyId=key_id, CiphertextBlob=blob,
+                                     EncryptionContext={"purpose": "test"})["Plaintext"], b"hello")
+
+        # State changes and deletion, as AWS answers them.
+        kms.disable_key(KeyId=key_id)
+        with self.assertRaises(kms.exceptions.DisabledException):
+            kms.encrypt(KeyId=key_id, Plaintext=b"x")
+        kms.enable_key(KeyId=key_id)
+        with self.assertRaises(kms.exceptions.ClientError) as refused:
+            kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=31)
+        self.assertEqual(refused.exception.response["Error"]["Code"], "ValidationException")
+        scheduled = kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+        self.assertEqual(scheduled["KeyState"], "PendingDeletion")
+        self.assertIsInstance(scheduled["DeletionDate"], datetime)
+        kms.cancel_key_deletion(KeyId=key_id)
+        self.assertEqual(kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"], "Disabled")
+        aliases = kms.list_aliases(KeyId=key_id)["Aliases"]
+        self.assertEqual([a["AliasName"] for a in aliases], ["alias/boto3-import"])
+        self.assertIn(key_id, [k["KeyId"] for k in kms.list_keys()["Keys"]])
+        kms.delete_alias(AliasName="alias/boto3-import")
+
+    def test_errors_by_class(self):
+        kms = self.kms
+        with self.assertRaises(kms.exceptions.NotFoundException):
+            kms.describe_key(KeyId="00000000-0000-0000-0000-000000000000")
+        generated = kms.create_key()["KeyMetadata"]
+        self.assertEqual((generated["Origin"], generated["KeyState"]), ("AWS_KMS", "Enabled"))
+        with self.assertRaises(kms.exceptions.UnsupportedOperationException):
+            kms.get_parameters_for_import(KeyId=generated["KeyId"],
+                                          WrappingAlgorithm="RSAES_OAEP_SHA_256",
+                                          WrappingKeySpec="RSA_2048")
+        with self.assertRaises(kms.exceptions.AlreadyExistsException):
+            kms.create_alias(AliasName="alias/twice", TargetKeyId=generated["KeyId"])
+            kms.create_alias(AliasName="alias/twice", TargetKeyId=generated["KeyId"])
+        wrong = boto3.client("kms", endpoint_url=f"http://{self.server.endpoint}",
+                             region_name="us-east-1",
+                             aws_access_key_id=self.server.aws_access_key_id,
+                             aws_secret_access_key="wrong" + self.server.aws_secret_access_key,
+                             config=Config(retries={"max_attempts": 1}))
+        with self.assertRaises(wrong.exceptions.ClientError) as refused:
+            wrong.list_keys()
+        self.assertEqual(refused.exception.response["Error"]["Code"], "InvalidSignatureException")
+        unknown = boto3.client("kms", endpoint_url=f"http://{self.server.endpoint}",
+                               region_name="us-east-1", aws_access_key_id="AKIAUNKNOWNUNKNOWN00",
+                               aws_secret_access_key="x" * 40,
+                               config=Config(retries={"max_attempts": 1}))
+        with self.assertRaises(unknown.exceptions.ClientError) as refused:
+            unknown.list_keys()
+        self.assertEqual(refused.exception.response["Error"]["Code"],
+                         "UnrecognizedClientException")
+
+
+if __name__ == "__main__":
+    unittest.main()
