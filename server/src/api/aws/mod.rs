@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod error;
+mod import;
 pub mod input;
 pub mod operations;
 pub mod reply;

@@ -3,26 +3,23 @@
 //! Nothing here decides what a rule would: each handler reads its members, turns wire names
 //! into the core's types, and renders.
 
-use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
 use serde_json::{Value, json};
 
 use super::error::{Error, Result};
+use super::import::{delete_imported_key_material, get_parameters_for_import, import_key_material};
 use super::input::Input;
 use super::reply::{SYMMETRIC_DEFAULT, base64_encode, key_metadata, with_marker};
 use crate::kms::key::{KeyUsage, Origin};
 use crate::kms::key_spec::KeySpec;
 use crate::kms::rules::{PAGE_SIZES, echo};
-use crate::kms::{
-    CreateKey, DataKeySize, DataKeySpec, ExpirationModel, Kms, MaterialExpiry, Operation, Paging,
-    Policy,
-};
+use crate::kms::{CreateKey, DataKeySize, DataKeySpec, Kms, Operation, Paging, Policy};
 use crate::store::Store;
 
 /// A handler: the caller's account and the members in, the reply out.
 type Handler<S> = fn(&Kms<S>, &str, &Input) -> Result<Value>;
 
 /// The cloud rules this door applies.
-const POLICY: &Policy = &Policy::AWS;
+pub(super) const POLICY: &Policy = &Policy::AWS;
 
 /// One operation: its name (after `TrentService.`), the kind of work it does (for the HTTP
 /// layer's choice of thread), its handler and the members it takes.
@@ -172,7 +169,7 @@ fn empty() -> Result<Value> {
 }
 
 /// A wire name parsed by `parse`; `allowed` says what may be given when it fails.
-fn named<T>(
+pub(super) fn named<T>(
     input: &Input,
     member: &'static str,
     parse: impl FnOnce(&str) -> Option<T>,
@@ -238,71 +235,6 @@ fn list_keys<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<
         .map(|k| json!({ "KeyId": k.key_id, "KeyArn": kms.aws_key_arn(account_id, &k.key_id) }))
         .collect();
     Ok(with_marker(json!({ "Keys": keys }), &page))
-}
-
-fn get_parameters_for_import<S: Store>(
-    kms: &Kms<S>,
-    account_id: &str,
-    input: &Input,
-) -> Result<Value> {
-    let key_ref = input.required("KeyId")?;
-    let algorithm: WrappingAlgorithm =
-        input.required("WrappingAlgorithm")?.parse().map_err(|_| {
-            Error::validation(
-                "WrappingAlgorithm must be RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, \
-                 RSA_AES_KEY_WRAP_SHA_256 or RSA_AES_KEY_WRAP_SHA_1",
-            )
-        })?;
-    let spec: WrappingKeySpec = input
-        .required("WrappingKeySpec")?
-        .parse()
-        .map_err(|_| Error::validation("WrappingKeySpec must be RSA_2048, RSA_3072 or RSA_4096"))?;
-    let params =
-        kms.get_parameters_for_import_under(POLICY, account_id, key_ref, algorithm, spec)?;
-    Ok(json!({
-        "KeyId": kms.aws_key_arn(account_id, &params.key_id),
-        "ImportToken": params.import_token,
-        "PublicKey": base64_encode(&params.public_key_der),
-        "ParametersValidTo": params.token_expires_at,
-    }))
-}
-
-fn import_key_material<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
-    let key_ref = input.required("KeyId")?;
-    let token = input.required("ImportToken")?;
-    let wrapped = input.blob("EncryptedKeyMaterial")?;
-    let expiry = MaterialExpiry {
-        model: named(
-            input,
-            "ExpirationModel",
-            |m| match m {
-                "KEY_MATERIAL_EXPIRES" => Some(ExpirationModel::Expires),
-                "KEY_MATERIAL_DOES_NOT_EXPIRE" => Some(ExpirationModel::DoesNotExpire),
-                _ => None,
-            },
-            "must be KEY_MATERIAL_EXPIRES or KEY_MATERIAL_DOES_NOT_EXPIRE",
-        )?,
-        valid_to: input.timestamp("ValidTo")?,
-    };
-    let imported =
-        kms.import_key_material_under(POLICY, account_id, key_ref, &wrapped, token, expiry)?;
-    Ok(json!({
-        "KeyId": kms.aws_key_arn(account_id, &imported.key_id),
-        "KeyMaterialId": imported.key_material_id,
-    }))
-}
-
-fn delete_imported_key_material<S: Store>(
-    kms: &Kms<S>,
-    account_id: &str,
-    input: &Input,
-) -> Result<Value> {
-    let before = kms.delete_imported_key_material(account_id, input.required("KeyId")?)?;
-    let mut reply = json!({ "KeyId": kms.aws_key_arn(account_id, &before.key_id) });
-    if let (Some(id), Value::Object(map)) = (before.key_material_id, &mut reply) {
-        map.insert("KeyMaterialId".into(), id.into());
-    }
-    Ok(reply)
 }
 
 /// `EncryptionAlgorithm`: symmetric keys have only `SYMMETRIC_DEFAULT`.
