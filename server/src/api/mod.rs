@@ -44,6 +44,43 @@ impl ApiRequest {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// The headers a signature's `SignedHeaders` list (`;`-separated) names, each value with
+    /// its lower-case name, sorted by name, as both doors' canonicalisers take them. The list
+    /// must name every header of `always`, and every header of `if_present` the request has;
+    /// each header it names must be in the request. `Err`: what is missing, in words (a door's
+    /// IncompleteSignature).
+    pub fn signed_headers(
+        &self,
+        signed: &str,
+        always: &[&str],
+        if_present: &[&str],
+    ) -> Result<Vec<(String, &str)>, std::borrow::Cow<'static, str>> {
+        let mut names: Vec<String> = signed.split(';').map(str::to_ascii_lowercase).collect();
+        names.sort();
+        names.dedup();
+        if let Some(required) = always.iter().find(|r| !names.iter().any(|n| n == *r)) {
+            return Err(format!("SignedHeaders must include {required}").into());
+        }
+        if let Some(name) = if_present
+            .iter()
+            .find(|h| self.header(h).is_some() && !names.iter().any(|n| n == *h))
+        {
+            return Err(format!(
+                "the request has a {name} header, so SignedHeaders must include it"
+            )
+            .into());
+        }
+        let mut headers = Vec::new();
+        for name in names {
+            let values = self.header_values(&name);
+            if values.is_empty() {
+                return Err(format!("the signed header {name} is not in the request").into());
+            }
+            headers.extend(values.into_iter().map(|v| (name.clone(), v)));
+        }
+        Ok(headers)
+    }
 }
 
 /// A reply: HTTP status, headers and body, plus what the log records.

@@ -108,36 +108,10 @@ fn verify_acs3<S: Store>(
         .filter(|s| !s.is_empty())
         .ok_or_else(|| incomplete("Signature"))?;
 
-    let mut names: Vec<String> = signed_headers
-        .split(';')
-        .map(str::to_ascii_lowercase)
-        .collect();
-    names.sort();
-    names.dedup();
-    for required in MUST_SIGN_ALWAYS {
-        if !names.iter().any(|n| n == required) {
-            return Err(Error::IncompleteSignature(
-                format!("SignedHeaders must include {required}").into(),
-            ));
-        }
-    }
-    for name in MUST_SIGN_IF_PRESENT {
-        if request.header(name).is_some() && !names.iter().any(|n| n == name) {
-            return Err(Error::IncompleteSignature(
-                format!("the request has a {name} header, so SignedHeaders must include it").into(),
-            ));
-        }
-    }
-    let mut headers: Vec<(&str, &str)> = Vec::new();
-    for name in &names {
-        let values = request.header_values(name);
-        if values.is_empty() {
-            return Err(Error::IncompleteSignature(
-                format!("the signed header {name} is not in the request").into(),
-            ));
-        }
-        headers.extend(values.into_iter().map(|v| (name.as_str(), v)));
-    }
+    let signed = request
+        .signed_headers(signed_headers, &MUST_SIGN_ALWAYS, &MUST_SIGN_IF_PRESENT)
+        .map_err(Error::IncompleteSignature)?;
+    let headers: Vec<(&str, &str)> = signed.iter().map(|(n, v)| (n.as_str(), *v)).collect();
 
     kms.check_signed_host(request.header("host").unwrap_or_default())?;
     let credentials = known(kms, access_key_id)?;

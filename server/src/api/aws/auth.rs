@@ -88,37 +88,14 @@ pub fn authenticate<S: Store>(kms: &Kms<S>, request: &ApiRequest) -> Result<Call
             .into(),
         ));
     }
-    let mut names: Vec<String> = authorization
-        .signed_headers
-        .split(';')
-        .map(str::to_ascii_lowercase)
-        .collect();
-    names.sort();
-    names.dedup();
-    for required in MUST_SIGN_ALWAYS {
-        if !names.iter().any(|n| n == required) {
-            return Err(Error::IncompleteSignature(
-                format!("SignedHeaders must include {required}").into(),
-            ));
-        }
-    }
-    for name in MUST_SIGN_IF_PRESENT {
-        if request.header(name).is_some() && !names.iter().any(|n| n == name) {
-            return Err(Error::IncompleteSignature(
-                format!("the request has a {name} header, so SignedHeaders must include it").into(),
-            ));
-        }
-    }
-    let mut headers: Vec<(&str, &str)> = Vec::new();
-    for name in &names {
-        let values = request.header_values(name);
-        if values.is_empty() {
-            return Err(Error::IncompleteSignature(
-                format!("the signed header {name} is not in the request").into(),
-            ));
-        }
-        headers.extend(values.into_iter().map(|v| (name.as_str(), v)));
-    }
+    let signed = request
+        .signed_headers(
+            authorization.signed_headers,
+            &MUST_SIGN_ALWAYS,
+            &MUST_SIGN_IF_PRESENT,
+        )
+        .map_err(Error::IncompleteSignature)?;
+    let headers: Vec<(&str, &str)> = signed.iter().map(|(n, v)| (n.as_str(), *v)).collect();
     let amz_date = request.header("x-amz-date").unwrap_or_default();
     if !amz_date.starts_with(scope.date) || scope.date.len() != 8 {
         return Err(Error::IncompleteSignature(
