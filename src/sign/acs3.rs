@@ -13,7 +13,7 @@
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::{Digest as _, Sha256};
 
-use super::{API_VERSION, AccessKey, canonical_query, encode_pairs, hex};
+use super::{API_VERSION, AccessKey, canonical_headers, canonical_query, encode_pairs, hex};
 
 /// The signature algorithm's name, the first word of the `Authorization` header.
 pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
@@ -45,24 +45,11 @@ pub struct Canonical {
 
 /// The canonical request of `parts`.
 pub fn canonicalize(parts: &RequestParts<'_>) -> Canonical {
-    let mut names: Vec<&str> = parts.headers.iter().map(|(n, _)| *n).collect();
-    names.sort_unstable();
-    names.dedup();
-    let mut canonical_headers = String::new();
-    for name in &names {
-        let mut values: Vec<&str> = parts
-            .headers
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.trim())
-            .collect();
+    let (canonical_headers, signed_headers) = canonical_headers(parts.headers, |values| {
+        let mut values: Vec<&str> = values.into_iter().map(str::trim).collect();
         values.sort_unstable();
-        canonical_headers.push_str(name);
-        canonical_headers.push(':');
-        canonical_headers.push_str(&values.join(","));
-        canonical_headers.push('\n');
-    }
-    let signed_headers = names.join(";");
+        values.join(",")
+    });
     let request = format!(
         "{}\n{}\n{}\n{canonical_headers}\n{signed_headers}\n{}",
         parts.method,

@@ -91,6 +91,32 @@ pub fn percent_encode(text: &str) -> String {
     utf8_percent_encode(text, RFC3986).to_string()
 }
 
+/// The canonical headers block (`name:values` and a newline per name, names sorted) and
+/// `SignedHeaders` (the names joined with `;`), as ACS3 and SigV4 both build them. `values`
+/// turns one name's values, in the order given, into the text after the colon: each scheme
+/// trims, sorts and joins them its own way.
+pub(crate) fn canonical_headers(
+    headers: &[(&str, &str)],
+    values: impl Fn(Vec<&str>) -> String,
+) -> (String, String) {
+    let mut names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut block = String::new();
+    for name in &names {
+        let given = headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+            .collect();
+        block.push_str(name);
+        block.push(':');
+        block.push_str(&values(given));
+        block.push('\n');
+    }
+    (block, names.join(";"))
+}
+
 /// `name=value` pairs, sorted by name (then value), percent-encoded, joined with `&`: the
 /// canonical query of both signatures.
 pub fn canonical_query(params: &[(&str, &str)]) -> String {

@@ -16,7 +16,7 @@ use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
-use super::{AccessKey, canonical_query, hex};
+use super::{AccessKey, canonical_headers, canonical_query, hex};
 
 /// The signature algorithm's name, the first word of the `Authorization` header.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -73,23 +73,13 @@ impl Scope<'_> {
 /// The canonical request of `parts`. Header values are trimmed and their runs of spaces collapsed
 /// to one, as SigV4 requires.
 pub fn canonicalize(parts: &RequestParts<'_>) -> Canonical {
-    let mut names: Vec<&str> = parts.headers.iter().map(|(n, _)| *n).collect();
-    names.sort_unstable();
-    names.dedup();
-    let mut canonical_headers = String::new();
-    for name in &names {
-        let values: Vec<String> = parts
-            .headers
+    let (canonical_headers, signed_headers) = canonical_headers(parts.headers, |values| {
+        values
             .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect();
-        canonical_headers.push_str(name);
-        canonical_headers.push(':');
-        canonical_headers.push_str(&values.join(","));
-        canonical_headers.push('\n');
-    }
-    let signed_headers = names.join(";");
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join(",")
+    });
     let path = if parts.path.is_empty() {
         "/"
     } else {
