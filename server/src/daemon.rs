@@ -78,6 +78,17 @@ pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
         } else {
             local.to_string()
         };
+        let shutdown = shutdown_signal()?;
+        // SIGHUP too, before the ready line: uncaught, a reload request would kill the server.
+        let hangup = certificate.as_ref().and_then(|_| {
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                .inspect_err(|e| {
+                    tracing::warn!(
+                        "cannot catch SIGHUP ({e}): the TLS certificate will not be reloaded"
+                    );
+                })
+                .ok()
+        });
         // What starts the server goes to stdout, never to the log; a generated secret to a
         // private file (and, in the banner, to a terminal).
         let secret_file = args.storage.data_dir.join(ACCESS_KEY_FILE);
@@ -154,9 +165,9 @@ pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
         };
         let acceptor = certificate.as_ref().map(Certificate::acceptor);
         if let Some(certificate) = certificate {
-            tokio::spawn(reload_on_hangup(certificate));
+            tokio::spawn(reload_on_hangup(certificate, hangup));
         }
-        crate::http::serve::serve(listener, app, limits, acceptor, shutdown_signal()).await;
+        crate::http::serve::serve(listener, app, limits, acceptor, shutdown).await;
         // Record what is only in memory (signature nonces) before exiting.
         tokio::task::spawn_blocking(move || kms.sweep().map(drop))
             .await
@@ -237,31 +248,33 @@ fn banner(b: &Banner<'_>) {
     }
 }
 
-/// Resolves at SIGINT (Ctrl-C) or SIGTERM, so that both stop the server gracefully.
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+/// Installs the SIGINT (Ctrl-C) and SIGTERM handlers now, before the server says it is ready, and
+/// returns what resolves at the first of them, so that both stop the server gracefully. (Installed
+/// lazily, a signal that came right after the ready line would kill the process before it removed
+/// an ephemeral directory.)
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let install = |kind: SignalKind, name: &str| {
+        signal(kind).map_err(|e| Error::Setting(format!("cannot catch {name}: {e}")))
     };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
+    let mut interrupt = install(SignalKind::interrupt(), "SIGINT")?;
+    let mut terminate = install(SignalKind::terminate(), "SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::info!("shutting down");
+    })
 }
 
 /// Reads the TLS certificate and key again at each SIGHUP; new connections get the new one. A
-/// reload that fails keeps the one in use.
-async fn reload_on_hangup(certificate: Arc<Certificate>) {
-    let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-    else {
-        tracing::warn!("cannot catch SIGHUP: the TLS certificate will not be reloaded");
-        return;
-    };
+/// reload that fails keeps the one in use. Without a `hangup` handler, there is nothing to do.
+async fn reload_on_hangup(
+    certificate: Arc<Certificate>,
+    hangup: Option<tokio::signal::unix::Signal>,
+) {
+    let Some(mut hangup) = hangup else { return };
     while hangup.recv().await.is_some() {
         let certificate = certificate.clone();
         match tokio::task::spawn_blocking(move || certificate.reload()).await {

@@ -1,17 +1,23 @@
 // byok-wrap/testing: startKms() starts a throwaway byok-kms (ephemeral state, a free port, one
 // ready line) that the package's own client imports into, and stop() leaves nothing behind.
 // Needs `make pkg` and `cargo build -p byok-kms` (make test does both).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { ROOT } from '../kms.mjs';
 import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/chromium.mjs';
 
 const BIN = process.env.BYOK_KMS_BIN ?? join(ROOT, 'target/debug/byok-kms');
+// A temporary directory of this file's own, for it and every server it starts (they follow
+// TMPDIR), so that counting ephemeral directories sees only this file's.
+const OWN_TMP = mkdtempSync(join(tmpdir(), 'byok-testing-tmp-'));
+process.env.TMPDIR = OWN_TMP;
+after(() => rmSync(OWN_TMP, { recursive: true, force: true }));
 const ephemeralDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('byok-kms-ephemeral-'));
 
 /** The package as an application sees it: `import … from 'byok-wrap/testing'` through its exports. */
@@ -97,12 +103,13 @@ function runInApp({ file, example, links = [], extra = {}, command }) {
     for (const name of links) symlinkSync(join(ROOT, 'node_modules', name), join(app, 'node_modules', name));
     writeFileSync(join(app, file), example);
     for (const [name, text] of Object.entries(extra)) writeFileSync(join(app, name), text);
-    // A test run of its own (NODE_TEST_CONTEXT would make node --test report to this one).
-    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    // A test run of its own (NODE_TEST_CONTEXT would make node --test report to this one),
+    // in plain text: under CI=1 the runners' colour libraries colour piped output too.
+    const { NODE_TEST_CONTEXT: _, FORCE_COLOR: __, ...env } = process.env;
     const [program, ...args] = command(app);
-    const run = spawnSync(program, args, { cwd: app, encoding: 'utf8', env: { ...env, BYOK_KMS_BIN: BIN } });
+    const run = spawnSync(program, args, { cwd: app, encoding: 'utf8', env: { ...env, NO_COLOR: '1', BYOK_KMS_BIN: BIN } });
     assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
-    return run.stdout;
+    return stripVTControlCharacters(run.stdout);
   } finally {
     rmSync(app, { recursive: true, force: true });
   }
@@ -116,6 +123,7 @@ test("the README's three lines run as written, and leave nothing behind", () => 
   const before = ephemeralDirs().length;
   runInApp({ file: 'three.mjs', example, command: (app) => [process.execPath, join(app, 'three.mjs')] });
   assert.equal(ephemeralDirs().length, before);
+  assert.deepEqual(ephemeralDirs(), [], "no directory of this file's servers is left");
 });
 
 test("the README's node:test example runs as written", () => {
@@ -167,4 +175,18 @@ test('byok-kms serve --ephemeral removes its state on SIGINT too, and --ready-js
   assert.equal(code, 0);
   assert.equal(out.trim().split('\n').length, 1, 'exactly one line on stdout');
   assert.ok(!existsSync(join(tmpdir(), mine[0])), 'removed on SIGINT');
+});
+
+test('a signal right after the ready line still stops the server gracefully, removing its state', async () => {
+  const { spawn } = await import('node:child_process');
+  // The handlers are installed before the ready line; a lazy install lost about one start in three.
+  for (let i = 0; i < 12; i++) {
+    const signal = i % 2 ? 'SIGINT' : 'SIGTERM';
+    const child = spawn(BIN, ['serve', '--ephemeral', '--listen', '127.0.0.1:0', '--ready-json'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
+    child.stdout.once('data', () => child.kill(signal));
+    const [code, killedBy] = await new Promise((resolve) => child.once('exit', (...a) => resolve(a)));
+    assert.deepEqual({ code, killedBy }, { code: 0, killedBy: null }, `${signal} at the ready line, start ${i}`);
+    assert.deepEqual(ephemeralDirs(), [], `nothing left after ${signal}, start ${i}`);
+  }
 });
