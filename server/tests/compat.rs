@@ -313,8 +313,8 @@ fn a_data_directory_of_byok_kms_0_1_opens_and_keeps_working() {
     let kms = data.open();
     assert_eq!(kms.store().dump().unwrap(), dump);
     // Every SQLite step ran (the fifth adds tags, the sixth key usages, the seventh the kind of
-    // access keys).
-    assert_eq!(schema_version.as_deref(), Some("7"));
+    // access keys, the eighth a key's other materials).
+    assert_eq!(schema_version.as_deref(), Some("8"));
     assert_eq!(
         kms.use_nonce(&default.access_key_id, "after-upgrade", kms.now())
             .err()

@@ -10,6 +10,7 @@ use byok_kms::kms::account::{AccessKey, AccessKeyKind};
 use byok_kms::kms::alias::Alias;
 use byok_kms::kms::import::PoolKey;
 use byok_kms::kms::key::{Key, KeyUsage, Origin, ProtectionLevel};
+use byok_kms::kms::material::{Material, MaterialState, Materials};
 use byok_kms::kms::state::KeyState;
 use byok_kms::store::{self, AnyStore, Store};
 use byok_wrap::KeySpec;
@@ -124,6 +125,20 @@ fn key(id: &str) -> Key {
                 value: String::new(),
             },
         ],
+        // So do a rotated key's other materials (a JSON column, bytes in base64).
+        materials: Materials {
+            current_description: "second: rotated in".into(),
+            current_rotated_at: Some(5),
+            others: vec![Material {
+                version_id: format!("{id}-v0"),
+                sealed: Some(vec![1, 2, 3]),
+                fingerprint: vec![4; 32],
+                expire_at: None,
+                state: MaterialState::NonCurrent,
+                description: "first".into(),
+                rotated_at: None,
+            }],
+        },
         mac: Some(vec![7; 32]),
     }
 }
@@ -602,11 +617,15 @@ fn both_dialects_migrate_to_one_schema() {
     let keys = &schemas[0]["keys"];
     assert_eq!(keys.primary_key, ["seq"]);
     assert!(keys.unique.contains(&vec!["id".to_owned()]));
-    assert_eq!(keys.columns.len(), 18); // tags, then key_usage
+    assert_eq!(keys.columns.len(), 20); // tags, key_usage, then materials and next_expiry
     assert_eq!(schemas[0]["access_keys"].columns.len(), 5); // mac, then kind
     assert_eq!(
         keys.indexes["keys_by_expiry"],
         (vec!["material_expire_at".to_owned()], true)
+    );
+    assert_eq!(
+        keys.indexes["keys_by_next_expiry"],
+        (vec!["next_expiry".to_owned()], true)
     );
     assert!(
         keys.foreign_keys

@@ -8,6 +8,7 @@ use crate::kms::Kms;
 use crate::kms::ciphertext::{CiphertextBlob, EncryptionContext};
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::key::Key;
+use crate::kms::material::MaterialState;
 use crate::kms::policy::Policy;
 use crate::kms::rules::{DATA_KEY_LENGTHS, MAX_PLAINTEXT};
 use crate::kms::state::Action;
@@ -123,20 +124,31 @@ impl<S: Store> Kms<S> {
         context: &EncryptionContext,
     ) -> Result<Decrypted> {
         let blob = CiphertextBlob::decode(blob)?;
-        let (key, material) = self
-            .usable_material(account_id, &blob.key_id, Action::Decrypt)
+        let key = self
+            .usable_key(account_id, &blob.key_id, Action::Decrypt)
             .map_err(|e| match e {
                 Error::KeyNotFound(_) => Error::InvalidCiphertext(
                     "it was made by a key that does not exist in this account",
                 ),
                 other => other,
             })?;
-        if blob.version_id != key.version_id {
-            return Err(Error::InvalidCiphertext(
-                "it was made by another key version",
-            ));
-        }
-        let aad = CiphertextBlob::aad(&key.id, &key.version_id, context);
+        // The current material, or the non-current one of the version that made the blob.
+        let sealed = if blob.version_id == key.version_id {
+            key.sealed_material.as_deref()
+        } else {
+            key.materials
+                .others
+                .iter()
+                .find(|m| m.version_id == blob.version_id && m.state == MaterialState::NonCurrent)
+                .ok_or(Error::InvalidCiphertext(
+                    "it was made by a key version this key does not have",
+                ))?
+                .sealed
+                .as_deref()
+        };
+        let sealed = sealed.ok_or(Error::Invariant("an Enabled key lacks a material"))?;
+        let material = self.crypto.open(&key.material_identity(), sealed)?;
+        let aad = CiphertextBlob::aad(&key.id, &blob.version_id, context);
         let plaintext =
             crypto::data_decrypt(&material, &aad, &blob.sealed).ok_or(Error::InvalidCiphertext(
                 "it was changed, or the EncryptionContext differs from the one it was made with",
@@ -144,7 +156,7 @@ impl<S: Store> Kms<S> {
         Ok(Decrypted {
             plaintext,
             key_id: key.id,
-            key_version_id: key.version_id,
+            key_version_id: blob.version_id,
         })
     }
 
@@ -208,14 +220,9 @@ impl<S: Store> Kms<S> {
         self.generate_data_key(account_id, key_ref, size, context)
     }
 
-    /// The key `key_ref` names, if its state allows `action`, and its material unsealed.
-    fn usable_material(
-        &self,
-        account_id: &str,
-        key_ref: &str,
-        action: Action,
-    ) -> Result<(Key, Zeroizing<Vec<u8>>)> {
-        let key = self.store.transaction(|tx| {
+    /// The key `key_ref` names, if it is symmetric and its state allows `action`.
+    fn usable_key(&self, account_id: &str, key_ref: &str, action: Action) -> Result<Key> {
+        self.store.transaction(|tx| {
             let key = self.resolve(tx, account_id, key_ref)?;
             if key.key_spec.symmetric().is_none() {
                 return Err(Error::WrongKeyKind {
@@ -226,7 +233,17 @@ impl<S: Store> Kms<S> {
             }
             key.state.check(action)?;
             Ok::<_, Error>(key)
-        })?;
+        })
+    }
+
+    /// The key `key_ref` names, if its state allows `action`, and its current material unsealed.
+    fn usable_material(
+        &self,
+        account_id: &str,
+        key_ref: &str,
+        action: Action,
+    ) -> Result<(Key, Zeroizing<Vec<u8>>)> {
+        let key = self.usable_key(account_id, key_ref, action)?;
         let sealed = key
             .sealed_material
             .as_deref()

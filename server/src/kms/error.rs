@@ -120,6 +120,44 @@ pub enum Error {
         spec: crate::kms::key_spec::KeySpec,
     },
 
+    /// The key has no material of this id (AWS `KeyMaterialId`).
+    #[error(
+        "the key has no key material with id {0:?}; ListKeyRotations with IncludeKeyMaterial \
+         ALL_KEY_MATERIAL lists its materials"
+    )]
+    KeyMaterialNotFound(String),
+
+    /// New material for a key that already has material pending rotation.
+    #[error(
+        "new key material (id: {new}) cannot be imported into this key, because another key \
+         material (id: {pending}) is pending rotation; rotate the key (RotateKeyOnDemand) or \
+         delete that material (DeleteImportedKeyMaterial with its KeyMaterialId) first"
+    )]
+    RotationPending {
+        /// The id of the material refused.
+        new: String,
+        /// The id of the material pending rotation.
+        pending: String,
+    },
+
+    /// RotateKeyOnDemand on a key with imported material but none pending rotation.
+    #[error(
+        "the key has no key material pending rotation: import new key material \
+         (ImportKeyMaterial with ImportType NEW_KEY_MATERIAL) first, then rotate"
+    )]
+    NothingToRotate,
+
+    /// New material, or a rotation, for a key that keeps the material it has.
+    #[error("this key takes no new key material: {0}")]
+    MaterialFixed(&'static str),
+
+    /// New material that is already one of the key's materials.
+    #[error(
+        "this key material is already the key's (id: {0}); to import it again, use ImportType \
+         EXISTING_KEY_MATERIAL with that KeyMaterialId"
+    )]
+    MaterialAlreadyBound(String),
+
     /// A ciphertext blob is malformed, names no key of the caller, or does not authenticate (for
     /// example under another encryption context).
     #[error("the ciphertext cannot be decrypted: {0}")]
@@ -301,6 +339,12 @@ pub enum Argument {
     Signature,
     /// An access key id (a preset one, at start).
     AccessKeyId,
+    /// The id of one of a key's materials.
+    KeyMaterialId,
+    /// The description of a key material.
+    KeyMaterialDescription,
+    /// Which material an import is for (new, or existing).
+    ImportType,
 }
 
 impl fmt::Display for Argument {
@@ -333,6 +377,9 @@ impl fmt::Display for Argument {
             Self::PageSize => "page size",
             Self::Tags => "tags",
             Self::TagKeys => "tag keys",
+            Self::KeyMaterialId => "key material id",
+            Self::KeyMaterialDescription => "key material description",
+            Self::ImportType => "import type",
         })
     }
 }

@@ -78,6 +78,17 @@ fn key_record(key: &Key) -> Vec<u8> {
     if key.usage != KeyUsage::EncryptDecrypt {
         r.text(key.usage.name());
     }
+    // Likewise the other materials of a rotated key (their descriptions and dates are labels).
+    if !key.materials.others.is_empty() {
+        r.text("materials");
+        for m in &key.materials.others {
+            r.text(&m.version_id)
+                .bytes(&[u8::from(m.sealed.is_some())])
+                .opt_bytes(Some(&m.fingerprint))
+                .int(m.expire_at)
+                .text(m.state.name());
+        }
+    }
     r.0
 }
 

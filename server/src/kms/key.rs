@@ -2,6 +2,7 @@
 //! protected, what it is for.
 
 use crate::kms::key_spec::KeySpec;
+use crate::kms::material::Materials;
 use crate::kms::state::KeyState;
 use crate::kms::tag::Tag;
 
@@ -131,6 +132,8 @@ pub struct Key {
     pub material_expire_at: Option<i64>,
     /// The key's tags, in the order they were first added (labels only: not in the MAC).
     pub tags: Vec<Tag>,
+    /// Its materials beyond the current one (AWS's rotations of imported material).
+    pub materials: Materials,
     /// The MAC of the fields above that matter for security ([`crate::kms::integrity`]); `None`
     /// only in a row written before rows carried MACs.
     pub mac: Option<Vec<u8>>,
@@ -153,9 +156,7 @@ impl Key {
     pub fn erase_material(&mut self) {
         self.sealed_material = None;
         self.material_expire_at = None;
-        if self.state != KeyState::PendingDeletion {
-            self.state = KeyState::PendingImport;
-        }
+        self.lose_material();
     }
 }
 

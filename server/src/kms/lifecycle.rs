@@ -6,6 +6,7 @@ use crate::kms::Kms;
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::key::{Key, KeyUsage, Origin, ProtectionLevel};
 use crate::kms::key_spec::KeySpec;
+use crate::kms::material::Materials;
 use crate::kms::page::{Page, Paging};
 use crate::kms::policy::Policy;
 use crate::kms::rules;
@@ -60,8 +61,8 @@ pub struct KeyMetadata {
     pub delete_date: Option<i64>,
     /// The id of the key's (only) version.
     pub primary_key_version: String,
-    /// The id of the key's imported material (64 hex digits; [`key_material_id`]), while it has
-    /// material; `None` for material the KMS generated.
+    /// The id of the key's current material (64 hex digits; [`key_material_id`]), kept after
+    /// the material is deleted; `None` for material the KMS generated.
     pub key_material_id: Option<String>,
     /// Whether the key has material now.
     pub has_material: bool,
@@ -127,6 +128,7 @@ impl<S: Store> Kms<S> {
             fingerprint: None,
             material_expire_at: None,
             tags,
+            materials: Materials::default(),
             mac: None,
         };
         if let (Origin::Kms, Some(spec)) = (key.origin, key.key_spec.symmetric()) {
@@ -262,7 +264,7 @@ impl<S: Store> Kms<S> {
             key.state.check(Action::CancelKeyDeletion)?;
             key.delete_date = None;
             key.state = match (
-                key.sealed_material.is_some(),
+                key.all_materials_present(),
                 policy.cancelled_deletion_enables,
             ) {
                 (false, _) => KeyState::PendingImport,
@@ -307,11 +309,8 @@ impl<S: Store> Kms<S> {
                 .filter(|_| key.sealed_material.is_some()),
             delete_date: key.delete_date,
             primary_key_version: key.version_id.clone(),
-            key_material_id: key
-                .fingerprint
-                .as_deref()
-                .filter(|_| key.sealed_material.is_some())
-                .map(key_material_id),
+            // Kept after the material is deleted, as AWS's CurrentKeyMaterialId is.
+            key_material_id: key.current_material_id(),
             has_material: key.sealed_material.is_some(),
         }
     }

@@ -35,6 +35,9 @@ pub struct Policy {
     pub data_key_size_required: bool,
     /// The alias name (after `alias/`) reserved for the cloud's own services, with its subtree.
     pub reserved_alias: &'static str,
+    /// How many times a symmetric key with imported material may be rotated on demand (new
+    /// material imported, then made current); 0: a key keeps its first material forever.
+    pub max_material_rotations: usize,
 }
 
 impl Policy {
@@ -50,12 +53,13 @@ impl Policy {
         cancelled_deletion_enables: true,
         data_key_size_required: false,
         reserved_alias: "acs",
+        max_material_rotations: 0,
     };
 
     /// AWS KMS 2014-11-01: pending window 7–30 days (default 30), RSA-2048/3072/4096 wrapping
     /// keys, `RSA_AES_KEY_WRAP_*` for symmetric material, material that expires by default and
     /// at most 365 days ahead, a cancelled deletion leaves the key Disabled, data keys need a
-    /// size, `alias/aws/` reserved.
+    /// size, `alias/aws/` reserved, up to 10 on-demand rotations of imported material.
     pub const AWS: Self = Self {
         cloud: Cloud::Aws,
         pending_window_days: 7..=30,
@@ -71,6 +75,7 @@ impl Policy {
         cancelled_deletion_enables: false,
         data_key_size_required: true,
         reserved_alias: "aws",
+        max_material_rotations: 10,
     };
 
     /// The pending window of a ScheduleKeyDeletion, in days: as given, or the default.

@@ -38,8 +38,7 @@ impl<S: Store> Kms<S> {
         let mut key = self
             .read_key(tx, account_id, &key_id)?
             .ok_or_else(not_found)?;
-        if key.material_expired(self.now()) {
-            key.erase_material();
+        if key.expire_materials(self.now()) {
             self.update_key(tx, &mut key)?;
         }
         Ok(key)

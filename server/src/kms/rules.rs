@@ -85,3 +85,34 @@ pub fn one_of(names: &[&str]) -> String {
         [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     }
 }
+
+/// At most this many characters in a key material's description (AWS `KeyMaterialDescription`).
+pub const MAX_MATERIAL_DESCRIPTION_CHARS: usize = 256;
+
+/// A key material's description: up to 256 of `[a-zA-Z0-9:/_\s.-]`, as AWS allows.
+pub fn material_description(text: &str) -> Result<()> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || ":/_.-".contains(c);
+    if text.chars().count() > MAX_MATERIAL_DESCRIPTION_CHARS || !text.chars().all(allowed) {
+        return Err(Error::invalid(
+            Argument::KeyMaterialDescription,
+            format!(
+                "must be at most {MAX_MATERIAL_DESCRIPTION_CHARS} characters of letters, digits, \
+                 whitespace and : / _ . -"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A key material id: 64 lowercase hexadecimal digits.
+pub fn key_material_id(text: &str) -> Result<()> {
+    if text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            Argument::KeyMaterialId,
+            "must be 64 lowercase hexadecimal digits, as ImportKeyMaterial and ListKeyRotations \
+             return it",
+        ))
+    }
+}

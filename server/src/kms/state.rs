@@ -35,7 +35,7 @@ enum Rule {
 /// The state table: for each action, what Enabled, Disabled, PendingDeletion and PendingImport
 /// allow, in the order of [`KeyState::ALL`].
 #[rustfmt::skip]
-const TABLE: [(Action, [Rule; 4]); 15] = {
+const TABLE: [(Action, [Rule; 4]); 16] = {
     use Rule::{Forbidden as F, Ok as O, Unusable as U};
     [
         (Action::Encrypt,                [O, U, U, U]),
@@ -53,6 +53,7 @@ const TABLE: [(Action, [Rule; 4]); 15] = {
         (Action::TagResource,            [O, O, F, O]),
         (Action::UntagResource,          [O, O, O, O]),
         (Action::UpdateKeyDescription,   [O, O, F, O]),
+        (Action::RotateKeyOnDemand,      [O, F, F, F]),
     ]
 };
 
@@ -131,11 +132,12 @@ pub enum Action {
     TagResource,
     UntagResource,
     UpdateKeyDescription,
+    RotateKeyOnDemand,
 }
 
 impl Action {
     /// Every state-dependent action.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Encrypt,
         Self::Decrypt,
         Self::GenerateDataKey,
@@ -151,6 +153,7 @@ impl Action {
         Self::TagResource,
         Self::UntagResource,
         Self::UpdateKeyDescription,
+        Self::RotateKeyOnDemand,
     ];
 
     /// The action's name (the Alibaba action it is).
@@ -171,6 +174,7 @@ impl Action {
             Self::TagResource => "TagResource",
             Self::UntagResource => "UntagResource",
             Self::UpdateKeyDescription => "UpdateKeyDescription",
+            Self::RotateKeyOnDemand => "RotateKeyOnDemand",
         }
     }
 

@@ -44,8 +44,7 @@ impl<S: Store> Kms<S> {
                 {
                     tx.delete_key(&account_id, &key_id)?;
                     report.keys_deleted += 1;
-                } else if key.material_expired(now) {
-                    key.erase_material();
+                } else if key.expire_materials(now) {
                     self.update_key(tx, &mut key)?;
                     report.materials_erased += 1;
                 }

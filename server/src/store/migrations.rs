@@ -33,7 +33,7 @@ pub struct Migrated {
 }
 
 /// SQLite's migrations, in order.
-pub const SQLITE: [Step; 7] = [
+pub const SQLITE: [Step; 8] = [
     Step::Sql(
         r"
         CREATE TABLE accounts (
@@ -128,10 +128,17 @@ pub const SQLITE: [Step; 7] = [
     // AWS access keys beside Alibaba ones: which API's signatures each key makes (NULL in older
     // rows, which are all Alibaba keys).
     Step::Sql("ALTER TABLE access_keys ADD COLUMN kind TEXT;"),
+    // Rotation of imported material: a key's other materials (JSON; NULL in older rows, which
+    // have one material) and the soonest of their expiries, for the sweep.
+    Step::Sql(
+        "ALTER TABLE keys ADD COLUMN materials TEXT;
+         ALTER TABLE keys ADD COLUMN next_expiry INTEGER;
+         CREATE INDEX keys_by_next_expiry ON keys(next_expiry) WHERE next_expiry IS NOT NULL;",
+    ),
 ];
 
 /// PostgreSQL's migrations, in order.
-pub const POSTGRES: [Step; 5] = [
+pub const POSTGRES: [Step; 6] = [
     Step::Sql(
         r"
     CREATE TABLE accounts (
@@ -208,6 +215,12 @@ pub const POSTGRES: [Step; 5] = [
     Step::Sql("ALTER TABLE keys ADD COLUMN key_usage TEXT;"),
     // AWS access keys beside Alibaba ones (NULL: an Alibaba key).
     Step::Sql("ALTER TABLE access_keys ADD COLUMN kind TEXT;"),
+    // Rotation of imported material (NULL: one material).
+    Step::Sql(
+        "ALTER TABLE keys ADD COLUMN materials TEXT;
+         ALTER TABLE keys ADD COLUMN next_expiry BIGINT;
+         CREATE INDEX keys_by_next_expiry ON keys(next_expiry) WHERE next_expiry IS NOT NULL;",
+    ),
 ];
 
 /// Runs the `steps` a database has not run yet, in `tx` (the caller commits it), under the

@@ -14,6 +14,7 @@
 
 pub mod any;
 mod error;
+mod materials;
 mod migrations;
 pub mod postgres;
 mod rows;

@@ -11,6 +11,7 @@ use crate::kms::alias::Alias;
 use crate::kms::import::{PoolKey, WrappingKey};
 use crate::kms::key::{Key, KeyUsage, Origin, ProtectionLevel};
 use crate::kms::key_spec::KeySpec;
+use crate::kms::material::Materials;
 use crate::kms::state::KeyState;
 use crate::kms::tag::Tag;
 
@@ -183,6 +184,15 @@ impl Reader<'_> {
             .map(|(key, value)| Tag { key, value })
             .collect())
     }
+
+    /// A key's materials beyond the current one ([`super::materials`]).
+    pub fn materials(&self, i: usize) -> Result<Materials> {
+        let text = match self.cell(i)? {
+            Cell::Null => None,
+            _ => Some(self.str(i)?),
+        };
+        super::materials::from_text(text).map_err(|e| self.corrupt(i, e))
+    }
 }
 
 /// A key's tags as [`Reader::tags`] reads them.
@@ -196,7 +206,7 @@ pub fn tags_text(tags: &[Tag]) -> String {
 }
 
 /// The columns [`key`] reads, as `sql::KEY` selects them.
-const KEY_COLUMNS: [&str; 16] = [
+const KEY_COLUMNS: [&str; 17] = [
     "id",
     "account_id",
     "description",
@@ -213,6 +223,7 @@ const KEY_COLUMNS: [&str; 16] = [
     "mac",
     "tags",
     "key_usage",
+    "materials",
 ];
 
 /// A key, from the columns `sql::KEY` selects.
@@ -239,11 +250,13 @@ pub fn key(row: &dyn Row) -> Result<Key> {
             Cell::Null => KeyUsage::EncryptDecrypt,
             _ => r.name(15, KeyUsage::from_name)?,
         },
+        materials: r.materials(16)?,
     })
 }
 
-/// The parameters of `sql::INSERT_KEY` (`tags` is [`tags_text`] of the key's tags).
-pub fn key_params<'k>(key: &'k Key, tags: &'k str) -> [Param<'k>; 16] {
+/// The parameters of `sql::INSERT_KEY` (`tags` is [`tags_text`] of the key's tags, `materials`
+/// [`materials_text`] of its materials).
+pub fn key_params<'k>(key: &'k Key, tags: &'k str, materials: Option<&'k str>) -> [Param<'k>; 18] {
     [
         Param::Text(&key.id),
         Param::Text(&key.account_id),
@@ -261,7 +274,14 @@ pub fn key_params<'k>(key: &'k Key, tags: &'k str) -> [Param<'k>; 16] {
         Param::OptBlob(key.mac.as_deref()),
         Param::Text(tags),
         Param::Text(key.usage.name()),
+        Param::OptText(materials),
+        Param::OptInt(key.materials.next_expiry()),
     ]
+}
+
+/// A key's materials as [`Reader::materials`] reads them; `None` (NULL) for none.
+pub fn materials_text(key: &Key) -> Option<String> {
+    super::materials::to_text(&key.materials)
 }
 
 /// An alias, from `account_id, name, key_id, mac`.

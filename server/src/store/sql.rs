@@ -66,7 +66,7 @@ impl Dialect {
 macro_rules! key_columns {
     () => {
         "id, account_id, description, key_spec, origin, protection_level, state, created_at, \
-         delete_date, version_id, sealed_material, fingerprint, material_expire_at, mac, tags, key_usage"
+         delete_date, version_id, sealed_material, fingerprint, material_expire_at, mac, tags, key_usage, materials"
     };
 }
 
@@ -105,7 +105,8 @@ pub const UNSIGNED_ACCESS_KEYS: Sql = Sql::same(
 pub const INSERT_KEY: Sql = Sql::same(concat!(
     "INSERT INTO keys (",
     key_columns!(),
-    ", ordinal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+    ", next_expiry, ordinal)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
         (SELECT COALESCE(MAX(ordinal), 0) + 1 FROM keys WHERE account_id = ?2))"
 ));
 /// PostgreSQL locks the row (`FOR NO KEY UPDATE`) so that whatever reads a key and may then
@@ -126,7 +127,7 @@ pub const KEY: Sql = Sql::differs(
 pub const UPDATE_KEY: Sql = Sql::same(
     "UPDATE keys SET description = ?3, state = ?4, delete_date = ?5,
             sealed_material = ?6, fingerprint = ?7, material_expire_at = ?8, mac = ?9,
-            tags = ?10
+            tags = ?10, version_id = ?11, materials = ?12, next_expiry = ?13
      WHERE id = ?1 AND account_id = ?2",
 );
 pub const UNSIGNED_KEYS: Sql = Sql::same(concat!(
@@ -152,6 +153,7 @@ pub const KEY_PAGE: Sql = Sql::same(
 pub const DUE_KEYS: Sql = Sql::same(
     "SELECT account_id, id FROM keys
      WHERE (material_expire_at <= ?1 AND sealed_material IS NOT NULL)
+        OR next_expiry <= ?1
         OR (state = 'PendingDeletion' AND delete_date <= ?1)
      ORDER BY account_id, id
      LIMIT ?2",

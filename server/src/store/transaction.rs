@@ -160,8 +160,12 @@ impl<D: Driver> Transaction for Tx<D> {
     fn insert_key(&mut self, key: &Key) -> Result<()> {
         self.driver.lock(Lock::Account(&key.account_id))?;
         let tags = rows::tags_text(&key.tags);
-        self.write(&sql::INSERT_KEY, &rows::key_params(key, &tags))
-            .map(drop)
+        let materials = rows::materials_text(key);
+        self.write(
+            &sql::INSERT_KEY,
+            &rows::key_params(key, &tags, materials.as_deref()),
+        )
+        .map(drop)
     }
 
     fn key(&mut self, account_id: &str, key_id: &str) -> Result<Option<Key>> {
@@ -174,6 +178,7 @@ impl<D: Driver> Transaction for Tx<D> {
 
     fn update_key(&mut self, key: &Key) -> Result<()> {
         let tags = rows::tags_text(&key.tags);
+        let materials = rows::materials_text(key);
         let changed = self.write(
             &sql::UPDATE_KEY,
             &[
@@ -187,6 +192,9 @@ impl<D: Driver> Transaction for Tx<D> {
                 Param::OptInt(key.material_expire_at),
                 Param::OptBlob(key.mac.as_deref()),
                 Param::Text(&tags),
+                Param::Text(&key.version_id),
+                Param::OptText(materials.as_deref()),
+                Param::OptInt(key.materials.next_expiry()),
             ],
         )?;
         if changed == 1 {

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this
 
 pub mod asymmetric;
+pub mod aws;
 pub mod client;
 pub mod pg;
 pub mod process;

@@ -144,22 +144,26 @@ pub fn kms_code_and_status(e: &KmsError) -> (&'static str, u16) {
         KmsError::AccessKeyNotFound => ("InvalidAccessKeyId.NotFound", 404),
         KmsError::NonceReused => ("SignatureNonceUsed", 400),
         KmsError::KeyNotFound(_) => ("Forbidden.KeyNotFound", 404),
-        KmsError::KeyVersionNotFound(_) => ("Forbidden.ResourceNotFound", 404),
+        KmsError::KeyVersionNotFound(_) | KmsError::KeyMaterialNotFound(_) => {
+            ("Forbidden.ResourceNotFound", 404)
+        }
         KmsError::AliasNotFound(_) => ("Forbidden.AliasNotFound", 404),
         KmsError::AliasExists(_) => ("AliasAlreadyExists", 400),
         KmsError::NotExternal(_) => ("Unsupported.Origin", 400),
         KmsError::UnsupportedProtectionLevel(_) => ("Unsupported.ProtectionLevel", 400),
         KmsError::InvalidImportToken(_) => ("InvalidImportToken", 400),
         KmsError::ExpiredImportToken => ("ExpiredImportToken", 400),
-        KmsError::WrongKeyKind { .. } => ("UnsupportedOperation", 400),
-        KmsError::InvalidKeyMaterial | KmsError::PrivateKeyMismatch { .. } => {
-            ("InvalidKeyMaterial", 400)
-        }
+        KmsError::WrongKeyKind { .. } | KmsError::MaterialFixed(_) => ("UnsupportedOperation", 400),
+        KmsError::InvalidKeyMaterial
+        | KmsError::PrivateKeyMismatch { .. }
+        | KmsError::MaterialAlreadyBound(_) => ("InvalidKeyMaterial", 400),
         KmsError::InvalidCiphertext(_) | KmsError::IncorrectKey => ("InvalidCiphertext", 400),
         KmsError::KeyNotUsable(KeyState::Disabled) => ("Rejected.Disabled", 409),
         KmsError::KeyNotUsable(KeyState::PendingDeletion) => ("Rejected.PendingDeletion", 409),
         KmsError::KeyNotUsable(KeyState::PendingImport) => ("Rejected.PendingImport", 409),
-        KmsError::StateForbids { .. } => ("Rejected.StateModifiedFailed", 409),
+        KmsError::StateForbids { .. }
+        | KmsError::RotationPending { .. }
+        | KmsError::NothingToRotate => ("Rejected.StateModifiedFailed", 409),
         KmsError::UnexpectedHost { .. } | KmsError::LegacySignatureDisabled => {
             ("IncompleteSignature", 400)
         }
@@ -204,6 +208,9 @@ pub fn parameter(argument: Argument) -> &'static str {
         Argument::Algorithm => "Algorithm",
         Argument::Signature => "Value",
         Argument::AccessKeyId => "AccessKeyId",
+        Argument::KeyMaterialId => "KeyMaterialId",
+        Argument::KeyMaterialDescription => "KeyMaterialDescription",
+        Argument::ImportType => "ImportType",
     }
 }
 
@@ -253,6 +260,11 @@ mod tests {
             (KmsError::PrivateKeyMismatch { found: "EC P-256", spec: KeySpec::from_name("RSA_2048").unwrap() }.into(), "InvalidKeyMaterial", 400),
             (KmsError::InvalidCiphertext("x").into(), "InvalidCiphertext", 400),
             (KmsError::IncorrectKey.into(), "InvalidCiphertext", 400),
+            (KmsError::KeyMaterialNotFound("m".into()).into(), "Forbidden.ResourceNotFound", 404),
+            (KmsError::RotationPending { new: "a".into(), pending: "b".into() }.into(), "Rejected.StateModifiedFailed", 409),
+            (KmsError::NothingToRotate.into(), "Rejected.StateModifiedFailed", 409),
+            (KmsError::MaterialFixed("x").into(), "UnsupportedOperation", 400),
+            (KmsError::MaterialAlreadyBound("m".into()).into(), "InvalidKeyMaterial", 400),
             (KmsError::KeyNotUsable(KeyState::Disabled).into(), "Rejected.Disabled", 409),
             (KmsError::KeyNotUsable(KeyState::PendingDeletion).into(), "Rejected.PendingDeletion", 409),
             (KmsError::KeyNotUsable(KeyState::PendingImport).into(), "Rejected.PendingImport", 409),

@@ -109,26 +109,30 @@ pub fn kms_type_and_status(e: &KmsError) -> (&'static str, u16) {
             ("InvalidSignatureException", 403)
         }
         KmsError::LegacySignatureDisabled => ("IncompleteSignatureException", 400),
-        KmsError::KeyNotFound(_) | KmsError::KeyVersionNotFound(_) | KmsError::AliasNotFound(_) => {
-            ("NotFoundException", 400)
-        }
+        KmsError::KeyNotFound(_)
+        | KmsError::KeyVersionNotFound(_)
+        | KmsError::AliasNotFound(_)
+        | KmsError::KeyMaterialNotFound(_) => ("NotFoundException", 400),
         KmsError::AliasExists(_) => ("AlreadyExistsException", 400),
         KmsError::NotExternal(_)
         | KmsError::UnsupportedProtectionLevel(_)
-        | KmsError::AlgorithmDisabled(..) => ("UnsupportedOperationException", 400),
+        | KmsError::AlgorithmDisabled(..)
+        | KmsError::MaterialFixed(_) => ("UnsupportedOperationException", 400),
         KmsError::InvalidImportToken(_) => ("InvalidImportTokenException", 400),
         KmsError::ExpiredImportToken => ("ExpiredImportTokenException", 400),
         // One answer for material that does not unwrap and material that differs, so that the
         // reply is no padding oracle.
-        KmsError::InvalidKeyMaterial | KmsError::PrivateKeyMismatch { .. } => {
-            ("IncorrectKeyMaterialException", 400)
-        }
+        KmsError::InvalidKeyMaterial
+        | KmsError::PrivateKeyMismatch { .. }
+        | KmsError::MaterialAlreadyBound(_) => ("IncorrectKeyMaterialException", 400),
         KmsError::WrongKeyKind { .. } => ("InvalidKeyUsageException", 400),
         KmsError::InvalidCiphertext(_) => ("InvalidCiphertextException", 400),
         KmsError::IncorrectKey => ("IncorrectKeyException", 400),
         KmsError::KeyNotUsable(KeyState::Disabled) => ("DisabledException", 400),
         KmsError::KeyNotUsable(KeyState::PendingDeletion | KeyState::PendingImport)
-        | KmsError::StateForbids { .. } => ("KMSInvalidStateException", 400),
+        | KmsError::StateForbids { .. }
+        | KmsError::RotationPending { .. }
+        | KmsError::NothingToRotate => ("KMSInvalidStateException", 400),
         KmsError::LimitExceeded(_) => ("LimitExceededException", 400),
         KmsError::Unavailable(_) => ("DependencyTimeoutException", 503),
         KmsError::KeyNotUsable(KeyState::Enabled)
@@ -170,6 +174,9 @@ pub fn member(argument: Argument) -> &'static str {
         Argument::Algorithm => "SigningAlgorithm",
         Argument::Signature => "Signature",
         Argument::AccessKeyId => "AccessKeyId",
+        Argument::KeyMaterialId => "KeyMaterialId",
+        Argument::KeyMaterialDescription => "KeyMaterialDescription",
+        Argument::ImportType => "ImportType",
     }
 }
 
@@ -216,6 +223,11 @@ mod tests {
             (KmsError::PrivateKeyMismatch { found: "EC P-256", spec: KeySpec::from_name("RSA_2048").unwrap() }.into(), "IncorrectKeyMaterialException", 400),
             (KmsError::InvalidCiphertext("x").into(), "InvalidCiphertextException", 400),
             (KmsError::IncorrectKey.into(), "IncorrectKeyException", 400),
+            (KmsError::KeyMaterialNotFound("m".into()).into(), "NotFoundException", 400),
+            (KmsError::RotationPending { new: "a".into(), pending: "b".into() }.into(), "KMSInvalidStateException", 400),
+            (KmsError::NothingToRotate.into(), "KMSInvalidStateException", 400),
+            (KmsError::MaterialFixed("x").into(), "UnsupportedOperationException", 400),
+            (KmsError::MaterialAlreadyBound("m".into()).into(), "IncorrectKeyMaterialException", 400),
             (KmsError::KeyNotUsable(KeyState::Disabled).into(), "DisabledException", 400),
             (KmsError::KeyNotUsable(KeyState::PendingDeletion).into(), "KMSInvalidStateException", 400),
             (KmsError::KeyNotUsable(KeyState::PendingImport).into(), "KMSInvalidStateException", 400),

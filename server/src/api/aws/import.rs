@@ -1,5 +1,5 @@
-//! The import operations of AWS KMS 2014-11-01: GetParametersForImport, ImportKeyMaterial and
-//! DeleteImportedKeyMaterial, each one [`Kms`] call under [`Policy::AWS`](crate::kms::Policy::AWS); the rules (which
+//! The import operations of AWS KMS 2014-11-01: GetParametersForImport, ImportKeyMaterial,
+//! DeleteImportedKeyMaterial, RotateKeyOnDemand and ListKeyRotations, each one [`Kms`] call under [`Policy::AWS`](crate::kms::Policy::AWS); the rules (which
 //! algorithms and wrapping key sizes, when ValidTo is needed) are the core's.
 
 use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
@@ -7,8 +7,10 @@ use serde_json::{Value, json};
 
 use super::error::{Error, Result};
 use super::input::Input;
-use super::operations::{POLICY, named};
-use super::reply::base64_encode;
+use super::operations::{POLICY, named, paging};
+use super::reply::{base64_encode, with_marker};
+use crate::kms::import::{ImportTarget, ImportType};
+use crate::kms::rotation::RotationListing;
 use crate::kms::{ExpirationModel, Kms, MaterialExpiry};
 use crate::store::Store;
 
@@ -60,8 +62,23 @@ pub(super) fn import_key_material<S: Store>(
         )?,
         valid_to: input.timestamp("ValidTo")?,
     };
-    let imported =
-        kms.import_key_material_under(POLICY, account_id, key_ref, &wrapped, token, expiry)?;
+    let target = ImportTarget {
+        import_type: named(
+            input,
+            "ImportType",
+            |t| match t {
+                "NEW_KEY_MATERIAL" => Some(ImportType::NewKeyMaterial),
+                "EXISTING_KEY_MATERIAL" => Some(ImportType::ExistingKeyMaterial),
+                _ => None,
+            },
+            "must be NEW_KEY_MATERIAL or EXISTING_KEY_MATERIAL",
+        )?,
+        key_material_id: input.string("KeyMaterialId")?.map(str::to_owned),
+        description: input.string("KeyMaterialDescription")?.map(str::to_owned),
+    };
+    let imported = kms.import_key_material_under(
+        POLICY, account_id, key_ref, &wrapped, token, expiry, &target,
+    )?;
     Ok(json!({
         "KeyId": kms.aws_key_arn(account_id, &imported.key_id),
         "KeyMaterialId": imported.key_material_id,
@@ -73,10 +90,78 @@ pub(super) fn delete_imported_key_material<S: Store>(
     account_id: &str,
     input: &Input,
 ) -> Result<Value> {
-    let before = kms.delete_imported_key_material(account_id, input.required("KeyId")?)?;
+    let (before, erased) = kms.delete_imported_key_material(
+        account_id,
+        input.required("KeyId")?,
+        input.string("KeyMaterialId")?,
+    )?;
     let mut reply = json!({ "KeyId": kms.aws_key_arn(account_id, &before.key_id) });
-    if let (Some(id), Value::Object(map)) = (before.key_material_id, &mut reply) {
+    if let (Some(id), Value::Object(map)) = (erased, &mut reply) {
         map.insert("KeyMaterialId".into(), id.into());
     }
     Ok(reply)
+}
+
+pub(super) fn rotate_key_on_demand<S: Store>(
+    kms: &Kms<S>,
+    account_id: &str,
+    input: &Input,
+) -> Result<Value> {
+    let key_id = kms.rotate_key_on_demand(POLICY, account_id, input.required("KeyId")?)?;
+    Ok(json!({ "KeyId": kms.aws_key_arn(account_id, &key_id) }))
+}
+
+pub(super) fn list_key_rotations<S: Store>(
+    kms: &Kms<S>,
+    account_id: &str,
+    input: &Input,
+) -> Result<Value> {
+    let listing = named(
+        input,
+        "IncludeKeyMaterial",
+        |v| match v {
+            "ROTATIONS_ONLY" => Some(RotationListing::RotationsOnly),
+            "ALL_KEY_MATERIAL" => Some(RotationListing::AllKeyMaterial),
+            _ => None,
+        },
+        "must be ROTATIONS_ONLY or ALL_KEY_MATERIAL",
+    )?
+    .unwrap_or_default();
+    let page = kms.list_key_rotations(
+        account_id,
+        input.required("KeyId")?,
+        listing,
+        paging(input)?,
+    )?;
+    let rotations: Vec<Value> = page
+        .items
+        .iter()
+        .map(|e| {
+            let mut entry = json!({
+                "KeyId": e.key_id,
+                "KeyMaterialId": e.key_material_id,
+                "KeyMaterialDescription": e.description,
+                "ImportState": if e.imported { "IMPORTED" } else { "PENDING_IMPORT" },
+                "KeyMaterialState": e.state.name(),
+            });
+            if let Value::Object(map) = &mut entry {
+                if e.imported {
+                    let model = match e.expire_at {
+                        Some(at) => {
+                            map.insert("ValidTo".into(), at.into());
+                            "KEY_MATERIAL_EXPIRES"
+                        }
+                        None => "KEY_MATERIAL_DOES_NOT_EXPIRE",
+                    };
+                    map.insert("ExpirationModel".into(), model.into());
+                }
+                if let Some(at) = e.rotated_at {
+                    map.insert("RotationDate".into(), at.into());
+                    map.insert("RotationType".into(), "ON_DEMAND".into());
+                }
+            }
+            entry
+        })
+        .collect();
+    Ok(with_marker(json!({ "Rotations": rotations }), &page))
 }

@@ -6,7 +6,10 @@
 use serde_json::{Value, json};
 
 use super::error::{Error, Result};
-use super::import::{delete_imported_key_material, get_parameters_for_import, import_key_material};
+use super::import::{
+    delete_imported_key_material, get_parameters_for_import, import_key_material,
+    list_key_rotations, rotate_key_on_demand,
+};
 use super::input::Input;
 use super::reply::{SYMMETRIC_DEFAULT, base64_encode, key_metadata, with_marker};
 use crate::kms::key::{KeyUsage, Origin};
@@ -35,7 +38,7 @@ pub struct Entry<S: Store> {
 }
 
 /// Every operation this door serves.
-pub fn operations<S: Store>() -> [Entry<S>; 19] {
+pub fn operations<S: Store>() -> [Entry<S>; 21] {
     use Operation::{HandOutWrappingKey, Read, Write};
     let entry = |name, operation, handler: Handler<S>, members| Entry {
         name,
@@ -77,13 +80,23 @@ pub fn operations<S: Store>() -> [Entry<S>; 19] {
                 "EncryptedKeyMaterial",
                 "ValidTo",
                 "ExpirationModel",
+                "ImportType",
+                "KeyMaterialDescription",
+                "KeyMaterialId",
             ],
         ),
         entry(
             "DeleteImportedKeyMaterial",
             Write,
             delete_imported_key_material,
-            KEY,
+            &["KeyId", "KeyMaterialId"],
+        ),
+        entry("RotateKeyOnDemand", Write, rotate_key_on_demand, KEY),
+        entry(
+            "ListKeyRotations",
+            Read,
+            list_key_rotations,
+            &["KeyId", "IncludeKeyMaterial", "Limit", "Marker"],
         ),
         entry(
             "Encrypt",
@@ -403,7 +416,7 @@ fn list_resource_tags<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -
 /// `Limit` (1 to 1000, default 100) and `Marker` (the `NextMarker` of the page before, which
 /// this door writes as the next page's number). AWS may return fewer items than `Limit`: a page
 /// here has at most as many as the core's largest page.
-fn paging(input: &Input) -> Result<Paging> {
+pub(super) fn paging(input: &Input) -> Result<Paging> {
     let limit = input.integer("Limit")?.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(Error::validation("Limit must be from 1 to 1000"));

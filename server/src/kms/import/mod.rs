@@ -7,6 +7,7 @@
 //! must carry the same; material may expire. Expensive cryptography (RSA key generation and
 //! decryption) runs outside transactions; what it depends on is checked again inside.
 
+pub(crate) mod bind;
 pub mod pool;
 pub(crate) mod private_key;
 pub mod token;
@@ -19,12 +20,14 @@ use crate::kms::Kms;
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::key::{Key, Origin};
 use crate::kms::key_spec::KeySpec;
-use crate::kms::lifecycle::key_material_id;
+use crate::kms::material::MaterialState;
 use crate::kms::policy::{MaterialExpiry, Policy};
 use crate::kms::rules::echo;
-use crate::kms::state::{Action, KeyState};
+use crate::kms::state::Action;
 use crate::store::{Store, Transaction};
+use bind::Unwrapped;
 
+pub use bind::{ImportTarget, ImportType};
 pub use pool::{PoolKey, WrappingKey};
 pub use token::{ImportToken, TOKEN_LIFETIME_SECONDS};
 
@@ -33,7 +36,8 @@ pub use token::{ImportToken, TOKEN_LIFETIME_SECONDS};
 pub struct ImportedMaterial {
     /// The key id.
     pub key_id: String,
-    /// The id of the material ([`key_material_id`]): the same for the same material in this key.
+    /// The id of the material ([`crate::kms::lifecycle::key_material_id`]): the same for the
+    /// same material in this key.
     pub key_material_id: String,
 }
 
@@ -206,12 +210,15 @@ impl<S: Store> Kms<S> {
             encrypted_key_material,
             import_token,
             expire_at,
+            &ImportTarget::default(),
         )
         .map(drop)
     }
 
-    /// `ImportKeyMaterial` under a cloud's `policy`: its algorithms and its expiry rules
-    /// ([`Policy::material_expiry`]). Returns what was imported.
+    /// `ImportKeyMaterial` under a cloud's `policy`: its algorithms, its expiry rules
+    /// ([`Policy::material_expiry`]) and, where it allows rotation, new material for it
+    /// (`target`, see [`ImportTarget`]). Returns what was imported.
+    #[allow(clippy::too_many_arguments)] // the call's own members, each its own type
     pub fn import_key_material_under(
         &self,
         policy: &Policy,
@@ -220,8 +227,10 @@ impl<S: Store> Kms<S> {
         encrypted_key_material: &[u8],
         import_token: &str,
         expiry: MaterialExpiry,
+        target: &ImportTarget,
     ) -> Result<ImportedMaterial> {
         let expire_at = policy.material_expiry(expiry, self.now())?;
+        target.check()?;
         self.import(
             policy,
             account_id,
@@ -229,9 +238,11 @@ impl<S: Store> Kms<S> {
             encrypted_key_material,
             import_token,
             expire_at,
+            target,
         )
     }
 
+    #[allow(clippy::too_many_arguments)] // as import_key_material_under
     fn import(
         &self,
         policy: &Policy,
@@ -240,6 +251,7 @@ impl<S: Store> Kms<S> {
         encrypted_key_material: &[u8],
         import_token: &str,
         expire_at: Option<i64>,
+        target: &ImportTarget,
     ) -> Result<ImportedMaterial> {
         let now = self.now();
         // 1. Check the key and the token, and fetch the wrapping key, in a read.
@@ -285,14 +297,13 @@ impl<S: Store> Kms<S> {
             KeySpec::Symmetric(spec) => spec.material_len(),
             KeySpec::Asymmetric(spec) => {
                 let checked = private_key::check(spec, key.usage, unwrapped)?;
-                return self.bind_material(
-                    account_id,
-                    &key,
-                    &checked.pkcs8,
-                    &checked.public_der,
-                    true,
+                let unwrapped = Unwrapped {
+                    material: &checked.pkcs8,
+                    identifying: &checked.public_der,
+                    genuine: true,
                     expire_at,
-                );
+                };
+                return self.bind_material(policy, account_id, &key, &unwrapped, target);
             }
         };
         let genuine = unwrapped.as_ref().is_some_and(|m| m.len() == length);
@@ -300,76 +311,66 @@ impl<S: Store> Kms<S> {
             Some(material) if genuine => material,
             _ => crypto::random_bytes(length)?,
         };
-        self.bind_material(account_id, &key, &material, &material, genuine, expire_at)
-    }
-
-    /// Step 3 of an import: seals `material`, then binds (first import) or compares the
-    /// fingerprint of `identifying` (the material itself, or an imported private key's public
-    /// key) and stores, in one write. The key may have changed since step 1.
-    fn bind_material(
-        &self,
-        account_id: &str,
-        key: &Key,
-        material: &[u8],
-        identifying: &[u8],
-        genuine: bool,
-        expire_at: Option<i64>,
-    ) -> Result<ImportedMaterial> {
-        let fingerprint = self
-            .crypto
-            .fingerprint(&key.material_identity(), identifying);
-        let sealed = self.crypto.seal(&key.material_identity(), material)?;
-        self.store.transaction(|tx| {
-            let mut key = self.resolve(tx, account_id, &key.id)?;
-            key.state.check(Action::ImportKeyMaterial)?;
-            let same = key
-                .fingerprint
-                .as_ref()
-                .is_none_or(|bound| crypto::constant_time_eq(bound, &fingerprint));
-            if !(genuine & same) {
-                return Err(Error::InvalidKeyMaterial);
-            }
-            if key.fingerprint.is_none() {
-                key.fingerprint = Some(fingerprint.clone());
-            }
-            key.sealed_material = Some(sealed.clone());
-            key.material_expire_at = expire_at;
-            if key.state == KeyState::PendingImport {
-                key.state = KeyState::Enabled;
-            }
-            self.update_key(tx, &mut key)?;
-            Ok(ImportedMaterial {
-                key_id: key.id.clone(),
-                key_material_id: key_material_id(&fingerprint),
-            })
-        })
+        let unwrapped = Unwrapped {
+            material: &material,
+            identifying: &material,
+            genuine,
+            expire_at,
+        };
+        self.bind_material(policy, account_id, &key, &unwrapped, target)
     }
 
     /// `DeleteKeyMaterial`: erases the material at once; the key goes to PendingImport (a
     /// PendingDeletion key keeps its state). The same material can be imported again later.
     pub fn delete_key_material(&self, account_id: &str, key_ref: &str) -> Result<()> {
-        self.delete_imported_key_material(account_id, key_ref)
+        self.delete_imported_key_material(account_id, key_ref, None)
             .map(drop)
     }
 
-    /// `DeleteKeyMaterial` (AWS: `DeleteImportedKeyMaterial`), returning the key's metadata
-    /// before the erasure, which names the material that was erased.
+    /// `DeleteKeyMaterial` (AWS: `DeleteImportedKeyMaterial`), of the current material or of
+    /// the one `key_material_id` names. Returns the key's metadata before the erasure and the id
+    /// of the material erased. Erasing any of the key's materials sends it to PendingImport (a
+    /// PendingDeletion key keeps its state); material pending rotation is not yet the key's, and
+    /// is dropped without changing its state.
     pub fn delete_imported_key_material(
         &self,
         account_id: &str,
         key_ref: &str,
-    ) -> Result<crate::kms::KeyMetadata> {
-        let before = self
-            .store
-            .transaction(|tx| -> Result<crate::kms::KeyMetadata> {
-                let mut key = self.resolve(tx, account_id, key_ref)?;
-                check_external(&key)?;
-                key.state.check(Action::DeleteKeyMaterial)?;
-                let before = self.metadata(&key);
-                key.erase_material();
-                self.update_key(tx, &mut key)?;
-                Ok(before)
-            })?;
+        key_material_id: Option<&str>,
+    ) -> Result<(crate::kms::KeyMetadata, Option<String>)> {
+        if let Some(id) = key_material_id {
+            crate::kms::rules::key_material_id(id)?;
+        }
+        let before = self.store.transaction(|tx| {
+            let mut key = self.resolve(tx, account_id, key_ref)?;
+            check_external(&key)?;
+            key.state.check(Action::DeleteKeyMaterial)?;
+            let before = self.metadata(&key);
+            let current = key.current_material_id();
+            let erased = match key_material_id {
+                Some(id) if current.as_deref() != Some(id) => {
+                    let i = key
+                        .materials
+                        .by_id(id)
+                        .ok_or_else(|| Error::KeyMaterialNotFound(id.to_owned()))?;
+                    if key.materials.others[i].state == MaterialState::PendingRotation {
+                        key.materials.others.remove(i);
+                    } else {
+                        let m = &mut key.materials.others[i];
+                        m.sealed = None;
+                        m.expire_at = None;
+                        key.lose_material();
+                    }
+                    Some(id.to_owned())
+                }
+                _ => {
+                    key.erase_material();
+                    current
+                }
+            };
+            self.update_key(tx, &mut key)?;
+            Ok::<_, Error>((before, erased))
+        })?;
         // Purged from the files by the next sweep, off the request path.
         self.erasures_pending();
         Ok(before)
