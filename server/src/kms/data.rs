@@ -85,6 +85,17 @@ pub struct Decrypted {
     pub key_version_id: String,
 }
 
+/// The result of ReEncrypt: where the ciphertext came from, and the new one.
+#[derive(Debug, Clone)]
+pub struct ReEncrypted {
+    /// The key that had encrypted it.
+    pub source_key_id: String,
+    /// The key version that had encrypted it.
+    pub source_key_version_id: String,
+    /// The ciphertext under the destination key.
+    pub encrypted: Encrypted,
+}
+
 /// The result of GenerateDataKey: a fresh data key in the clear and encrypted under the key.
 pub struct DataKey {
     /// The data key, encrypted.
@@ -179,6 +190,33 @@ impl<S: Store> Kms<S> {
             }
         }
         self.decrypt(account_id, blob, context)
+    }
+
+    /// `ReEncrypt`: decrypts a blob (under `source_context`, with the key the blob names, which
+    /// must be `source_key_ref` if given) and encrypts the plaintext under `destination_key_ref`
+    /// and `destination_context`; the plaintext never leaves the KMS. Each key's state must allow
+    /// its half.
+    pub fn re_encrypt(
+        &self,
+        account_id: &str,
+        source_key_ref: Option<&str>,
+        blob: &str,
+        source_context: &EncryptionContext,
+        destination_key_ref: &str,
+        destination_context: &EncryptionContext,
+    ) -> Result<ReEncrypted> {
+        let decrypted = self.decrypt_with_key(account_id, source_key_ref, blob, source_context)?;
+        let encrypted = self.encrypt(
+            account_id,
+            destination_key_ref,
+            &decrypted.plaintext,
+            destination_context,
+        )?;
+        Ok(ReEncrypted {
+            source_key_id: decrypted.key_id.clone(),
+            source_key_version_id: decrypted.key_version_id.clone(),
+            encrypted,
+        })
     }
 
     /// `GenerateDataKey`: fresh random bytes, returned in the clear and encrypted.

@@ -81,8 +81,18 @@ impl<S: Store> Kms<S> {
     /// `CreateKey`: an EXTERNAL key starts in PendingImport without material; a key whose
     /// material the KMS generates starts Enabled.
     pub fn create_key(&self, account_id: &str, request: &CreateKey) -> Result<KeyMetadata> {
+        self.create_key_under(&Policy::ALIBABA, account_id, request)
+    }
+
+    /// `CreateKey` under a cloud's `policy`: its limits on tags.
+    pub fn create_key_under(
+        &self,
+        policy: &Policy,
+        account_id: &str,
+        request: &CreateKey,
+    ) -> Result<KeyMetadata> {
         rules::description(&request.description)?;
-        let tags = tag::merge(&[], &request.tags)?;
+        let tags = tag::merge(&policy.tags, &[], &request.tags)?;
         if request.key_spec == KeySpec::Symmetric(byok_wrap::KeySpec::AliyunSm4) {
             return Err(Error::invalid(
                 Argument::KeySpec,

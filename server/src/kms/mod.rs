@@ -14,7 +14,7 @@
 //! | [`import`] | wrapping keys, the pool, tokens, the same-material rule | GetParametersForImport, ImportKeyMaterial, DeleteKeyMaterial |
 //! | [`asymmetric`] | the calls of asymmetric keys, key versions | GetPublicKey, AsymmetricSign/Verify/Encrypt/Decrypt, ListKeyVersions, DescribeKeyVersion |
 //! | [`material`], [`rotation`] | a key's materials; AWS's on-demand rotation of imported material | RotateKeyOnDemand, ListKeyRotations |
-//! | [`data`], [`ciphertext`] | AES-GCM under the material, the blob format | Encrypt, Decrypt, GenerateDataKey |
+//! | [`data`], [`ciphertext`] | AES-GCM under the material, the blob format | Encrypt, Decrypt, ReEncrypt, GenerateDataKey |
 //! | [`alias`] | aliases | CreateAlias, UpdateAlias, DeleteAlias, ListAliases, ListAliasesByKeyId |
 //! | [`tag`] | tags on keys | TagResource, UntagResource, ListResourceTags |
 //! | [`sweep`] | expiry and deletion, in the background | |
@@ -53,7 +53,7 @@ use crate::store::Store;
 
 pub use account::{Credentials, NONCE_WINDOW_SECONDS};
 pub use alias::AliasListEntry;
-pub use data::{DataKey, DataKeySize, DataKeySpec, Decrypted, Encrypted};
+pub use data::{DataKey, DataKeySize, DataKeySpec, Decrypted, Encrypted, ReEncrypted};
 pub use error::{Argument, Error, Result};
 pub use import::{ImportParameters, ImportedMaterial};
 pub use lifecycle::{CreateKey, KeyListEntry, KeyMetadata};

@@ -9,6 +9,7 @@ use byok_wrap::spec::Cloud;
 
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::rules;
+use crate::kms::rules::TagRules;
 
 /// One cloud API's variant of the rules that differ between clouds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,8 @@ pub struct Policy {
     /// How many times a symmetric key with imported material may be rotated on demand (new
     /// material imported, then made current); 0: a key keeps its first material forever.
     pub max_material_rotations: usize,
+    /// The limits on a key's tags.
+    pub tags: TagRules,
 }
 
 impl Policy {
@@ -54,6 +57,7 @@ impl Policy {
         data_key_size_required: false,
         reserved_alias: "acs",
         max_material_rotations: 0,
+        tags: TagRules::ALIBABA,
     };
 
     /// AWS KMS 2014-11-01: pending window 7–30 days (default 30), RSA-2048/3072/4096 wrapping
@@ -76,6 +80,7 @@ impl Policy {
         data_key_size_required: true,
         reserved_alias: "aws",
         max_material_rotations: 10,
+        tags: TagRules::AWS,
     };
 
     /// The pending window of a ScheduleKeyDeletion, in days: as given, or the default.

@@ -57,14 +57,46 @@ pub fn echo(text: &str) -> String {
     }
 }
 
-/// The most tags a key carries.
+/// The most tags a key carries on Alibaba's API.
 pub const MAX_TAGS_PER_KEY: usize = 20;
 
-/// The longest tag key or tag value, in characters.
+/// The longest tag key or tag value on Alibaba's API, in characters.
 pub const MAX_TAG_CHARS: usize = 128;
 
-/// What a tag key may not start with, in any case: reserved for the cloud's own tags.
+/// What a tag key may not start with on Alibaba's API, in any case: reserved for the cloud's own
+/// tags.
 pub const RESERVED_TAG_PREFIXES: [&str; 2] = ["aliyun", "acs:"];
+
+/// A cloud's limits on tags (its [`crate::kms::Policy`] names them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TagRules {
+    /// The most tags a key carries.
+    pub max_per_key: usize,
+    /// The longest tag key, in characters.
+    pub max_key_chars: usize,
+    /// The longest tag value, in characters.
+    pub max_value_chars: usize,
+    /// What a tag key may not start with, in any case.
+    pub reserved_prefixes: &'static [&'static str],
+}
+
+impl TagRules {
+    /// Alibaba: 20 tags of 128-character keys and values; `aliyun` and `acs:` reserved.
+    pub const ALIBABA: Self = Self {
+        max_per_key: MAX_TAGS_PER_KEY,
+        max_key_chars: MAX_TAG_CHARS,
+        max_value_chars: MAX_TAG_CHARS,
+        reserved_prefixes: &RESERVED_TAG_PREFIXES,
+    };
+
+    /// AWS: 50 tags, 128-character keys, 256-character values; `aws:` reserved.
+    pub const AWS: Self = Self {
+        max_per_key: 50,
+        max_key_chars: 128,
+        max_value_chars: 256,
+        reserved_prefixes: &["aws:"],
+    };
+}
 
 /// Whether `c` may appear in a tag key or value: English letters and digits (as the SDK's
 /// documentation spells out the guide's "letters"), the punctuation `/ \ _ - . + = : @`, and

@@ -10,9 +10,8 @@
 
 use crate::kms::Kms;
 use crate::kms::error::{Argument, Error, Result};
-use crate::kms::rules::{
-    MAX_TAG_CHARS, MAX_TAGS_PER_KEY, RESERVED_TAG_PREFIXES, echo, is_tag_char,
-};
+use crate::kms::policy::Policy;
+use crate::kms::rules::{TagRules, echo, is_tag_char};
 use crate::kms::state::Action;
 use crate::store::Store;
 
@@ -34,14 +33,18 @@ pub struct KeyTag {
     pub tag: Tag,
 }
 
-/// Checks a tag key: 1 to 128 allowed characters, not a reserved prefix.
-pub fn validate_tag_key(argument: Argument, key: &str) -> Result<()> {
+/// Checks a tag key: 1 to `rules.max_key_chars` allowed characters, not a reserved prefix.
+pub fn validate_tag_key(rules: &TagRules, argument: Argument, key: &str) -> Result<()> {
     if key.is_empty() {
         return Err(Error::invalid(argument, "a tag key must not be empty"));
     }
-    check_chars(argument, "tag key", key)?;
+    check_chars(argument, "tag key", key, rules.max_key_chars)?;
     let lower = key.to_lowercase();
-    if let Some(prefix) = RESERVED_TAG_PREFIXES.iter().find(|p| lower.starts_with(*p)) {
+    if let Some(prefix) = rules
+        .reserved_prefixes
+        .iter()
+        .find(|p| lower.starts_with(*p))
+    {
         return Err(Error::invalid(
             argument,
             format!(
@@ -54,18 +57,24 @@ pub fn validate_tag_key(argument: Argument, key: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks a tag: its key ([`validate_tag_key`]) and a value of at most 128 allowed characters.
-pub fn validate_tag(tag: &Tag) -> Result<()> {
-    validate_tag_key(Argument::Tags, &tag.key)?;
-    check_chars(Argument::Tags, "tag value", &tag.value)
+/// Checks a tag: its key ([`validate_tag_key`]) and a value of at most `rules.max_value_chars`
+/// allowed characters.
+pub fn validate_tag(rules: &TagRules, tag: &Tag) -> Result<()> {
+    validate_tag_key(rules, Argument::Tags, &tag.key)?;
+    check_chars(
+        Argument::Tags,
+        "tag value",
+        &tag.value,
+        rules.max_value_chars,
+    )
 }
 
 /// `existing` with `new` applied: a key it has gets the new value, other keys are added; refused
-/// if a tag breaks a rule, a key is given twice, or the key would carry more than 20 tags.
-pub fn merge(existing: &[Tag], new: &[Tag]) -> Result<Vec<Tag>> {
+/// if a tag breaks one of `rules`, a key is given twice, or the key would carry too many tags.
+pub fn merge(rules: &TagRules, existing: &[Tag], new: &[Tag]) -> Result<Vec<Tag>> {
     let mut tags = existing.to_vec();
     for (i, tag) in new.iter().enumerate() {
-        validate_tag(tag)?;
+        validate_tag(rules, tag)?;
         if new[..i].iter().any(|t| t.key == tag.key) {
             return Err(Error::invalid(
                 Argument::Tags,
@@ -77,12 +86,13 @@ pub fn merge(existing: &[Tag], new: &[Tag]) -> Result<Vec<Tag>> {
             None => tags.push(tag.clone()),
         }
     }
-    if tags.len() > MAX_TAGS_PER_KEY {
+    if tags.len() > rules.max_per_key {
         return Err(Error::invalid(
             Argument::Tags,
             format!(
-                "a key carries at most {MAX_TAGS_PER_KEY} tags; this would make {} (it has {}): \
+                "a key carries at most {} tags; this would make {} (it has {}): \
                  remove some with UntagResource first",
+                rules.max_per_key,
                 tags.len(),
                 existing.len()
             ),
@@ -91,12 +101,12 @@ pub fn merge(existing: &[Tag], new: &[Tag]) -> Result<Vec<Tag>> {
     Ok(tags)
 }
 
-fn check_chars(argument: Argument, what: &str, text: &str) -> Result<()> {
+fn check_chars(argument: Argument, what: &str, text: &str, max: usize) -> Result<()> {
     let chars = text.chars().count();
-    if chars > MAX_TAG_CHARS {
+    if chars > max {
         return Err(Error::invalid(
             argument,
-            format!("a {what} is at most {MAX_TAG_CHARS} characters; this one has {chars}"),
+            format!("a {what} is at most {max} characters; this one has {chars}"),
         ));
     }
     if let Some(c) = text.chars().find(|c| !is_tag_char(*c)) {
@@ -115,13 +125,24 @@ fn check_chars(argument: Argument, what: &str, text: &str) -> Result<()> {
 impl<S: Store> Kms<S> {
     /// `TagResource`: adds tags to a key, or gives tags it has new values.
     pub fn tag_resource(&self, account_id: &str, key_ref: &str, tags: &[Tag]) -> Result<()> {
+        self.tag_resource_under(&Policy::ALIBABA, account_id, key_ref, tags)
+    }
+
+    /// `TagResource` under a cloud's `policy`: its limits on tags.
+    pub fn tag_resource_under(
+        &self,
+        policy: &Policy,
+        account_id: &str,
+        key_ref: &str,
+        tags: &[Tag],
+    ) -> Result<()> {
         if tags.is_empty() {
             return Err(Error::MissingArgument(Argument::Tags));
         }
         self.store.transaction(|tx| {
             let mut key = self.resolve(tx, account_id, key_ref)?;
             key.state.check(Action::TagResource)?;
-            key.tags = merge(&key.tags, tags)?;
+            key.tags = merge(&policy.tags, &key.tags, tags)?;
             self.update_key(tx, &mut key)
         })
     }
@@ -187,7 +208,7 @@ mod tests {
 
     #[test]
     fn the_guides_rules() {
-        let long = "k".repeat(MAX_TAG_CHARS);
+        let long = "k".repeat(TagRules::ALIBABA.max_key_chars);
         for ok in [
             tag("env", "prod"),
             tag("a/b\\c_d-e.f+g=h:i@j k", ""),
@@ -195,7 +216,7 @@ mod tests {
             tag("Aliyu", "x"),
             tag("my-aliyun", "x"),
         ] {
-            assert!(validate_tag(&ok).is_ok(), "{ok:?}");
+            assert!(validate_tag(&TagRules::ALIBABA, &ok).is_ok(), "{ok:?}");
         }
         for bad in [
             tag("", "x"),
@@ -213,7 +234,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    validate_tag(&bad),
+                    validate_tag(&TagRules::ALIBABA, &bad),
                     Err(Error::InvalidArgument {
                         argument: Argument::Tags,
                         ..
@@ -223,24 +244,31 @@ mod tests {
             );
         }
         // `acs` alone (without the colon) is a key like any other.
-        assert!(validate_tag(&tag("acs", "x")).is_ok());
+        assert!(validate_tag(&TagRules::ALIBABA, &tag("acs", "x")).is_ok());
     }
 
     #[test]
     fn merging_replaces_values_and_counts_once() {
         let existing: Vec<Tag> = (0..19).map(|i| tag(&format!("k{i}"), "v")).collect();
         // A new value for a key the key has does not count twice.
-        let merged = merge(&existing, &[tag("k0", "new"), tag("k19", "v")]).unwrap();
+        let merged = merge(
+            &TagRules::ALIBABA,
+            &existing,
+            &[tag("k0", "new"), tag("k19", "v")],
+        )
+        .unwrap();
         assert_eq!(merged.len(), 20);
         assert_eq!(merged[0], tag("k0", "new"));
         // A 21st is refused.
-        let e = merge(&merged, &[tag("k20", "v")]).unwrap_err();
+        let e = merge(&TagRules::ALIBABA, &merged, &[tag("k20", "v")]).unwrap_err();
         assert!(e.to_string().contains("at most 20"), "{e}");
         // Keys are case-sensitive; a key given twice in one call is refused.
         assert_eq!(
-            merge(&[tag("Env", "a")], &[tag("env", "b")]).unwrap().len(),
+            merge(&TagRules::ALIBABA, &[tag("Env", "a")], &[tag("env", "b")])
+                .unwrap()
+                .len(),
             2
         );
-        assert!(merge(&[], &[tag("k", "a"), tag("k", "b")]).is_err());
+        assert!(merge(&TagRules::ALIBABA, &[], &[tag("k", "a"), tag("k", "b")]).is_err());
     }
 }

@@ -101,6 +101,11 @@ impl Error {
 /// The wire `__type` and HTTP status of a core error.
 pub fn kms_type_and_status(e: &KmsError) -> (&'static str, u16) {
     match e {
+        // AWS answers a tag that breaks its rules with TagException.
+        KmsError::InvalidArgument {
+            argument: Argument::Tags | Argument::TagKeys,
+            ..
+        } => ("TagException", 400),
         KmsError::InvalidArgument { .. } | KmsError::MissingArgument(_) => {
             ("ValidationException", 400)
         }
@@ -207,6 +212,8 @@ mod tests {
             (Error::InvalidSignature("the signature does not match".into()), "InvalidSignatureException", 403),
             (Error::RequestTimeout(1), "RequestTimeoutException", 408),
             (KmsError::invalid(Argument::KeySpec, "x").into(), "ValidationException", 400),
+            (KmsError::invalid(Argument::Tags, "x").into(), "TagException", 400),
+            (KmsError::invalid(Argument::TagKeys, "x").into(), "TagException", 400),
             (KmsError::MissingArgument(Argument::Plaintext).into(), "ValidationException", 400),
             (KmsError::AccessKeyNotFound.into(), "UnrecognizedClientException", 403),
             (KmsError::NonceReused.into(), "InvalidSignatureException", 403),

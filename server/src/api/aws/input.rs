@@ -107,7 +107,11 @@ impl Input {
 
     /// `EncryptionContext`: an object of strings; absent is no context.
     pub fn encryption_context(&self) -> Result<EncryptionContext> {
-        let name = "EncryptionContext";
+        self.encryption_context_in("EncryptionContext")
+    }
+
+    /// An encryption context in the member `name` (ReEncrypt has two).
+    pub fn encryption_context_in(&self, name: &'static str) -> Result<EncryptionContext> {
         let pairs = match self.0.get(name) {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Object(map)) => map
@@ -120,6 +124,22 @@ impl Input {
             Some(_) => return Err(wrong_type(name, "a map of strings")),
         };
         Ok(EncryptionContext::from_pairs(pairs)?)
+    }
+
+    /// `TagKeys`: a list of strings (required).
+    pub fn tag_keys(&self) -> Result<Vec<String>> {
+        let name = "TagKeys";
+        match self.0.get(name) {
+            Some(Value::Array(list)) => list
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    _ => Err(wrong_type(name, "a list of strings")),
+                })
+                .collect(),
+            None | Some(Value::Null) => Err(Error::validation("TagKeys is required")),
+            Some(_) => Err(wrong_type(name, "a list of strings")),
+        }
     }
 
     /// `Tags`: `[{"TagKey": …, "TagValue": …}]`; absent is none. The rules on tags are the core's.

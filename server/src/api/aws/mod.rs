@@ -7,11 +7,13 @@
 //! It decides nothing a rule would decide: the rules live in [`crate::kms`].
 
 pub mod auth;
+mod data;
 pub mod error;
 mod import;
 pub mod input;
 pub mod operations;
 pub mod reply;
+mod tags;
 
 use super::{ApiRequest, ApiResponse};
 use crate::kms::rules::echo;

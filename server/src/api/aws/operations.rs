@@ -5,17 +5,21 @@
 
 use serde_json::{Value, json};
 
+use super::data::{
+    decrypt, encrypt, generate_data_key, generate_data_key_without_plaintext, re_encrypt,
+};
 use super::error::{Error, Result};
 use super::import::{
     delete_imported_key_material, get_parameters_for_import, import_key_material,
     list_key_rotations, rotate_key_on_demand,
 };
 use super::input::Input;
-use super::reply::{SYMMETRIC_DEFAULT, base64_encode, key_metadata, with_marker};
+use super::reply::{SYMMETRIC_DEFAULT, key_metadata, with_marker};
+use super::tags::{list_resource_tags, tag_resource, untag_resource};
 use crate::kms::key::{KeyUsage, Origin};
 use crate::kms::key_spec::KeySpec;
 use crate::kms::rules::{PAGE_SIZES, echo};
-use crate::kms::{CreateKey, DataKeySize, DataKeySpec, Kms, Operation, Paging, Policy};
+use crate::kms::{CreateKey, Kms, Operation, Paging, Policy};
 use crate::store::Store;
 
 /// A handler: the caller's account and the members in, the reply out.
@@ -38,7 +42,7 @@ pub struct Entry<S: Store> {
 }
 
 /// Every operation this door serves.
-pub fn operations<S: Store>() -> [Entry<S>; 21] {
+pub fn operations<S: Store>() -> [Entry<S>; 25] {
     use Operation::{HandOutWrappingKey, Read, Write};
     let entry = |name, operation, handler: Handler<S>, members| Entry {
         name,
@@ -47,6 +51,13 @@ pub fn operations<S: Store>() -> [Entry<S>; 21] {
         members,
     };
     const KEY: &[&str] = &["KeyId"];
+    const DATA_KEY: &[&str] = &[
+        "KeyId",
+        "KeySpec",
+        "NumberOfBytes",
+        "EncryptionContext",
+        "GrantTokens",
+    ];
     [
         entry(
             "CreateKey",
@@ -123,16 +134,26 @@ pub fn operations<S: Store>() -> [Entry<S>; 21] {
             ],
         ),
         entry(
-            "GenerateDataKey",
+            "ReEncrypt",
             Read,
-            generate_data_key,
+            re_encrypt,
             &[
-                "KeyId",
-                "KeySpec",
-                "NumberOfBytes",
-                "EncryptionContext",
+                "CiphertextBlob",
+                "SourceEncryptionContext",
+                "SourceKeyId",
+                "DestinationKeyId",
+                "DestinationEncryptionContext",
+                "SourceEncryptionAlgorithm",
+                "DestinationEncryptionAlgorithm",
                 "GrantTokens",
             ],
+        ),
+        entry("GenerateDataKey", Read, generate_data_key, DATA_KEY),
+        entry(
+            "GenerateDataKeyWithoutPlaintext",
+            Read,
+            generate_data_key_without_plaintext,
+            DATA_KEY,
         ),
         entry("EnableKey", Write, enable_key, KEY),
         entry("DisableKey", Write, disable_key, KEY),
@@ -168,6 +189,13 @@ pub fn operations<S: Store>() -> [Entry<S>; 21] {
             update_key_description,
             &["KeyId", "Description"],
         ),
+        entry("TagResource", Write, tag_resource, &["KeyId", "Tags"]),
+        entry(
+            "UntagResource",
+            Write,
+            untag_resource,
+            &["KeyId", "TagKeys"],
+        ),
         entry(
             "ListResourceTags",
             Read,
@@ -177,7 +205,7 @@ pub fn operations<S: Store>() -> [Entry<S>; 21] {
     ]
 }
 
-fn empty() -> Result<Value> {
+pub(super) fn empty() -> Result<Value> {
     Ok(json!({}))
 }
 
@@ -231,7 +259,7 @@ fn create_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result
         protection_level: Default::default(),
         tags: input.tags()?,
     };
-    let metadata = kms.create_key(account_id, &request)?;
+    let metadata = kms.create_key_under(POLICY, account_id, &request)?;
     Ok(json!({ "KeyMetadata": key_metadata(kms, account_id, &metadata) }))
 }
 
@@ -248,78 +276,6 @@ fn list_keys<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<
         .map(|k| json!({ "KeyId": k.key_id, "KeyArn": kms.aws_key_arn(account_id, &k.key_id) }))
         .collect();
     Ok(with_marker(json!({ "Keys": keys }), &page))
-}
-
-/// `EncryptionAlgorithm`: symmetric keys have only `SYMMETRIC_DEFAULT`.
-fn check_algorithm(input: &Input) -> Result<()> {
-    named(
-        input,
-        "EncryptionAlgorithm",
-        |a| (a == SYMMETRIC_DEFAULT).then_some(()),
-        "symmetric keys encrypt with SYMMETRIC_DEFAULT",
-    )
-    .map(drop)
-}
-
-fn encrypt<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
-    check_algorithm(input)?;
-    let key_ref = input.required("KeyId")?;
-    let plaintext = input.blob("Plaintext")?;
-    let out = kms.encrypt(
-        account_id,
-        key_ref,
-        &plaintext,
-        &input.encryption_context()?,
-    )?;
-    Ok(json!({
-        "CiphertextBlob": out.ciphertext_blob,
-        "KeyId": kms.aws_key_arn(account_id, &out.key_id),
-        "EncryptionAlgorithm": SYMMETRIC_DEFAULT,
-    }))
-}
-
-fn decrypt<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
-    check_algorithm(input)?;
-    let out = kms.decrypt_with_key(
-        account_id,
-        input.string("KeyId")?.filter(|k| !k.is_empty()),
-        input.required("CiphertextBlob")?,
-        &input.encryption_context()?,
-    )?;
-    Ok(json!({
-        "KeyId": kms.aws_key_arn(account_id, &out.key_id),
-        "Plaintext": base64_encode(&out.plaintext),
-        "EncryptionAlgorithm": SYMMETRIC_DEFAULT,
-    }))
-}
-
-fn generate_data_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
-    let key_ref = input.required("KeyId")?;
-    let size = DataKeySize {
-        key_spec: named(
-            input,
-            "KeySpec",
-            |s| match s {
-                "AES_256" => Some(DataKeySpec::Aes256),
-                "AES_128" => Some(DataKeySpec::Aes128),
-                _ => None,
-            },
-            "must be AES_256 or AES_128",
-        )?,
-        number_of_bytes: input.integer("NumberOfBytes")?,
-    };
-    let out = kms.generate_data_key_under(
-        POLICY,
-        account_id,
-        key_ref,
-        size,
-        &input.encryption_context()?,
-    )?;
-    Ok(json!({
-        "CiphertextBlob": out.encrypted.ciphertext_blob,
-        "Plaintext": base64_encode(&out.plaintext),
-        "KeyId": kms.aws_key_arn(account_id, &out.encrypted.key_id),
-    }))
 }
 
 fn enable_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
@@ -401,16 +357,6 @@ fn update_key_description<S: Store>(
         .ok_or_else(|| Error::validation("Description is required (it may be empty)"))?;
     kms.update_key_description(account_id, input.required("KeyId")?, description)?;
     empty()
-}
-
-fn list_resource_tags<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
-    paging(input)?;
-    let tags: Vec<Value> = kms
-        .list_resource_tags(account_id, input.required("KeyId")?)?
-        .into_iter()
-        .map(|t| json!({ "TagKey": t.tag.key, "TagValue": t.tag.value }))
-        .collect();
-    Ok(json!({ "Tags": tags, "Truncated": false }))
 }
 
 /// `Limit` (1 to 1000, default 100) and `Marker` (the `NextMarker` of the page before, which
