@@ -143,6 +143,51 @@ class AwsBoto3(unittest.TestCase):
         self.assertIn(key_id, [k["KeyId"] for k in kms.list_keys()["Keys"]])
         kms.delete_alias(AliasName="alias/boto3-import")
 
+    def test_rotation_of_imported_material(self):
+        kms = self.kms
+        key_id = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+        never = {"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
+        first, second = os.urandom(32), os.urandom(32)
+        id1 = self.import_material(key_id, first, KeyMaterialDescription="first", **never)[
+            "KeyMaterialId"]
+        old = kms.encrypt(KeyId=key_id, Plaintext=b"before")["CiphertextBlob"]
+        id2 = self.import_material(key_id, second, ImportType="NEW_KEY_MATERIAL", **never)[
+            "KeyMaterialId"]
+        with self.assertRaises(kms.exceptions.KMSInvalidStateException):
+            self.import_material(key_id, os.urandom(32), ImportType="NEW_KEY_MATERIAL", **never)
+        pending = kms.list_key_rotations(KeyId=key_id, IncludeKeyMaterial="ALL_KEY_MATERIAL")
+        self.assertEqual([(r["KeyMaterialId"], r["KeyMaterialState"]) for r in pending["Rotations"]],
+                         [(id1, "CURRENT"), (id2, "PENDING_ROTATION")])
+        kms.rotate_key_on_demand(KeyId=key_id)
+        self.assertEqual(kms.describe_key(KeyId=key_id)["KeyMetadata"]["CurrentKeyMaterialId"], id2)
+        rotations = kms.list_key_rotations(KeyId=key_id)["Rotations"]
+        self.assertEqual([(r["KeyMaterialId"], r["RotationType"]) for r in rotations],
+                         [(id2, "ON_DEMAND")])
+        self.assertIsInstance(rotations[0]["RotationDate"], datetime)
+        self.assertEqual(kms.decrypt(CiphertextBlob=old)["Plaintext"], b"before")
+        # The old material deleted, the key waits for it; imported again by its id.
+        kms.delete_imported_key_material(KeyId=key_id, KeyMaterialId=id1)
+        self.assertEqual(kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"], "PendingImport")
+        with self.assertRaises(kms.exceptions.IncorrectKeyMaterialException):
+            self.import_material(key_id, second, ImportType="EXISTING_KEY_MATERIAL",
+                                 KeyMaterialId=id1, **never)
+        self.import_material(key_id, first, ImportType="EXISTING_KEY_MATERIAL",
+                             KeyMaterialId=id1, **never)
+        # ReEncrypt the old ciphertext to the current material, then to another key.
+        other = kms.create_key()["KeyMetadata"]["KeyId"]
+        moved = kms.re_encrypt(CiphertextBlob=old, DestinationKeyId=other,
+                               DestinationEncryptionContext={"to": "other"})
+        self.assertTrue(moved["SourceKeyId"].endswith(key_id))
+        self.assertEqual(kms.decrypt(CiphertextBlob=moved["CiphertextBlob"],
+                                     EncryptionContext={"to": "other"})["Plaintext"], b"before")
+        kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "rotated", "TagValue": "yes"}])
+        with self.assertRaises(kms.exceptions.TagException):
+            kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "aws:x", "TagValue": ""}])
+        kms.untag_resource(KeyId=key_id, TagKeys=["rotated"])
+        self.assertEqual(kms.list_resource_tags(KeyId=key_id)["Tags"], [])
+        data_key = kms.generate_data_key_without_plaintext(KeyId=key_id, KeySpec="AES_256")
+        self.assertNotIn("Plaintext", data_key)
+
     def test_errors_by_class(self):
         kms = self.kms
         with self.assertRaises(kms.exceptions.NotFoundException):
