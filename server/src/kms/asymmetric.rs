@@ -32,6 +32,62 @@ pub const ENCRYPTION_ALGORITHMS: [(EncryptionAlgorithm, &str); 2] = [
 /// The length of the SHA-256 digest the signing calls take.
 pub const DIGEST_LEN: usize = 32;
 
+/// The longest message a Sign or Verify request may give whole (AWS `MessageType` RAW).
+pub const MAX_RAW_MESSAGE: usize = 4096;
+
+/// The signing algorithms a key of `spec` signs with.
+pub fn signing_algorithms(spec: AsymmetricSpec) -> &'static [SigningAlgorithm] {
+    if spec.rsa_bits().is_some() {
+        &[
+            SigningAlgorithm::RsaPssSha256,
+            SigningAlgorithm::RsaPkcs1Sha256,
+        ]
+    } else {
+        &[SigningAlgorithm::EcdsaSha256]
+    }
+}
+
+/// The encryption algorithms a key of `spec` encrypts with (RSA keys only).
+pub fn encryption_algorithms(spec: AsymmetricSpec) -> &'static [EncryptionAlgorithm] {
+    if spec.rsa_bits().is_some() {
+        &[
+            EncryptionAlgorithm::RsaesOaepSha1,
+            EncryptionAlgorithm::RsaesOaepSha256,
+        ]
+    } else {
+        &[]
+    }
+}
+
+/// What a signing request gives: the message itself, or its SHA-256 digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedMessage<'a> {
+    /// The message, at most [`MAX_RAW_MESSAGE`] bytes, hashed here.
+    Raw(&'a [u8]),
+    /// Its SHA-256 digest.
+    Digest(&'a [u8]),
+}
+
+impl SignedMessage<'_> {
+    /// The SHA-256 digest the signing calls take.
+    pub fn digest(self) -> Result<Vec<u8>> {
+        match self {
+            Self::Raw(message) if message.len() > MAX_RAW_MESSAGE => Err(Error::invalid(
+                Argument::Digest,
+                format!(
+                    "a message is at most {MAX_RAW_MESSAGE} bytes; sign a longer one by its \
+                     digest (MessageType DIGEST)"
+                ),
+            )),
+            Self::Raw(message) => Ok(crate::crypto::sha256(message).to_vec()),
+            Self::Digest(digest) => {
+                check_digest(digest)?;
+                Ok(digest.to_vec())
+            }
+        }
+    }
+}
+
 /// A reply naming the key and version it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Versioned<T> {
@@ -294,12 +350,7 @@ fn check_signing(key: &Key, algorithm: SigningAlgorithm) -> Result<AsymmetricSpe
         .key_spec
         .asymmetric()
         .ok_or(Error::Invariant("checked asymmetric before"))?;
-    let rsa = spec.rsa_bits().is_some();
-    let fits = match algorithm {
-        SigningAlgorithm::RsaPssSha256 | SigningAlgorithm::RsaPkcs1Sha256 => rsa,
-        SigningAlgorithm::EcdsaSha256 => !rsa,
-    };
-    if fits {
+    if signing_algorithms(spec).contains(&algorithm) {
         Ok(spec)
     } else {
         Err(Error::WrongKeyKind {

@@ -4,8 +4,8 @@
 
 use core::ops::RangeInclusive;
 
-use byok_wrap::WrappingKeySpec;
 use byok_wrap::spec::Cloud;
+use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
 
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::rules;
@@ -41,6 +41,8 @@ pub struct Policy {
     pub max_material_rotations: usize,
     /// The limits on a key's tags.
     pub tags: TagRules,
+    /// The wrapping algorithms an asymmetric key's private key may be imported with.
+    pub private_key_import: &'static [WrappingAlgorithm],
 }
 
 impl Policy {
@@ -58,6 +60,7 @@ impl Policy {
         reserved_alias: "acs",
         max_material_rotations: 0,
         tags: TagRules::ALIBABA,
+        private_key_import: &[WrappingAlgorithm::RsaesOaepSha256Aes256EcbPkcs7Pad],
     };
 
     /// AWS KMS 2014-11-01: pending window 7–30 days (default 30), RSA-2048/3072/4096 wrapping
@@ -81,6 +84,10 @@ impl Policy {
         reserved_alias: "aws",
         max_material_rotations: 10,
         tags: TagRules::AWS,
+        private_key_import: &[
+            WrappingAlgorithm::RsaAesKeyWrapSha256,
+            WrappingAlgorithm::RsaAesKeyWrapSha1,
+        ],
     };
 
     /// The pending window of a ScheduleKeyDeletion, in days: as given, or the default.

@@ -51,6 +51,11 @@ pub enum Error {
     #[error("the request body must be at most {0} bytes")]
     BodyTooLarge(usize),
 
+    /// Verify found that the signature is not the key's over the message (AWS answers that
+    /// with an error, not with `SignatureValid: false`).
+    #[error("the signature is not valid for this key, message and signing algorithm")]
+    InvalidSignatureValue,
+
     /// The KMS refused the call.
     #[error(transparent)]
     Kms(#[from] KmsError),
@@ -72,6 +77,7 @@ impl Error {
             Self::IncompleteSignature(_) => ("IncompleteSignatureException", 400),
             Self::InvalidSignature(_) => ("InvalidSignatureException", 403),
             Self::RequestTimeout(_) => ("RequestTimeoutException", 408),
+            Self::InvalidSignatureValue => ("KMSInvalidSignatureException", 400),
             Self::Kms(e) => kms_type_and_status(e),
         }
     }
@@ -211,6 +217,7 @@ mod tests {
             (Error::IncompleteSignature("SignedHeaders must include host".into()), "IncompleteSignatureException", 400),
             (Error::InvalidSignature("the signature does not match".into()), "InvalidSignatureException", 403),
             (Error::RequestTimeout(1), "RequestTimeoutException", 408),
+            (Error::InvalidSignatureValue, "KMSInvalidSignatureException", 400),
             (KmsError::invalid(Argument::KeySpec, "x").into(), "ValidationException", 400),
             (KmsError::invalid(Argument::Tags, "x").into(), "TagException", 400),
             (KmsError::invalid(Argument::TagKeys, "x").into(), "TagException", 400),

@@ -6,6 +6,7 @@
 //!
 //! It decides nothing a rule would decide: the rules live in [`crate::kms`].
 
+mod asymmetric;
 pub mod auth;
 mod data;
 pub mod error;

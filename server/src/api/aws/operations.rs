@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use super::asymmetric::{get_public_key, sign, verify};
 use super::data::{
     decrypt, encrypt, generate_data_key, generate_data_key_without_plaintext, re_encrypt,
 };
@@ -14,10 +15,9 @@ use super::import::{
     list_key_rotations, rotate_key_on_demand,
 };
 use super::input::Input;
-use super::reply::{SYMMETRIC_DEFAULT, key_metadata, with_marker};
+use super::reply::{key_metadata, parse_key_spec, with_marker};
 use super::tags::{list_resource_tags, tag_resource, untag_resource};
 use crate::kms::key::{KeyUsage, Origin};
-use crate::kms::key_spec::KeySpec;
 use crate::kms::rules::{PAGE_SIZES, echo};
 use crate::kms::{CreateKey, Kms, Operation, Paging, Policy};
 use crate::store::Store;
@@ -42,7 +42,7 @@ pub struct Entry<S: Store> {
 }
 
 /// Every operation this door serves.
-pub fn operations<S: Store>() -> [Entry<S>; 25] {
+pub fn operations<S: Store>() -> [Entry<S>; 28] {
     use Operation::{HandOutWrappingKey, Read, Write};
     let entry = |name, operation, handler: Handler<S>, members| Entry {
         name,
@@ -51,6 +51,23 @@ pub fn operations<S: Store>() -> [Entry<S>; 25] {
         members,
     };
     const KEY: &[&str] = &["KeyId"];
+    const SIGN: &[&str] = &[
+        "KeyId",
+        "Message",
+        "MessageType",
+        "SigningAlgorithm",
+        "GrantTokens",
+        "DryRun",
+    ];
+    const VERIFY: &[&str] = &[
+        "KeyId",
+        "Message",
+        "MessageType",
+        "Signature",
+        "SigningAlgorithm",
+        "GrantTokens",
+        "DryRun",
+    ];
     const DATA_KEY: &[&str] = &[
         "KeyId",
         "KeySpec",
@@ -189,6 +206,14 @@ pub fn operations<S: Store>() -> [Entry<S>; 25] {
             update_key_description,
             &["KeyId", "Description"],
         ),
+        entry(
+            "GetPublicKey",
+            Read,
+            get_public_key,
+            &["KeyId", "GrantTokens"],
+        ),
+        entry("Sign", Read, sign, SIGN),
+        entry("Verify", Read, verify, VERIFY),
         entry("TagResource", Write, tag_resource, &["KeyId", "Tags"]),
         entry(
             "UntagResource",
@@ -227,10 +252,10 @@ pub(super) fn named<T>(
 }
 
 fn create_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
-    let spec = |name: &str| (name == SYMMETRIC_DEFAULT).then_some(());
-    let allowed_spec = "byok-kms serves SYMMETRIC_DEFAULT keys on this API";
-    named(input, "KeySpec", spec, allowed_spec)?;
-    named(input, "CustomerMasterKeySpec", spec, allowed_spec)?;
+    let allowed_spec = "byok-kms serves SYMMETRIC_DEFAULT, RSA_2048, RSA_3072, RSA_4096, \
+                        ECC_NIST_P256 and ECC_SECG_P256K1 keys on this API";
+    let spec = named(input, "KeySpec", parse_key_spec, allowed_spec)?;
+    let legacy = named(input, "CustomerMasterKeySpec", parse_key_spec, allowed_spec)?;
     if input.boolean("MultiRegion")? == Some(true) {
         return Err(Error::validation(
             "MultiRegion keys are not supported by byok-kms",
@@ -238,12 +263,16 @@ fn create_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result
     }
     let request = CreateKey {
         description: input.string("Description")?.unwrap_or_default().to_owned(),
-        key_spec: KeySpec::default(),
+        key_spec: spec.or(legacy).unwrap_or_default(),
         key_usage: named(
             input,
             "KeyUsage",
-            |u| (u == "ENCRYPT_DECRYPT").then_some(KeyUsage::EncryptDecrypt),
-            "a SYMMETRIC_DEFAULT key is ENCRYPT_DECRYPT",
+            |u| match u {
+                "ENCRYPT_DECRYPT" => Some(KeyUsage::EncryptDecrypt),
+                "SIGN_VERIFY" => Some(KeyUsage::SignVerify),
+                _ => None,
+            },
+            "byok-kms serves ENCRYPT_DECRYPT and SIGN_VERIFY keys",
         )?,
         origin: named(
             input,

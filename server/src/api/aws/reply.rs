@@ -1,6 +1,8 @@
 //! Reply shapes as botocore reads them (`KeyMetadata`, listings) and the AWS wire names of the
 //! core's values.
 
+use crate::crypto::asymmetric::{EncryptionAlgorithm, SigningAlgorithm};
+use crate::kms::asymmetric::{ENCRYPTION_ALGORITHMS, encryption_algorithms, signing_algorithms};
 use serde_json::{Map, Value, json};
 
 use crate::kms::key::{KeyUsage, Origin};
@@ -36,6 +38,28 @@ pub fn key_metadata<S: Store>(kms: &Kms<S>, account_id: &str, m: &KeyMetadata) -
     if m.key_spec.symmetric().is_some() {
         out.insert("EncryptionAlgorithms".into(), json!([SYMMETRIC_DEFAULT]));
     }
+    if let Some(spec) = m.key_spec.asymmetric() {
+        match m.key_usage {
+            KeyUsage::SignVerify => out.insert(
+                "SigningAlgorithms".into(),
+                json!(
+                    signing_algorithms(spec)
+                        .iter()
+                        .map(|a| signing_algorithm(*a))
+                        .collect::<Vec<_>>()
+                ),
+            ),
+            KeyUsage::EncryptDecrypt => out.insert(
+                "EncryptionAlgorithms".into(),
+                json!(
+                    encryption_algorithms(spec)
+                        .iter()
+                        .map(|a| encryption_algorithm(*a))
+                        .collect::<Vec<_>>()
+                ),
+            ),
+        };
+    }
     if let Some(at) = m.delete_date {
         out.insert("DeletionDate".into(), json!(at));
     }
@@ -64,6 +88,44 @@ pub fn key_spec(spec: KeySpec) -> &'static str {
         "EC_P256K" => "ECC_SECG_P256K1",
         other => other,
     }
+}
+
+/// The key spec of an AWS name: `SYMMETRIC_DEFAULT` and the asymmetric specs byok-kms has.
+pub fn parse_key_spec(name: &str) -> Option<KeySpec> {
+    let core = match name {
+        SYMMETRIC_DEFAULT => "Aliyun_AES_256",
+        "ECC_NIST_P256" => "EC_P256",
+        "ECC_SECG_P256K1" => "EC_P256K",
+        "RSA_2048" | "RSA_3072" | "RSA_4096" => name,
+        _ => return None,
+    };
+    KeySpec::from_name(core)
+}
+
+/// The AWS names of the signing algorithms.
+pub const SIGNING_ALGORITHMS: [(SigningAlgorithm, &str); 3] = [
+    (SigningAlgorithm::RsaPssSha256, "RSASSA_PSS_SHA_256"),
+    (
+        SigningAlgorithm::RsaPkcs1Sha256,
+        "RSASSA_PKCS1_V1_5_SHA_256",
+    ),
+    (SigningAlgorithm::EcdsaSha256, "ECDSA_SHA_256"),
+];
+
+/// The AWS name of a signing algorithm.
+pub fn signing_algorithm(algorithm: SigningAlgorithm) -> &'static str {
+    SIGNING_ALGORITHMS
+        .iter()
+        .find(|(a, _)| *a == algorithm)
+        .map_or("", |(_, name)| name)
+}
+
+/// The AWS name of an RSA encryption algorithm (the core's names are AWS's).
+pub fn encryption_algorithm(algorithm: EncryptionAlgorithm) -> &'static str {
+    ENCRYPTION_ALGORITHMS
+        .iter()
+        .find(|(a, _)| *a == algorithm)
+        .map_or("", |(_, name)| name)
 }
 
 /// The AWS name of a key usage.

@@ -393,8 +393,8 @@ impl<S: Store> Kms<S> {
 
     /// Whether this KMS imports into a key of `spec` with `algorithm` under `policy` and the
     /// operator still offers it: symmetric material wrapped with one of the cloud's algorithms
-    /// (RSA directly, or also hybrid where the policy allows), an asymmetric private key only
-    /// with Alibaba's hybrid `RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD`.
+    /// (RSA directly, or also hybrid where the policy allows), an asymmetric private key with
+    /// the policy's hybrid algorithms for private keys.
     fn check_algorithm(
         &self,
         policy: &Policy,
@@ -402,10 +402,18 @@ impl<S: Store> Kms<S> {
         algorithm: WrappingAlgorithm,
     ) -> Result<()> {
         if spec.asymmetric().is_some() {
-            if algorithm != WrappingAlgorithm::RsaesOaepSha256Aes256EcbPkcs7Pad {
+            if !policy.private_key_import.contains(&algorithm) {
+                let names: Vec<&str> = policy
+                    .private_key_import
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect();
                 return Err(Error::invalid(
                     Argument::WrappingAlgorithm,
-                    "must be RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD for an asymmetric key",
+                    format!(
+                        "must be {} for an asymmetric key",
+                        crate::kms::rules::one_of(&names)
+                    ),
                 ));
             }
             return Ok(());
