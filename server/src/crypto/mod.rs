@@ -8,6 +8,7 @@
 pub mod asymmetric;
 pub mod data;
 pub mod error;
+pub mod mac;
 pub mod root;
 pub mod wrapping;
 

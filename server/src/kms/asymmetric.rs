@@ -319,6 +319,7 @@ fn action_name(usage: Option<KeyUsage>, action: Action) -> &'static str {
     match (usage, action) {
         (Some(KeyUsage::SignVerify), _) => "AsymmetricSign/AsymmetricVerify",
         (Some(KeyUsage::EncryptDecrypt), _) => "AsymmetricEncrypt/AsymmetricDecrypt",
+        (Some(KeyUsage::GenerateVerifyMac), _) => "GenerateMac/VerifyMac",
         (None, _) => "GetPublicKey",
     }
 }

@@ -80,6 +80,8 @@ pub enum KeyUsage {
     EncryptDecrypt,
     /// Sign and verify (asymmetric keys).
     SignVerify,
+    /// Generate and verify MACs (HMAC keys).
+    GenerateVerifyMac,
 }
 
 impl KeyUsage {
@@ -88,14 +90,19 @@ impl KeyUsage {
         match self {
             Self::EncryptDecrypt => "ENCRYPT/DECRYPT",
             Self::SignVerify => "SIGN/VERIFY",
+            Self::GenerateVerifyMac => "GENERATE_VERIFY_MAC",
         }
     }
 
     /// The usage of this stored name.
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::EncryptDecrypt, Self::SignVerify]
-            .into_iter()
-            .find(|u| u.name() == name)
+        [
+            Self::EncryptDecrypt,
+            Self::SignVerify,
+            Self::GenerateVerifyMac,
+        ]
+        .into_iter()
+        .find(|u| u.name() == name)
     }
 }
 

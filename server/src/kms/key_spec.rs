@@ -5,6 +5,7 @@ use core::fmt;
 
 use crate::crypto::asymmetric::AsymmetricSpec;
 use crate::kms::key::KeyUsage;
+use crate::kms::mac::HmacSpec;
 
 /// The spec of a key: what its material is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -13,6 +14,8 @@ pub enum KeySpec {
     Symmetric(byok_wrap::KeySpec),
     /// An asymmetric key pair, imported as a PKCS#8 private key.
     Asymmetric(AsymmetricSpec),
+    /// An HMAC secret (AWS's HMAC keys).
+    Hmac(HmacSpec),
 }
 
 /// The asymmetric specs by wire name (Alibaba's CreateKey `KeySpec`).
@@ -39,6 +42,7 @@ impl KeySpec {
                 .iter()
                 .find(|(s, _)| *s == spec)
                 .map_or("", |(_, name)| name),
+            Self::Hmac(spec) => spec.as_str(),
         }
     }
 
@@ -49,6 +53,7 @@ impl KeySpec {
             .iter()
             .find(|(_, n)| *n == name)
             .map(|(spec, _)| Self::Asymmetric(*spec))
+            .or_else(|| HmacSpec::from_name(name).map(Self::Hmac))
             .or_else(|| name.parse().ok().map(Self::Symmetric))
     }
 
@@ -62,7 +67,7 @@ impl KeySpec {
     pub fn symmetric(self) -> Option<byok_wrap::KeySpec> {
         match self {
             Self::Symmetric(spec) => Some(spec),
-            Self::Asymmetric(_) => None,
+            Self::Asymmetric(_) | Self::Hmac(_) => None,
         }
     }
 
@@ -70,7 +75,15 @@ impl KeySpec {
     pub fn asymmetric(self) -> Option<AsymmetricSpec> {
         match self {
             Self::Asymmetric(spec) => Some(spec),
-            Self::Symmetric(_) => None,
+            Self::Symmetric(_) | Self::Hmac(_) => None,
+        }
+    }
+
+    /// The HMAC spec, if the key is an HMAC key.
+    pub fn hmac(self) -> Option<HmacSpec> {
+        match self {
+            Self::Hmac(spec) => Some(spec),
+            Self::Symmetric(_) | Self::Asymmetric(_) => None,
         }
     }
 
@@ -80,6 +93,7 @@ impl KeySpec {
         match self {
             Self::Symmetric(_) => KeyUsage::EncryptDecrypt,
             Self::Asymmetric(_) => KeyUsage::SignVerify,
+            Self::Hmac(_) => KeyUsage::GenerateVerifyMac,
         }
     }
 
@@ -88,7 +102,11 @@ impl KeySpec {
     pub fn allows(self, usage: KeyUsage) -> bool {
         match self {
             Self::Symmetric(_) => usage == KeyUsage::EncryptDecrypt,
-            Self::Asymmetric(spec) => spec.rsa_bits().is_some() || usage == KeyUsage::SignVerify,
+            Self::Asymmetric(spec) => {
+                usage != KeyUsage::GenerateVerifyMac
+                    && (spec.rsa_bits().is_some() || usage == KeyUsage::SignVerify)
+            }
+            Self::Hmac(_) => usage == KeyUsage::GenerateVerifyMac,
         }
     }
 }

@@ -93,6 +93,9 @@ impl<S: Store> Kms<S> {
     ) -> Result<KeyMetadata> {
         rules::description(&request.description)?;
         let tags = tag::merge(&policy.tags, &[], &request.tags)?;
+        if request.key_spec.hmac().is_some() && !policy.hmac_keys {
+            return Err(Error::invalid(Argument::KeySpec, KeySpec::NAMES));
+        }
         if request.key_spec == KeySpec::Symmetric(byok_wrap::KeySpec::AliyunSm4) {
             return Err(Error::invalid(
                 Argument::KeySpec,
@@ -108,7 +111,11 @@ impl<S: Store> Kms<S> {
                 Argument::KeyUsage,
                 match request.key_spec {
                     KeySpec::Symmetric(_) => "must be ENCRYPT/DECRYPT for a symmetric key spec",
-                    KeySpec::Asymmetric(_) => "must be SIGN/VERIFY for an EC key spec",
+                    KeySpec::Asymmetric(_) => {
+                        "must be SIGN/VERIFY for an EC key spec, \
+                                               SIGN/VERIFY or ENCRYPT/DECRYPT for an RSA one"
+                    }
+                    KeySpec::Hmac(_) => "must be GENERATE_VERIFY_MAC for an HMAC key spec",
                 },
             ));
         }
@@ -141,8 +148,13 @@ impl<S: Store> Kms<S> {
             materials: Materials::default(),
             mac: None,
         };
-        if let (Origin::Kms, Some(spec)) = (key.origin, key.key_spec.symmetric()) {
-            let material = crypto::random_bytes(spec.material_len())?;
+        let generated_len = match key.key_spec {
+            KeySpec::Symmetric(spec) => Some(spec.material_len()),
+            KeySpec::Hmac(spec) => Some(spec.generated_len()),
+            KeySpec::Asymmetric(_) => None,
+        };
+        if let (Origin::Kms, Some(len)) = (key.origin, generated_len) {
+            let material = crypto::random_bytes(len)?;
             key.sealed_material = Some(self.crypto.seal(&key.material_identity(), &material)?);
             key.state = KeyState::Enabled;
         }

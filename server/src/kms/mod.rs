@@ -13,6 +13,7 @@
 //! | [`lifecycle`] | key management | CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, Enable/DisableKey, Schedule/CancelKeyDeletion |
 //! | [`import`] | wrapping keys, the pool, tokens, the same-material rule | GetParametersForImport, ImportKeyMaterial, DeleteKeyMaterial |
 //! | [`asymmetric`] | the calls of asymmetric keys, key versions | GetPublicKey, AsymmetricSign/Verify/Encrypt/Decrypt, ListKeyVersions, DescribeKeyVersion |
+//! | [`mac`] | HMAC keys | GenerateMac, VerifyMac |
 //! | [`material`], [`rotation`] | a key's materials; AWS's on-demand rotation of imported material | RotateKeyOnDemand, ListKeyRotations |
 //! | [`data`], [`ciphertext`] | AES-GCM under the material, the blob format | Encrypt, Decrypt, ReEncrypt, GenerateDataKey |
 //! | [`alias`] | aliases | CreateAlias, UpdateAlias, DeleteAlias, ListAliases, ListAliasesByKeyId |
@@ -34,6 +35,7 @@ pub mod integrity;
 pub mod key;
 pub mod key_spec;
 pub mod lifecycle;
+pub mod mac;
 pub mod material;
 pub mod page;
 pub mod policy;

@@ -43,6 +43,8 @@ pub struct Policy {
     pub tags: TagRules,
     /// The wrapping algorithms an asymmetric key's private key may be imported with.
     pub private_key_import: &'static [WrappingAlgorithm],
+    /// Whether the cloud has HMAC keys.
+    pub hmac_keys: bool,
 }
 
 impl Policy {
@@ -61,6 +63,7 @@ impl Policy {
         max_material_rotations: 0,
         tags: TagRules::ALIBABA,
         private_key_import: &[WrappingAlgorithm::RsaesOaepSha256Aes256EcbPkcs7Pad],
+        hmac_keys: false,
     };
 
     /// AWS KMS 2014-11-01: pending window 7–30 days (default 30), RSA-2048/3072/4096 wrapping
@@ -88,6 +91,7 @@ impl Policy {
             WrappingAlgorithm::RsaAesKeyWrapSha256,
             WrappingAlgorithm::RsaAesKeyWrapSha1,
         ],
+        hmac_keys: true,
     };
 
     /// The pending window of a ScheduleKeyDeletion, in days: as given, or the default.

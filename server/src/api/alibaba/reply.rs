@@ -34,6 +34,9 @@ pub fn key_usage(usage: KeyUsage) -> &'static str {
     match usage {
         KeyUsage::EncryptDecrypt => "ENCRYPT/DECRYPT",
         KeyUsage::SignVerify => "SIGN/VERIFY",
+        // Alibaba has no HMAC keys; its door cannot create one, but a key made on the AWS door
+        // is listed with its name.
+        KeyUsage::GenerateVerifyMac => "GENERATE_VERIFY_MAC",
     }
 }
 

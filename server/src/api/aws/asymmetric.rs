@@ -55,6 +55,11 @@ pub(super) fn get_public_key<S: Store>(
                     .map(|a| encryption_algorithm(*a))
                     .collect(),
             ),
+            KeyUsage::GenerateVerifyMac => {
+                return Err(
+                    crate::kms::Error::Invariant("an asymmetric key has a MAC usage").into(),
+                );
+            }
         };
         map.insert(name.into(), json!(list));
     }

@@ -56,6 +56,10 @@ pub enum Error {
     #[error("the signature is not valid for this key, message and signing algorithm")]
     InvalidSignatureValue,
 
+    /// VerifyMac found that the MAC is not the key's over the message.
+    #[error("the MAC is not valid for this key, message and MAC algorithm")]
+    InvalidMac,
+
     /// The KMS refused the call.
     #[error(transparent)]
     Kms(#[from] KmsError),
@@ -78,6 +82,7 @@ impl Error {
             Self::InvalidSignature(_) => ("InvalidSignatureException", 403),
             Self::RequestTimeout(_) => ("RequestTimeoutException", 408),
             Self::InvalidSignatureValue => ("KMSInvalidSignatureException", 400),
+            Self::InvalidMac => ("KMSInvalidMacException", 400),
             Self::Kms(e) => kms_type_and_status(e),
         }
     }
@@ -218,6 +223,7 @@ mod tests {
             (Error::InvalidSignature("the signature does not match".into()), "InvalidSignatureException", 403),
             (Error::RequestTimeout(1), "RequestTimeoutException", 408),
             (Error::InvalidSignatureValue, "KMSInvalidSignatureException", 400),
+            (Error::InvalidMac, "KMSInvalidMacException", 400),
             (KmsError::invalid(Argument::KeySpec, "x").into(), "ValidationException", 400),
             (KmsError::invalid(Argument::Tags, "x").into(), "TagException", 400),
             (KmsError::invalid(Argument::TagKeys, "x").into(), "TagException", 400),

@@ -12,6 +12,7 @@ mod data;
 pub mod error;
 mod import;
 pub mod input;
+mod mac;
 pub mod operations;
 pub mod reply;
 mod tags;

@@ -15,6 +15,7 @@ use super::import::{
     list_key_rotations, rotate_key_on_demand,
 };
 use super::input::Input;
+use super::mac::{generate_mac, verify_mac};
 use super::reply::{key_metadata, parse_key_spec, with_marker};
 use super::tags::{list_resource_tags, tag_resource, untag_resource};
 use crate::kms::key::{KeyUsage, Origin};
@@ -42,7 +43,7 @@ pub struct Entry<S: Store> {
 }
 
 /// Every operation this door serves.
-pub fn operations<S: Store>() -> [Entry<S>; 28] {
+pub fn operations<S: Store>() -> [Entry<S>; 30] {
     use Operation::{HandOutWrappingKey, Read, Write};
     let entry = |name, operation, handler: Handler<S>, members| Entry {
         name,
@@ -214,6 +215,25 @@ pub fn operations<S: Store>() -> [Entry<S>; 28] {
         ),
         entry("Sign", Read, sign, SIGN),
         entry("Verify", Read, verify, VERIFY),
+        entry(
+            "GenerateMac",
+            Read,
+            generate_mac,
+            &["KeyId", "Message", "MacAlgorithm", "GrantTokens", "DryRun"],
+        ),
+        entry(
+            "VerifyMac",
+            Read,
+            verify_mac,
+            &[
+                "KeyId",
+                "Message",
+                "MacAlgorithm",
+                "Mac",
+                "GrantTokens",
+                "DryRun",
+            ],
+        ),
         entry("TagResource", Write, tag_resource, &["KeyId", "Tags"]),
         entry(
             "UntagResource",
@@ -253,7 +273,7 @@ pub(super) fn named<T>(
 
 fn create_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
     let allowed_spec = "byok-kms serves SYMMETRIC_DEFAULT, RSA_2048, RSA_3072, RSA_4096, \
-                        ECC_NIST_P256 and ECC_SECG_P256K1 keys on this API";
+                        ECC_NIST_P256, ECC_SECG_P256K1 and HMAC_224 to HMAC_512 keys on this API";
     let spec = named(input, "KeySpec", parse_key_spec, allowed_spec)?;
     let legacy = named(input, "CustomerMasterKeySpec", parse_key_spec, allowed_spec)?;
     if input.boolean("MultiRegion")? == Some(true) {
@@ -270,9 +290,10 @@ fn create_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result
             |u| match u {
                 "ENCRYPT_DECRYPT" => Some(KeyUsage::EncryptDecrypt),
                 "SIGN_VERIFY" => Some(KeyUsage::SignVerify),
+                "GENERATE_VERIFY_MAC" => Some(KeyUsage::GenerateVerifyMac),
                 _ => None,
             },
-            "byok-kms serves ENCRYPT_DECRYPT and SIGN_VERIFY keys",
+            "byok-kms serves ENCRYPT_DECRYPT, SIGN_VERIFY and GENERATE_VERIFY_MAC keys",
         )?,
         origin: named(
             input,

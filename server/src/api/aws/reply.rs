@@ -2,6 +2,7 @@
 //! core's values.
 
 use crate::crypto::asymmetric::{EncryptionAlgorithm, SigningAlgorithm};
+use crate::crypto::mac::MacAlgorithm;
 use crate::kms::asymmetric::{ENCRYPTION_ALGORITHMS, encryption_algorithms, signing_algorithms};
 use serde_json::{Map, Value, json};
 
@@ -38,6 +39,12 @@ pub fn key_metadata<S: Store>(kms: &Kms<S>, account_id: &str, m: &KeyMetadata) -
     if m.key_spec.symmetric().is_some() {
         out.insert("EncryptionAlgorithms".into(), json!([SYMMETRIC_DEFAULT]));
     }
+    if let Some(spec) = m.key_spec.hmac() {
+        out.insert(
+            "MacAlgorithms".into(),
+            json!([mac_algorithm(spec.algorithm())]),
+        );
+    }
     if let Some(spec) = m.key_spec.asymmetric() {
         match m.key_usage {
             KeyUsage::SignVerify => out.insert(
@@ -58,6 +65,7 @@ pub fn key_metadata<S: Store>(kms: &Kms<S>, account_id: &str, m: &KeyMetadata) -
                         .collect::<Vec<_>>()
                 ),
             ),
+            KeyUsage::GenerateVerifyMac => None,
         };
     }
     if let Some(at) = m.delete_date {
@@ -96,7 +104,8 @@ pub fn parse_key_spec(name: &str) -> Option<KeySpec> {
         SYMMETRIC_DEFAULT => "Aliyun_AES_256",
         "ECC_NIST_P256" => "EC_P256",
         "ECC_SECG_P256K1" => "EC_P256K",
-        "RSA_2048" | "RSA_3072" | "RSA_4096" => name,
+        "RSA_2048" | "RSA_3072" | "RSA_4096" | "HMAC_224" | "HMAC_256" | "HMAC_384"
+        | "HMAC_512" => name,
         _ => return None,
     };
     KeySpec::from_name(core)
@@ -128,11 +137,28 @@ pub fn encryption_algorithm(algorithm: EncryptionAlgorithm) -> &'static str {
         .map_or("", |(_, name)| name)
 }
 
+/// The AWS names of the MAC algorithms.
+pub const MAC_ALGORITHMS: [(MacAlgorithm, &str); 4] = [
+    (MacAlgorithm::HmacSha224, "HMAC_SHA_224"),
+    (MacAlgorithm::HmacSha256, "HMAC_SHA_256"),
+    (MacAlgorithm::HmacSha384, "HMAC_SHA_384"),
+    (MacAlgorithm::HmacSha512, "HMAC_SHA_512"),
+];
+
+/// The AWS name of a MAC algorithm.
+pub fn mac_algorithm(algorithm: MacAlgorithm) -> &'static str {
+    MAC_ALGORITHMS
+        .iter()
+        .find(|(a, _)| *a == algorithm)
+        .map_or("", |(_, name)| name)
+}
+
 /// The AWS name of a key usage.
 pub fn key_usage(usage: KeyUsage) -> &'static str {
     match usage {
         KeyUsage::EncryptDecrypt => "ENCRYPT_DECRYPT",
         KeyUsage::SignVerify => "SIGN_VERIFY",
+        KeyUsage::GenerateVerifyMac => "GENERATE_VERIFY_MAC",
     }
 }
 

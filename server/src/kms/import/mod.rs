@@ -293,8 +293,9 @@ impl<S: Store> Kms<S> {
         let private = self.unwrapping_key(&wrapping_key)?;
         let unwrapped =
             crypto::unwrap_key_material(&private, token.algorithm, encrypted_key_material);
-        let length = match key.key_spec {
-            KeySpec::Symmetric(spec) => spec.material_len(),
+        let lengths = match key.key_spec {
+            KeySpec::Symmetric(spec) => spec.material_len()..=spec.material_len(),
+            KeySpec::Hmac(spec) => spec.material_lengths(),
             KeySpec::Asymmetric(spec) => {
                 let checked = private_key::check(spec, key.usage, unwrapped)?;
                 let unwrapped = Unwrapped {
@@ -306,10 +307,12 @@ impl<S: Store> Kms<S> {
                 return self.bind_material(policy, account_id, &key, &unwrapped, target);
             }
         };
-        let genuine = unwrapped.as_ref().is_some_and(|m| m.len() == length);
+        let genuine = unwrapped
+            .as_ref()
+            .is_some_and(|m| lengths.contains(&m.len()));
         let material = match unwrapped {
             Some(material) if genuine => material,
-            _ => crypto::random_bytes(length)?,
+            _ => crypto::random_bytes(*lengths.start())?,
         };
         let unwrapped = Unwrapped {
             material: &material,

@@ -21,7 +21,8 @@ pub struct CheckedPrivateKey {
 /// The purpose a key's usage parses its private key for.
 pub fn purpose(usage: KeyUsage) -> Purpose {
     match usage {
-        KeyUsage::SignVerify => Purpose::Sign,
+        // An asymmetric key never has GENERATE_VERIFY_MAC (KeySpec::allows).
+        KeyUsage::SignVerify | KeyUsage::GenerateVerifyMac => Purpose::Sign,
         KeyUsage::EncryptDecrypt => Purpose::Encrypt,
     }
 }
