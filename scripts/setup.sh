@@ -43,7 +43,8 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want"
 fi
 
-# npm packages from package-lock.json (binaryen's wasm-opt, playwright-core, node-forge, typescript).
+# npm packages from package-lock.json (binaryen's wasm-opt, playwright-core, node-forge, typescript,
+# @aws-sdk/client-kms and esbuild for the AWS SDK tests).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
   npm ci --no-audit --no-fund
