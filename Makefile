@@ -34,8 +34,9 @@ pkg: setup-build
 	$(CARGO_WASM)
 	node scripts/build-pkg.mjs
 
+# byok-kms, and the byok-wrap CLI that the AWS CLI test wraps with (one build: one feature set).
 server:
-	cargo build -p byok-kms
+	cargo build -p byok-kms -p byok-wrap-cli
 
 ## make lint: cargo fmt --check and clippy -D warnings, native and wasm
 lint: setup-build
@@ -64,7 +65,6 @@ test-node:
 # (with openssl and the byok-wrap CLI wrapping) on the AWS door; then the official Node clients
 # (@alicloud/kms20160120, @alicloud/openapi-client, @alicloud/pop-core, @aws-sdk/client-kms).
 test-sdk: server
-	cargo build -p byok-wrap-cli
 	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms BYOK_WRAP_BIN=$(CURDIR)/target/debug/byok-wrap scripts/with-postgres.sh build/venv/bin/python -m unittest discover -s server/tests/sdk -v
 	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms node --test server/tests/sdk/node/
 
