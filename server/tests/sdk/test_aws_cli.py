@@ -20,6 +20,7 @@ from kms_server import KmsServer
 CLIENT_ERROR_EXIT = 255
 
 BYOK_WRAP = os.environ.get("BYOK_WRAP_BIN", "target/debug/byok-wrap")
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
 
 # The guide's openssl commands ("Encrypt key material with OpenSSL"): KeyMaterial.bin under
 # WrappingPublicKey.bin (DER) into EncryptedKeyMaterial.bin. $MD is sha256 or sha1.
@@ -88,9 +89,11 @@ class AwsCli(unittest.TestCase):
         shutil.rmtree(cls.home, ignore_errors=True)
 
     def sh(self, script, cwd, check=True, **variables):
-        """Runs `script` with bash -euo pipefail in `cwd`; returns the completed process."""
+        """Runs `script` with bash -euo pipefail in `cwd`, with the variables added to the
+        environment (None: removed); returns the completed process."""
+        env = {k: v for k, v in {**self.env, **variables}.items() if v is not None}
         done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd,
-                              env={**self.env, **variables}, capture_output=True, text=True)
+                              env=env, capture_output=True, text=True)
         if check and done.returncode != 0:
             self.fail(f"exit {done.returncode}:\n{script}\nstdout: {done.stdout}\n"
                       f"stderr: {done.stderr}")
@@ -200,6 +203,27 @@ aws kms decrypt --endpoint-url "$ENDPOINT" --key-id "$KEY_ID" --ciphertext-blob 
     --encryption-context purpose=test --query Plaintext --output text | base64 -d > again.txt
 cmp plaintext.txt again.txt
 """, cwd, KEY_ID=key_id)
+
+    def test_the_readme_lines_run_as_written(self):
+        with open(os.path.join(ROOT, "README.md")) as f:
+            readme = f.read()
+        lines = readme.split("With the AWS CLI", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+        cwd = tempfile.mkdtemp(dir=self.server.work)
+        self.sh("openssl rand -out KeyMaterial.bin 32", cwd)
+        script = lines.replace("ENDPOINT=http://127.0.0.1:8080", f"ENDPOINT={self.env['ENDPOINT']}")
+        self.assertNotEqual(script, lines, "the README names its endpoint")
+        self.sh(script + '\necho "$KEY_ID" > key-id.txt', cwd,
+                PATH=os.path.dirname(self.env["BYOK_WRAP"]) + os.pathsep + self.env["PATH"],
+                BYOK_KMS_AWS_ACCESS_KEY_ID=self.server.aws_access_key_id,
+                BYOK_KMS_AWS_SECRET_ACCESS_KEY=self.server.aws_secret_access_key,
+                # What the README's lines set themselves.
+                AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None, AWS_DEFAULT_REGION=None,
+                ENDPOINT=None)
+        with open(os.path.join(cwd, "key-id.txt")) as f:
+            key_id = f.read().strip()
+        described = self.kms(cwd, "describe-key", "--key-id", key_id)["KeyMetadata"]
+        self.assertEqual((described["KeyState"], described["ExpirationModel"]),
+                         ("Enabled", "KEY_MATERIAL_EXPIRES"))
 
     def test_refusals_in_the_cli_words(self):
         cwd = tempfile.mkdtemp(dir=self.server.work)

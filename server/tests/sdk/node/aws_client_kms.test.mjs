@@ -4,9 +4,11 @@
 // AWS's openssl recipe, and every refusal the SDK raises as its own exception class, with the
 // key's state unchanged after it. byok-wrap takes AWS's algorithm names as they are.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 import {
   CreateKeyCommand, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand,
@@ -17,7 +19,8 @@ import {
 
 import { awsOpensslWrap, startServer } from './kms_server.mjs';
 
-const byok = await import(new URL('../../../../pkg/node.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const byok = await import(join(ROOT, 'pkg/node.js'));
 await byok.default();
 
 const DAY = 86_400_000;
@@ -172,4 +175,25 @@ test('every refusal is its own exception class, and leaves the key as it was', a
   await send(ImportKeyMaterialCommand, { ...await wrapped(keyId, 'byok-wrap', algorithm, material, cwd),
     ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' });
   assert.deepEqual(await state(), ['Enabled', true, 'KEY_MATERIAL_DOES_NOT_EXPIRE']);
+});
+
+test("the README's example runs as written, against this server", () => {
+  const blocks = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const example = blocks.find((block) => block.includes("from '@aws-sdk/client-kms'"));
+  assert.ok(example, 'the README has an @aws-sdk/client-kms example');
+  // An application directory inside the checkout: @aws-sdk/client-kms from its node_modules,
+  // byok-wrap as the built package.
+  mkdirSync(join(ROOT, 'build'), { recursive: true });
+  const app = mkdtempSync(join(ROOT, 'build', 'readme-aws-sdk-'));
+  try {
+    mkdirSync(join(app, 'node_modules'));
+    symlinkSync(join(ROOT, 'pkg'), join(app, 'node_modules', 'byok-wrap'), 'dir');
+    const file = join(app, 'example.mjs');
+    writeFileSync(file, example.replace("'http://127.0.0.1:8080'", `'http://${server.endpoint}'`));
+    const out = execFileSync(process.execPath, [file], { cwd: app, encoding: 'utf8', env: { ...process.env,
+      BYOK_KMS_AWS_ACCESS_KEY_ID: server.awsAccessKeyId, BYOK_KMS_AWS_SECRET_ACCESS_KEY: server.awsSecretAccessKey } });
+    assert.equal(out, 'Enabled\n');
+  } finally {
+    rmSync(app, { recursive: true, force: true });
+  }
 });
