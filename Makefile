@@ -34,8 +34,9 @@ pkg: setup-build
 	$(CARGO_WASM)
 	node scripts/build-pkg.mjs
 
+# byok-kms, and the byok-wrap CLI that the AWS CLI test wraps with (one build: one feature set).
 server:
-	cargo build -p byok-kms
+	cargo build -p byok-kms -p byok-wrap-cli
 
 ## make lint: cargo fmt --check and clippy -D warnings, native and wasm
 lint: setup-build
@@ -60,10 +61,11 @@ test-node:
 	node --test tests/node/ tests/e2e/
 
 # The official Alibaba Cloud Python SDK against a real byok-kms serve, and against three on one
-# PostgreSQL database; the legacy Python SDK (aliyunsdkcore) beside it; then the official Node
-# clients (@alicloud/kms20160120, @alicloud/openapi-client, @alicloud/pop-core), over POST and GET.
+# PostgreSQL database; the legacy Python SDK (aliyunsdkcore) beside it; boto3 and the AWS CLI
+# (with openssl and the byok-wrap CLI wrapping) on the AWS door; then the official Node clients
+# (@alicloud/kms20160120, @alicloud/openapi-client, @alicloud/pop-core, @aws-sdk/client-kms).
 test-sdk: server
-	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms scripts/with-postgres.sh build/venv/bin/python -m unittest discover -s server/tests/sdk -v
+	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms BYOK_WRAP_BIN=$(CURDIR)/target/debug/byok-wrap scripts/with-postgres.sh build/venv/bin/python -m unittest discover -s server/tests/sdk -v
 	BYOK_KMS_BIN=$(CURDIR)/target/debug/byok-kms node --test server/tests/sdk/node/
 
 ## make bench: every performance figure against its peer or limit, in one table (not a test)

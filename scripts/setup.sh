@@ -3,7 +3,7 @@
 # every step is skipped when its tool is already there at the right version.
 #
 #   scripts/setup.sh build   the wasm toolchain and npm packages (make pkg, make run)
-#   scripts/setup.sh test    also Chromium + ChromeDriver, openssl, PostgreSQL, the SDK venv (make test)
+#   scripts/setup.sh test    also Chromium + ChromeDriver, openssl, xxd, PostgreSQL, the SDK venv (make test)
 #   scripts/setup.sh bench   also twiggy, for the wasm size by crate (make bench)
 #   scripts/setup.sh fuzz    nightly Rust and cargo-fuzz (make fuzz)
 set -euo pipefail
@@ -43,7 +43,8 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want"
 fi
 
-# npm packages from package-lock.json (binaryen's wasm-opt, playwright-core, node-forge, typescript).
+# npm packages from package-lock.json (binaryen's wasm-opt, playwright-core, node-forge, typescript,
+# @aws-sdk/client-kms and esbuild for the AWS SDK tests).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
   npm ci --no-audit --no-fund
@@ -84,6 +85,12 @@ apt_install() {
 if ! command -v openssl >/dev/null; then
   say "apt-get install openssl"
   apt_install openssl
+fi
+
+# xxd, for AWS's openssl recipe of RSA_AES_KEY_WRAP (the AES key as hex for `openssl enc -K`).
+if ! command -v xxd >/dev/null; then
+  say "apt-get install xxd"
+  apt_install xxd
 fi
 
 # PostgreSQL for the scale-out tests (scripts/with-postgres.sh starts a throwaway server of it).

@@ -24,8 +24,8 @@ function freePort() {
 }
 
 /**
- * Starts byok-kms; `args` are extra `serve` flags. Resolves to
- * `{ origin, accessKeyId, accessKeySecret, dataDir, log(), stop() }`.
+ * Starts byok-kms; `args` are extra `serve` flags. Resolves to `{ origin, accessKeyId,
+ * accessKeySecret, awsAccessKeyId, awsSecretAccessKey, dataDir, log(), stop() }`.
  */
 export async function startKms(args = []) {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run cargo build -p byok-kms`);
@@ -33,7 +33,11 @@ export async function startKms(args = []) {
   const dataDir = mkdtempSync(join(tmpdir(), 'byok-kms-'));
   const accessKeyId = `LTAI${randomBytes(10).toString('hex')}`;
   const accessKeySecret = randomBytes(24).toString('base64url');
-  const env = { ...process.env, BYOK_KMS_ACCESS_KEY_ID: accessKeyId, BYOK_KMS_ACCESS_KEY_SECRET: accessKeySecret, RUST_LOG: process.env.RUST_LOG ?? 'info' };
+  const awsAccessKeyId = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
+  const awsSecretAccessKey = randomBytes(30).toString('base64url');
+  const env = { ...process.env, BYOK_KMS_ACCESS_KEY_ID: accessKeyId, BYOK_KMS_ACCESS_KEY_SECRET: accessKeySecret,
+    BYOK_KMS_AWS_ACCESS_KEY_ID: awsAccessKeyId, BYOK_KMS_AWS_SECRET_ACCESS_KEY: awsSecretAccessKey,
+    RUST_LOG: process.env.RUST_LOG ?? 'info' };
   delete env.BYOK_KMS_ROOT_KEY;
   const child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir,
     '--www-dir', join(ROOT, 'www'), '--pkg-dir', join(ROOT, 'pkg'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -53,6 +57,8 @@ export async function startKms(args = []) {
     origin,
     accessKeyId,
     accessKeySecret,
+    awsAccessKeyId,
+    awsSecretAccessKey,
     dataDir,
     log: () => output,
     async stop() {

@@ -711,12 +711,30 @@ async fn other_routes() {
         allowed.headers()["access-control-allow-origin"],
         "http://app.example"
     );
-    assert!(
-        allowed.headers()["access-control-allow-headers"]
-            .to_str()
-            .unwrap()
-            .contains("x-acs-signature-nonce")
-    );
+    // One preflight for both doors: what the Alibaba clients sign, and what the AWS SDK for
+    // JavaScript v3 asks for (observed in Chromium).
+    let allow_headers = allowed.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for name in [
+        "x-acs-signature-nonce",
+        "x-acs-content-sha256",
+        "amz-sdk-invocation-id",
+        "amz-sdk-request",
+        "authorization",
+        "content-type",
+        "x-amz-content-sha256",
+        "x-amz-date",
+        "x-amz-target",
+        "x-amz-user-agent",
+        "x-amz-security-token",
+    ] {
+        assert!(
+            allow_headers.split(", ").any(|h| h == name),
+            "{name} in {allow_headers}"
+        );
+    }
     let refused = s
         .router
         .clone()
@@ -748,6 +766,10 @@ async fn other_routes() {
     assert_eq!(
         reply.headers()["access-control-allow-origin"],
         "http://app.example"
+    );
+    assert_eq!(
+        reply.headers()["access-control-expose-headers"],
+        "x-acs-request-id, x-amzn-requestid"
     );
     let mut request = s.acs3("ListKeys", &[]);
     request

@@ -327,8 +327,10 @@ for (const [name, path] of Object.entries(READMES)) {
     exampleFiles(dir);
     const examples = [...readFileSync(path(), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)]
       .map((match) => match[1])
-      // Run against a KMS below, and in tests/node/testing.test.mjs under their test runners.
-      .filter((example) => !example.includes('new KmsClient') && !example.includes("from 'byok-wrap/testing'"));
+      // Run against a KMS below, in tests/node/testing.test.mjs under their test runners, and
+      // the AWS SDK's in server/tests/sdk/node/aws_client_kms.test.mjs against a byok-kms.
+      .filter((example) => !example.includes('new KmsClient') && !example.includes("from 'byok-wrap/testing'") &&
+        !example.includes("from '@aws-sdk/client-kms'"));
     assert.ok(examples.length >= (name === 'repository README' ? 3 : 1), `${examples.length} examples`);
     const files = [];
     for (const [i, example] of examples.entries()) {

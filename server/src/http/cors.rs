@@ -5,7 +5,7 @@
 //! to find out from a browser error. A refused preflight here is `403` with a message naming the
 //! flag, so an operator sees at once what to change.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -13,8 +13,24 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use crate::api::alibaba;
+use crate::api::{alibaba, aws};
 use crate::store::Store;
+
+/// The request headers a signed call may carry, for both doors: a preflight does not say which
+/// door the call is for.
+static ALLOW_HEADERS: LazyLock<HeaderValue> =
+    LazyLock::new(|| both(alibaba::CORS_HEADERS, aws::CORS_HEADERS));
+
+/// The reply headers a page's client reads: each door's request id (the AWS SDK puts
+/// `x-amzn-RequestId` in every error's `$metadata`).
+static EXPOSE_HEADERS: LazyLock<HeaderValue> =
+    LazyLock::new(|| both(alibaba::REQUEST_ID_HEADER, aws::REQUEST_ID_HEADER));
+
+/// One header list of two.
+fn both(first: &'static str, second: &'static str) -> HeaderValue {
+    // Both are this crate's constants, lower-case ASCII names and commas: always a valid value.
+    HeaderValue::try_from(format!("{first}, {second}")).expect("CORS header lists are ASCII")
+}
 
 /// The `Access-Control-Allow-Origin` value for a request from `origin`, if it is allowed.
 fn allowed_origin<S: Store>(state: &AppState<S>, headers: &HeaderMap) -> Option<HeaderValue> {
@@ -43,7 +59,7 @@ pub async fn allow_origin<S: Store>(
             .or_insert(origin);
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(alibaba::REQUEST_ID_HEADER),
+            EXPOSE_HEADERS.clone(),
         );
         h.insert(header::VARY, HeaderValue::from_static("origin"));
     }
@@ -65,10 +81,7 @@ pub async fn preflight<S: Store>(
                 header::ACCESS_CONTROL_ALLOW_METHODS,
                 HeaderValue::from_static("POST"),
             );
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static(alibaba::CORS_HEADERS),
-            );
+            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS.clone());
             h.insert(
                 header::ACCESS_CONTROL_MAX_AGE,
                 HeaderValue::from_static("600"),

@@ -33,9 +33,11 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// The header that carries the request id in replies.
 pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
 
-/// The request headers a browser must be allowed to send for a signed call (CORS).
-pub const CORS_HEADERS: &str = "authorization, content-type, x-amz-date, x-amz-target, x-amz-security-token, \
-     x-amz-user-agent";
+/// The request headers a browser must be allowed to send for a signed call (CORS): what the AWS
+/// SDK for JavaScript v3 asks for in its preflight (it signs all of them), and the session token
+/// of temporary credentials.
+pub const CORS_HEADERS: &str = "amz-sdk-invocation-id, amz-sdk-request, authorization, content-type, \
+     x-amz-content-sha256, x-amz-date, x-amz-security-token, x-amz-target, x-amz-user-agent";
 
 /// Whether a request is for this door rather than the Alibaba one: it names an `X-Amz-Target`
 /// or is signed with SigV4.

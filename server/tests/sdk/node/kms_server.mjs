@@ -27,8 +27,8 @@ export async function freePort() {
 }
 
 /**
- * Starts `byok-kms serve` with a fresh data directory, a made-up access key and no console
- * files, and waits until GET /healthz answers (30 s at most).
+ * Starts `byok-kms serve` with a fresh data directory, made-up access keys (Alibaba's and AWS's)
+ * and no console files, and waits until GET /healthz answers (30 s at most).
  */
 export async function startServer(prefix = 'byok-node-sdk-') {
   const work = mkdtempSync(join(tmpdir(), prefix));
@@ -36,8 +36,11 @@ export async function startServer(prefix = 'byok-node-sdk-') {
   const endpoint = `127.0.0.1:${port}`;
   const accessKeyId = 'LTAI' + randomBytes(10).toString('hex');
   const secret = randomBytes(18).toString('base64url');
+  const awsAccessKeyId = 'AKIA' + randomBytes(8).toString('hex').toUpperCase();
+  const awsSecretAccessKey = randomBytes(30).toString('base64url');
   const env = { ...process.env, BYOK_KMS_ACCESS_KEY_ID: accessKeyId,
-    BYOK_KMS_ACCESS_KEY_SECRET: secret, RUST_LOG: 'info' };
+    BYOK_KMS_ACCESS_KEY_SECRET: secret, BYOK_KMS_AWS_ACCESS_KEY_ID: awsAccessKeyId,
+    BYOK_KMS_AWS_SECRET_ACCESS_KEY: awsSecretAccessKey, RUST_LOG: 'info' };
   delete env.BYOK_KMS_ROOT_KEY;
   const logPath = join(work, 'server.log');
   const log = openSync(logPath, 'w');
@@ -63,7 +66,7 @@ export async function startServer(prefix = 'byok-node-sdk-') {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
-    endpoint, port, accessKeyId, secret, work,
+    endpoint, port, accessKeyId, secret, awsAccessKeyId, awsSecretAccessKey, work,
     async stop() {
       if (!exited) {
         child.kill('SIGTERM');
@@ -95,6 +98,41 @@ export function wrapMaterial(publicKey, algorithm, cwd) {
   openssl(cwd, 'enc', '-e', '-base64', '-A', '-in', 'EncryptedKeyMaterial.bin',
     '-out', 'EncryptedKeyMaterial_base64.txt');
   return readFileSync(join(cwd, 'EncryptedKeyMaterial_base64.txt'), 'utf8');
+}
+
+// AWS's openssl recipes ("Encrypt key material with OpenSSL" in the KMS developer guide):
+// KeyMaterial.bin under WrappingPublicKey.bin (DER) into EncryptedKeyMaterial.bin; $MD is sha256
+// or sha1. The same commands as server/tests/sdk/test_aws_cli.py runs.
+const AWS_RSAES_OAEP = `
+openssl pkeyutl -encrypt -in KeyMaterial.bin -out EncryptedKeyMaterial.bin \\
+    -inkey WrappingPublicKey.bin -keyform DER -pubin \\
+    -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:$MD -pkeyopt rsa_mgf1_md:$MD
+`;
+const AWS_RSA_AES_KEY_WRAP = `
+openssl rand -out aes-key.bin 32
+openssl enc -id-aes256-wrap-pad -K "$(xxd -p -c 64 aes-key.bin)" -iv A65959A6 \\
+    -in KeyMaterial.bin -out key-material-wrapped.bin
+openssl pkeyutl -encrypt -in aes-key.bin -out aes-key-wrapped.bin \\
+    -inkey WrappingPublicKey.bin -keyform DER -pubin \\
+    -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:$MD -pkeyopt rsa_mgf1_md:$MD
+cat aes-key-wrapped.bin key-material-wrapped.bin > EncryptedKeyMaterial.bin
+`;
+export const AWS_OPENSSL = {
+  RSAES_OAEP_SHA_256: 'MD=sha256\n' + AWS_RSAES_OAEP,
+  RSAES_OAEP_SHA_1: 'MD=sha1\n' + AWS_RSAES_OAEP,
+  RSA_AES_KEY_WRAP_SHA_256: 'MD=sha256\n' + AWS_RSA_AES_KEY_WRAP,
+  RSA_AES_KEY_WRAP_SHA_1: 'MD=sha1\n' + AWS_RSA_AES_KEY_WRAP,
+};
+
+/**
+ * Wraps `material` under GetParametersForImport's PublicKey (DER bytes) with AWS's openssl recipe
+ * for `algorithm`, in `cwd`; returns EncryptedKeyMaterial's bytes.
+ */
+export function awsOpensslWrap(publicKey, algorithm, material, cwd) {
+  writeFileSync(join(cwd, 'WrappingPublicKey.bin'), publicKey);
+  writeFileSync(join(cwd, 'KeyMaterial.bin'), material);
+  execFileSync('bash', ['-euo', 'pipefail', '-c', AWS_OPENSSL[algorithm]], { cwd, stdio: 'pipe' });
+  return readFileSync(join(cwd, 'EncryptedKeyMaterial.bin'));
 }
 
 /**
