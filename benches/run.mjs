@@ -66,6 +66,12 @@ if (server) {
   row('8. resident memory: idle / peak under GetParameters, Import, Encrypt, Decrypt',
     `${s.idleRssMb.toFixed(0)} / ${[s.getParameters, s.import, s.encrypt, s.decrypt].map((r) => r.rss_mb.toFixed(0)).join(', ')} MB`,
     `after ${keys} keys: ${s.finalRssMb.toFixed(0)} MB`, null, 'report', null);
+  if (s.awsImport) {
+    const [i, e] = [s.awsImport, s.awsEncrypt];
+    row('12. AWS door: ImportKeyMaterial throughput (SigV4)', `${i.rps.toFixed(0)}/s`, `Alibaba door ${i.alibaba.rps.toFixed(0)}/s`, i.rps / i.alibaba.rps, '≥ 0.9×', i.rps / i.alibaba.rps >= 0.9);
+    row('    AWS door: Encrypt throughput', `${e.rps.toFixed(0)}/s`, `Alibaba door ${e.alibaba.rps.toFixed(0)}/s`, e.rps / e.alibaba.rps, '≥ 0.9×', e.rps / e.alibaba.rps >= 0.9);
+    row('    ratios of each round (Import; Encrypt)', `${each(i.allRatios)}; ${each(e.allRatios)}`, '', null, '', null);
+  }
   if (s.start) {
     row('11. serve --ephemeral: exec → first answer (median of 10)', ms(s.start.answered_ms), `bare axum ${ms(s.start.bare_answered_ms)}`, s.start.answered_ms / s.start.bare_answered_ms, '≤ 200 ms', s.start.answered_ms <= 200);
     row('    exec → the --ready-json line', ms(s.start.ready_ms), '', null, '', null);

@@ -18,6 +18,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const POOL = Number(process.env.BENCH_POOL ?? 2400);
 const SCALE_KEYS = Number(process.env.BENCH_KEYS ?? 100_000);
 
+// The AWS access key pair the server is given, for the AWS door's figures.
+const AWS_KEY = { id: 'AKIABENCHBENCHBENCH0', secret: 'bench'.repeat(8) };
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error('bench:', ...a);
 
@@ -34,7 +37,10 @@ async function startServer(args = []) {
   const dataDir = mkdtempSync(join(tmpdir(), 'byok-bench-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn(SERVER, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...args], {
-    env: { ...process.env, BYOK_KMS_ACCESS_KEY_ID: 'bench', BYOK_KMS_ACCESS_KEY_SECRET: 'bench-secret', RUST_LOG: 'warn' },
+    env: {
+      ...process.env, BYOK_KMS_ACCESS_KEY_ID: 'bench', BYOK_KMS_ACCESS_KEY_SECRET: 'bench-secret', RUST_LOG: 'warn',
+      BYOK_KMS_AWS_ACCESS_KEY_ID: AWS_KEY.id, BYOK_KMS_AWS_SECRET_ACCESS_KEY: AWS_KEY.secret,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const origin = `http://127.0.0.1:${port}`;
@@ -60,11 +66,17 @@ async function startServer(args = []) {
   };
 }
 
-/** Runs byok-kms-load against `origin`, sampling the server's resident memory meanwhile. */
-async function load(origin, pid, args) {
+/**
+ * Runs byok-kms-load against `origin`, sampling the server's resident memory meanwhile; with
+ * `aws`, through the AWS door (SigV4) with the AWS pair.
+ */
+async function load(origin, pid, args, { aws = false } = {}) {
   let peak = 0;
   const sampler = setInterval(() => { peak = Math.max(peak, rss(pid)); }, 100);
-  const child = spawn(LOAD, ['run', '--endpoint', origin, '--access-key-id', 'bench', '--access-key-secret', 'bench-secret',
+  const key = aws
+    ? ['--api', 'aws', '--access-key-id', AWS_KEY.id, '--access-key-secret', AWS_KEY.secret]
+    : ['--access-key-id', 'bench', '--access-key-secret', 'bench-secret'];
+  const child = spawn(LOAD, ['run', '--endpoint', origin, ...key,
     '--concurrency', String(CONCURRENCY), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
@@ -152,7 +164,17 @@ results.idleRssMb = Math.max(results.idleRssMb, rss(server.pid));
 const ROUNDS = 3;
 // All rounds together take fewer pairs than half the pool, so that no refill (it starts below
 // half) competes with the loads.
-const perRound = Math.floor((POOL * 0.45) / ROUNDS) - CONCURRENCY;
+const perRound = Math.floor((POOL * 0.45) / ROUNDS) - 2 * CONCURRENCY;
+// The AWS door's Import and Encrypt beside the Alibaba door's, in the same round (an older
+// byok-kms without the AWS door, under benches/compare.mjs, reports none).
+const viaAws = async (args) => {
+  try {
+    return await load(server.origin, server.pid, args, { aws: true });
+  } catch (e) {
+    log('AWS door:', e.message);
+    return null;
+  }
+};
 const rounds = [];
 for (let round = 0; round < ROUNDS; round++) {
   const bareRun = await loadBare();
@@ -162,7 +184,9 @@ for (let round = 0; round < ROUNDS; round++) {
     raw: rawDecrypt(),
     // One pair per client, then re-imports with it.
     import: await load(server.origin, server.pid, ['--action', 'import', '--duration', String(SECONDS)]),
+    awsImport: await viaAws(['--action', 'import', '--duration', String(SECONDS)]),
     encrypt: await load(server.origin, server.pid, ['--action', 'encrypt', '--duration', String(SECONDS)]),
+    awsEncrypt: await viaAws(['--action', 'encrypt', '--duration', String(SECONDS)]),
     decrypt: await load(server.origin, server.pid, ['--action', 'decrypt', '--duration', String(SECONDS)]),
   });
 }
@@ -177,6 +201,12 @@ r = medianRound((x) => x.encrypt.rps / x.bare.rps);
 results.encrypt = { ...r.encrypt, bare: r.bare, allRatios: rounds.map((x) => x.encrypt.rps / x.bare.rps) };
 r = medianRound((x) => x.decrypt.rps / x.bare.rps);
 results.decrypt = { ...r.decrypt, bare: r.bare, allRatios: rounds.map((x) => x.decrypt.rps / x.bare.rps) };
+if (rounds.every((x) => x.awsImport && x.awsEncrypt)) {
+  r = medianRound((x) => x.awsImport.rps / x.import.rps);
+  results.awsImport = { ...r.awsImport, alibaba: r.import, allRatios: rounds.map((x) => x.awsImport.rps / x.import.rps) };
+  r = medianRound((x) => x.awsEncrypt.rps / x.encrypt.rps);
+  results.awsEncrypt = { ...r.awsEncrypt, alibaba: r.encrypt, allRatios: rounds.map((x) => x.awsEncrypt.rps / x.encrypt.rps) };
+}
 for (const action of ['getParameters', 'import', 'encrypt', 'decrypt']) {
   results[action].rss_mb = Math.max(...rounds.map((x) => x[action].rss_mb));
 }

@@ -6,4 +6,4 @@
 
 mod remote;
 
-pub use remote::{IDLE_TIMEOUT, RemoteKms, WrappedForImport};
+pub use remote::{Api, IDLE_TIMEOUT, RemoteKms, WrappedForImport};

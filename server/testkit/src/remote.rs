@@ -1,12 +1,13 @@
 //! A client for a running byok-kms (or any KMS speaking the same API): signs each call like the
-//! official SDK (ACS3-HMAC-SHA256, byok-wrap's signer) and sends it over HTTP/1.1 with keep-alive.
+//! official SDKs (ACS3-HMAC-SHA256 for the Alibaba API, SigV4 and JSON 1.1 for the AWS one, with
+//! byok-wrap's signers) and sends it over HTTP/1.1 with keep-alive.
 //! The load generator and the process-level tests (crashes, races, limits) use it.
 
 use std::sync::Arc;
 
 use byok_wrap::sign::{AccessKey, nonce, sign};
 use byok_wrap::{KeyMaterial, WrappingAlgorithm, WrappingPublicKey};
-use http_body_util::{BodyExt as _, Empty};
+use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -30,13 +31,26 @@ pub struct WrappedForImport {
     pub public_key: String,
 }
 
+/// Which API a client speaks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Api {
+    /// Alibaba Cloud KMS 2016-01-20 (RPC, ACS3).
+    Alibaba,
+    /// AWS KMS 2014-11-01 (JSON 1.1, SigV4) in this region.
+    Aws {
+        /// The SigV4 region.
+        region: String,
+    },
+}
+
 /// A signing client for one endpoint and access key. Cloning shares its connections.
 #[derive(Clone)]
 pub struct RemoteKms {
-    http: Client<HttpConnector, Empty<Bytes>>,
+    http: Client<HttpConnector, Full<Bytes>>,
     origin: String,
     host: String,
     key: Arc<AccessKey>,
+    api: Api,
 }
 
 impl RemoteKms {
@@ -59,7 +73,19 @@ impl RemoteKms {
             origin,
             host,
             key: Arc::new(AccessKey::new(access_key_id, secret)),
+            api: Api::Alibaba,
         }
+    }
+
+    /// The same client speaking `api` (its access key must be of that API).
+    pub fn speaking(mut self, api: Api) -> Self {
+        self.api = api;
+        self
+    }
+
+    /// Which API it speaks.
+    pub fn api(&self) -> &Api {
+        &self.api
     }
 
     /// Sends one signed call; returns the HTTP status and the JSON reply (`Null` if the reply was
@@ -81,6 +107,9 @@ impl RemoteKms {
         params: &[(&str, &str)],
         nonce: &str,
     ) -> Result<(u16, Value), String> {
+        if let Api::Aws { region } = &self.api {
+            return self.call_aws(region, action, params).await;
+        }
         let date = time::OffsetDateTime::now_utc()
             .format(&time::macros::format_description!(
                 "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
@@ -91,7 +120,49 @@ impl RemoteKms {
         for (name, value) in &signed.headers {
             request = request.header(name, value);
         }
-        let request = request.body(Empty::new()).map_err(|e| e.to_string())?;
+        let request = request
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| e.to_string())?;
+        self.send(request).await
+    }
+
+    /// An AWS JSON 1.1 call: the parameters as string members of the body, SigV4-signed.
+    async fn call_aws(
+        &self,
+        region: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<(u16, Value), String> {
+        let body: serde_json::Map<String, Value> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+            .collect();
+        let body = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+        let amz_date = time::OffsetDateTime::now_utc()
+            .format(&time::macros::format_description!(
+                "[year][month][day]T[hour][minute][second]Z"
+            ))
+            .map_err(|e| e.to_string())?;
+        let signed = byok_wrap::sign::sigv4::sign(
+            &self.host,
+            &self.key,
+            region,
+            "kms",
+            &format!("TrentService.{action}"),
+            &body,
+            &amz_date,
+        );
+        let mut request = hyper::Request::post(format!("{}/", self.origin));
+        for (name, value) in &signed.headers {
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        self.send(request).await
+    }
+
+    async fn send(&self, request: hyper::Request<Full<Bytes>>) -> Result<(u16, Value), String> {
         let response = self
             .http
             .request(request)

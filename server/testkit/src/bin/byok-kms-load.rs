@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::rsa::{
     KeySize, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDecryptingKey,
 };
+use byok_kms_testkit::Api;
 use byok_kms_testkit::RemoteKms;
 use byok_wrap::{KeyMaterial, KeySpec, WrappingAlgorithm, WrappingPublicKey};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -83,6 +84,13 @@ struct RunArgs {
     /// Use this existing key instead of creating one.
     #[arg(long)]
     key_id: Option<String>,
+    /// The API to speak: `alibaba` (ACS3) or `aws` (JSON 1.1 with SigV4; the access key must be
+    /// the AWS pair).
+    #[arg(long, default_value = "alibaba")]
+    api: String,
+    /// The SigV4 region for `--api aws`.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -129,12 +137,20 @@ fn field<'a>(reply: &'a Value, name: &str) -> Result<&'a str, String> {
 }
 
 async fn run(args: RunArgs) -> Result<(), String> {
+    let api = match args.api.as_str() {
+        "alibaba" => Api::Alibaba,
+        "aws" => Api::Aws {
+            region: args.region.clone(),
+        },
+        other => return Err(format!("--api {other:?}: must be alibaba or aws")),
+    };
     let kms = RemoteKms::new(
         &args.endpoint,
         &args.access_key_id,
         &args.access_key_secret,
         args.concurrency,
-    );
+    )
+    .speaking(api);
     let request = prepare(&kms, &args).await?;
     let deadline_requests = args.requests;
     let started = Instant::now();
@@ -246,7 +262,13 @@ async fn prepare(kms: &RemoteKms, args: &RunArgs) -> Result<Request, String> {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
     };
+    let aws = matches!(kms.api(), Api::Aws { .. });
     let create_key = |origin: &'static str| async move {
+        let origin = if aws && origin == "Aliyun_KMS" {
+            "AWS_KMS"
+        } else {
+            origin
+        };
         let created = kms.ok("CreateKey", &[("Origin", origin)]).await?;
         Ok::<_, String>(field(&created["KeyMetadata"], "KeyId")?.to_owned())
     };
@@ -300,14 +322,16 @@ async fn prepare(kms: &RemoteKms, args: &RunArgs) -> Result<Request, String> {
                 KeyMaterial::generate(KeySpec::AliyunAes256).map_err(|e| e.to_string())?;
             let w = kms.wrap_for_import(&key, &material).await?;
             // Re-importing the same material with the same token is a valid import every time.
-            request(
-                "ImportKeyMaterial",
-                &[
-                    ("KeyId", &key),
-                    ("EncryptedKeyMaterial", &w.wrapped),
-                    ("ImportToken", &w.token),
-                ],
-            )
+            let mut params = vec![
+                ("KeyId", key.as_str()),
+                ("EncryptedKeyMaterial", &w.wrapped),
+                ("ImportToken", &w.token),
+            ];
+            if aws {
+                // AWS's default model needs a ValidTo.
+                params.push(("ExpirationModel", "KEY_MATERIAL_DOES_NOT_EXPIRE"));
+            }
+            request("ImportKeyMaterial", &params)
         }
     })
 }
