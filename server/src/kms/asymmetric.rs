@@ -299,7 +299,8 @@ impl<S: Store> Kms<S> {
     }
 }
 
-fn versioned<T>(key: &Key, value: T) -> Versioned<T> {
+/// `value`, naming the key and its current version.
+pub(crate) fn versioned<T>(key: &Key, value: T) -> Versioned<T> {
     Versioned {
         key_id: key.id.clone(),
         key_version_id: key.version_id.clone(),

@@ -8,7 +8,7 @@ use core::ops::RangeInclusive;
 
 use crate::crypto::mac::{self, MacAlgorithm};
 use crate::kms::Kms;
-use crate::kms::asymmetric::Versioned;
+use crate::kms::asymmetric::{Versioned, versioned};
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::key::{Key, KeyUsage};
 use crate::kms::state::Action;
@@ -155,14 +155,6 @@ impl<S: Store> Kms<S> {
             .ok_or(Error::Invariant("an Enabled key has no material"))?;
         let material = self.crypto.open(&key.material_identity(), sealed)?;
         Ok((key, material))
-    }
-}
-
-fn versioned<T>(key: &Key, value: T) -> Versioned<T> {
-    Versioned {
-        key_id: key.id.clone(),
-        key_version_id: key.version_id.clone(),
-        value,
     }
 }
 
