@@ -208,7 +208,7 @@ async fn imported_private_keys_sign_as_aws_does() {
     .await;
     door.refused_call(
         "CreateKey",
-        json!({ "KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC" }),
+        json!({ "KeySpec": "ECC_NIST_P384", "KeyUsage": "SIGN_VERIFY" }),
         "ValidationException",
     )
     .await;
@@ -216,6 +216,132 @@ async fn imported_private_keys_sign_as_aws_does() {
         "CreateKey",
         json!({ "KeySpec": "ECC_NIST_P256", "KeyUsage": "ENCRYPT_DECRYPT" }),
         "ValidationException",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rsa_keys_encrypt_and_decrypt_with_oaep_as_openssl_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let door = Door::new();
+    let created = door
+        .call(
+            "CreateKey",
+            json!({ "Origin": "EXTERNAL", "KeySpec": "RSA_2048", "KeyUsage": "ENCRYPT_DECRYPT" }),
+        )
+        .await;
+    let key_id = created["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    let pkcs8 = genpkey("RSA_2048", dir.path());
+    std::fs::write(dir.path().join("private.der"), &pkcs8).unwrap();
+    let params = door
+        .call(
+            "GetParametersForImport",
+            json!({ "KeyId": key_id, "WrappingAlgorithm": "RSA_AES_KEY_WRAP_SHA_1", "WrappingKeySpec": "RSA_2048" }),
+        )
+        .await;
+    let public = WrappingPublicKey::from_der(&unb64(&params["PublicKey"])).unwrap();
+    let private = PrivateKeyMaterial::from_der(&pkcs8).unwrap();
+    let options = ImportOptions {
+        algorithm: WrappingAlgorithm::RsaAesKeyWrapSha1,
+        key_spec: None,
+        allow_legacy_pkcs1: false,
+    };
+    let wrapped =
+        byok_wrap::wrap_for_import(&public, Material::PrivateKey(&private), &options).unwrap();
+    door.call(
+        "ImportKeyMaterial",
+        json!({ "KeyId": key_id, "ImportToken": params["ImportToken"], "EncryptedKeyMaterial": b64(wrapped.as_bytes()),
+                "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE" }),
+    )
+    .await;
+    let m = &door.call("DescribeKey", json!({ "KeyId": key_id })).await["KeyMetadata"];
+    assert_eq!(
+        m["EncryptionAlgorithms"],
+        json!(["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"])
+    );
+    let oaep = |md: &str| -> Vec<String> {
+        [
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            &format!("rsa_oaep_md:{md}"),
+            "-pkeyopt",
+            &format!("rsa_mgf1_md:{md}"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    for (algorithm, md) in [
+        ("RSAES_OAEP_SHA_256", "sha256"),
+        ("RSAES_OAEP_SHA_1", "sha1"),
+    ] {
+        // KMS encrypts, openssl decrypts with the private key.
+        let out = door
+            .call("Encrypt", json!({ "KeyId": key_id, "Plaintext": b64(b"to the key owner"), "EncryptionAlgorithm": algorithm }))
+            .await;
+        assert_eq!(out["EncryptionAlgorithm"], algorithm);
+        std::fs::write(dir.path().join("ct"), unb64(&out["CiphertextBlob"])).unwrap();
+        let mut args: Vec<String> = [
+            "pkeyutl",
+            "-decrypt",
+            "-inkey",
+            "private.der",
+            "-keyform",
+            "DER",
+            "-in",
+            "ct",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(oaep(md));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(openssl(&args, dir.path()), b"to the key owner");
+        // openssl encrypts with the public key, KMS decrypts.
+        let public = door.call("GetPublicKey", json!({ "KeyId": key_id })).await;
+        assert_eq!(
+            public["EncryptionAlgorithms"],
+            json!(["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"])
+        );
+        std::fs::write(dir.path().join("pub.der"), unb64(&public["PublicKey"])).unwrap();
+        std::fs::write(dir.path().join("pt"), b"from openssl").unwrap();
+        let mut args: Vec<String> = [
+            "pkeyutl", "-encrypt", "-pubin", "-inkey", "pub.der", "-keyform", "DER", "-in", "pt",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(oaep(md));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let ciphertext = openssl(&args, dir.path());
+        let out = door
+            .call("Decrypt", json!({ "KeyId": key_id, "CiphertextBlob": b64(&ciphertext), "EncryptionAlgorithm": algorithm }))
+            .await;
+        assert_eq!(unb64(&out["Plaintext"]), b"from openssl");
+    }
+    door.refused_call(
+        "Decrypt",
+        json!({ "CiphertextBlob": b64(&[1; 256]), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256" }),
+        "ValidationException",
+    )
+    .await;
+    door.refused_call("Decrypt", json!({ "KeyId": key_id, "CiphertextBlob": b64(&[1; 256]), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256" }),
+        "InvalidCiphertextException").await;
+    door.refused_call("Encrypt", json!({ "KeyId": key_id, "Plaintext": b64(b"x"), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256",
+        "EncryptionContext": { "a": "b" } }), "ValidationException").await;
+    door.refused_call("Encrypt", json!({ "KeyId": key_id, "Plaintext": b64(&[0; 300]), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256" }),
+        "ValidationException").await;
+    door.refused_call(
+        "Encrypt",
+        json!({ "KeyId": key_id, "Plaintext": b64(b"x") }),
+        "InvalidKeyUsageException",
+    )
+    .await;
+    door.refused_call(
+        "Sign",
+        json!({ "KeyId": key_id, "Message": b64(b"m"), "SigningAlgorithm": "RSASSA_PSS_SHA_256" }),
+        "InvalidKeyUsageException",
     )
     .await;
 }
