@@ -188,6 +188,56 @@ class AwsBoto3(unittest.TestCase):
         data_key = kms.generate_data_key_without_plaintext(KeyId=key_id, KeySpec="AES_256")
         self.assertNotIn("Plaintext", data_key)
 
+    def test_hmac_and_asymmetric_keys(self):
+        kms = self.kms
+        # An imported HMAC key, checked against Python's hmac.
+        import hashlib
+        import hmac
+        key_id = kms.create_key(Origin="EXTERNAL", KeySpec="HMAC_256",
+                                KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+        secret = os.urandom(48)
+        self.import_material(key_id, secret, algorithm="RSAES_OAEP_SHA_256",
+                             ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        mac = kms.generate_mac(KeyId=key_id, Message=b"jwt", MacAlgorithm="HMAC_SHA_256")["Mac"]
+        self.assertEqual(mac, hmac.new(secret, b"jwt", hashlib.sha256).digest())
+        self.assertTrue(kms.verify_mac(KeyId=key_id, Message=b"jwt", MacAlgorithm="HMAC_SHA_256",
+                                       Mac=mac)["MacValid"])
+        with self.assertRaises(kms.exceptions.KMSInvalidMacException):
+            kms.verify_mac(KeyId=key_id, Message=b"jwt!", MacAlgorithm="HMAC_SHA_256", Mac=mac)
+        # An imported EC private key signs; the signature verifies with the public key.
+        from cryptography.hazmat.primitives.asymmetric import ec
+        private = ec.generate_private_key(ec.SECP256R1())
+        pkcs8 = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption())
+        key_id = kms.create_key(Origin="EXTERNAL", KeySpec="ECC_NIST_P256",
+                                KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        self.import_material(key_id, pkcs8, ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        signature = kms.sign(KeyId=key_id, Message=b"release 1.0", MessageType="RAW",
+                             SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+        private.public_key().verify(signature, b"release 1.0", ec.ECDSA(hashes.SHA256()))
+        public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
+        self.assertEqual(public.public_numbers(), private.public_key().public_numbers())
+        self.assertTrue(kms.verify(KeyId=key_id, Message=b"release 1.0", Signature=signature,
+                                   SigningAlgorithm="ECDSA_SHA_256")["SignatureValid"])
+        with self.assertRaises(kms.exceptions.KMSInvalidSignatureException):
+            kms.verify(KeyId=key_id, Message=b"release 2.0", Signature=signature,
+                       SigningAlgorithm="ECDSA_SHA_256")
+        # An RSA key for ENCRYPT_DECRYPT: what KMS encrypts, the private key decrypts.
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        rsa_private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pkcs8 = rsa_private.private_bytes(serialization.Encoding.DER,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption())
+        key_id = kms.create_key(Origin="EXTERNAL", KeySpec="RSA_2048",
+                                KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"]
+        self.import_material(key_id, pkcs8, ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        blob = kms.encrypt(KeyId=key_id, Plaintext=b"sealed",
+                           EncryptionAlgorithm="RSAES_OAEP_SHA_256")["CiphertextBlob"]
+        self.assertEqual(rsa_private.decrypt(blob, oaep()), b"sealed")
+        self.assertEqual(kms.decrypt(KeyId=key_id, CiphertextBlob=blob,
+                                     EncryptionAlgorithm="RSAES_OAEP_SHA_256")["Plaintext"],
+                         b"sealed")
+
     def test_errors_by_class(self):
         kms = self.kms
         with self.assertRaises(kms.exceptions.NotFoundException):
