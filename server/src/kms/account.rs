@@ -250,7 +250,7 @@ impl<S: Store> Kms<S> {
         Ok(self.store.flush_nonces()?)
     }
 
-    fn put_access_key(
+    pub(crate) fn put_access_key(
         &self,
         tx: &mut dyn Transaction,
         id: &str,
@@ -274,7 +274,11 @@ impl<S: Store> Kms<S> {
     }
 
     /// The access key with this id and its secret unsealed, if there is one.
-    fn read_access_key(&self, tx: &mut dyn Transaction, id: &str) -> Result<Option<Credentials>> {
+    pub(crate) fn read_access_key(
+        &self,
+        tx: &mut dyn Transaction,
+        id: &str,
+    ) -> Result<Option<Credentials>> {
         if !crate::kms::rules::can_name_something(id) {
             return Ok(None);
         }
@@ -296,7 +300,7 @@ impl<S: Store> Kms<S> {
 }
 
 /// A 16-digit account id, like Alibaba Cloud's.
-fn generate_account_id() -> Result<String> {
+pub(crate) fn generate_account_id() -> Result<String> {
     let bytes = crypto::random_bytes(8)?;
     let mut n = [0u8; 8];
     n.copy_from_slice(&bytes[..8]);

@@ -3,11 +3,12 @@
 
 use crate::kms::Kms;
 use crate::kms::error::{Argument, Error, Result};
+use crate::kms::key::Key;
 use crate::kms::page::{Page, Paging};
 use crate::kms::policy::Policy;
 use crate::kms::rules::echo;
 use crate::kms::state::Action;
-use crate::store::Store;
+use crate::store::{Store, Transaction};
 
 /// An alias as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,24 +95,36 @@ impl<S: Store> Kms<S> {
         validate_alias_name_under(policy, alias_name)?;
         self.store.transaction(|tx| {
             let key = self.resolve(tx, account_id, key_ref)?;
-            key.state.check(Action::CreateAlias)?;
-            if self.read_alias(tx, account_id, alias_name)?.is_some() {
-                return Err(Error::AliasExists(echo(alias_name)));
+            self.insert_alias(tx, account_id, alias_name, &key)
+        })
+    }
+
+    /// Creates the alias `alias_name` (already checked by [`validate_alias_name_under`]) for
+    /// `key`, read in `tx`: the key's state must allow it and the name must be free.
+    pub(crate) fn insert_alias(
+        &self,
+        tx: &mut dyn Transaction,
+        account_id: &str,
+        alias_name: &str,
+        key: &Key,
+    ) -> Result<()> {
+        key.state.check(Action::CreateAlias)?;
+        if self.read_alias(tx, account_id, alias_name)?.is_some() {
+            return Err(Error::AliasExists(echo(alias_name)));
+        }
+        tx.insert_alias(&self.signed_alias(Alias {
+            account_id: account_id.to_owned(),
+            name: alias_name.to_owned(),
+            key_id: key.id.clone(),
+            mac: None,
+        }))
+        .map_err(|e| {
+            // Another instance created it since this transaction looked.
+            if e.is_conflict() {
+                Error::AliasExists(echo(alias_name))
+            } else {
+                e.into()
             }
-            tx.insert_alias(&self.signed_alias(Alias {
-                account_id: account_id.to_owned(),
-                name: alias_name.to_owned(),
-                key_id: key.id,
-                mac: None,
-            }))
-            .map_err(|e| {
-                // Another instance created it since this transaction looked.
-                if e.is_conflict() {
-                    Error::AliasExists(echo(alias_name))
-                } else {
-                    e.into()
-                }
-            })
         })
     }
 

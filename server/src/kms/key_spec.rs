@@ -2,6 +2,7 @@
 //! asymmetric one (`RSA_2048` … `EC_P256K`), with the usages each allows.
 
 use core::fmt;
+use core::ops::RangeInclusive;
 
 use crate::crypto::asymmetric::AsymmetricSpec;
 use crate::kms::key::KeyUsage;
@@ -84,6 +85,17 @@ impl KeySpec {
         match self {
             Self::Hmac(spec) => Some(spec),
             Self::Symmetric(_) | Self::Asymmetric(_) => None,
+        }
+    }
+
+    /// The lengths of material a key of this spec takes, in bytes (an HMAC key's from its
+    /// digest's length to its block size); `None` for an asymmetric key, whose material is a
+    /// private key.
+    pub fn material_lengths(self) -> Option<RangeInclusive<usize>> {
+        match self {
+            Self::Symmetric(spec) => Some(spec.material_len()..=spec.material_len()),
+            Self::Hmac(spec) => Some(spec.material_lengths()),
+            Self::Asymmetric(_) => None,
         }
     }
 

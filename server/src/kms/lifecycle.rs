@@ -12,7 +12,7 @@ use crate::kms::policy::Policy;
 use crate::kms::rules;
 use crate::kms::state::{Action, KeyState};
 use crate::kms::tag::{self, Tag};
-use crate::store::Store;
+use crate::store::{Store, Transaction};
 
 /// What `CreateKey` asks for.
 #[derive(Debug, Clone, Default)]
@@ -91,6 +91,25 @@ impl<S: Store> Kms<S> {
         account_id: &str,
         request: &CreateKey,
     ) -> Result<KeyMetadata> {
+        let mut key = self.new_key(policy, account_id, crypto::random_uuid()?, request)?;
+        self.store.transaction(|tx| {
+            self.insert_key(tx, &mut key)?;
+            self.check_key_quota(tx, account_id)
+        })?;
+        Ok(self.metadata(&key))
+    }
+
+    /// A new key record with id `key_id` as `request` asks for, every rule of CreateKey checked
+    /// under `policy` (description, tags, spec, usage, origin, protection level): an EXTERNAL key
+    /// in PendingImport without material, a key whose material the KMS generates Enabled with
+    /// it. Nothing is stored yet.
+    pub(crate) fn new_key(
+        &self,
+        policy: &Policy,
+        account_id: &str,
+        key_id: String,
+        request: &CreateKey,
+    ) -> Result<Key> {
         rules::description(&request.description)?;
         let tags = tag::merge(&policy.tags, &[], &request.tags)?;
         if request.key_spec.hmac().is_some() && !policy.hmac_keys {
@@ -130,7 +149,7 @@ impl<S: Store> Kms<S> {
             return Err(Error::UnsupportedProtectionLevel(request.protection_level));
         }
         let mut key = Key {
-            id: crypto::random_uuid()?,
+            id: key_id,
             account_id: account_id.to_owned(),
             description: request.description.clone(),
             key_spec: request.key_spec,
@@ -158,19 +177,20 @@ impl<S: Store> Kms<S> {
             key.sealed_material = Some(self.crypto.seal(&key.material_identity(), &material)?);
             key.state = KeyState::Enabled;
         }
+        Ok(key)
+    }
+
+    /// Whether the account holds no more keys than `--max-keys-per-account` allows. Called after
+    /// the insert, under the account's lock, so that racing creations cannot pass.
+    pub(crate) fn check_key_quota(&self, tx: &mut dyn Transaction, account_id: &str) -> Result<()> {
         let limit = self.settings().max_keys_per_account;
-        self.store.transaction(|tx| {
-            self.insert_key(tx, &mut key)?;
-            // Counted after the insert, under the account's lock: racing creations cannot pass.
-            if tx.key_count(account_id)? > limit {
-                return Err(Error::LimitExceeded(format!(
-                    "the account has {limit} keys, as many as --max-keys-per-account allows; \
-                     schedule unused keys for deletion first"
-                )));
-            }
-            Ok(())
-        })?;
-        Ok(self.metadata(&key))
+        if tx.key_count(account_id)? > limit {
+            return Err(Error::LimitExceeded(format!(
+                "the account has {limit} keys, as many as --max-keys-per-account allows; \
+                 schedule unused keys for deletion first"
+            )));
+        }
+        Ok(())
     }
 
     /// `UpdateKeyDescription`: replaces the key's description (the same rules as CreateKey's).

@@ -18,6 +18,7 @@
 //! | [`data`], [`ciphertext`] | AES-GCM under the material, the blob format | Encrypt, Decrypt, ReEncrypt, GenerateDataKey |
 //! | [`alias`] | aliases | CreateAlias, UpdateAlias, DeleteAlias, ListAliases, ListAliasesByKeyId |
 //! | [`tag`] | tags on keys | TagResource, UntagResource, ListResourceTags |
+//! | [`seed`] | a known world applied at start (`serve --seed`), by the API's rules | |
 //! | [`sweep`] | expiry and deletion, in the background | |
 //! | [`reference`] | naming a key by id, alias or ARN | |
 //! | [`policy`] | where the clouds' rules differ (pending window, import algorithms and expiry, reserved aliases), chosen by the front door | |
@@ -42,6 +43,7 @@ pub mod policy;
 mod reference;
 pub mod rotation;
 pub mod rules;
+pub mod seed;
 pub mod settings;
 pub mod state;
 pub mod sweep;

@@ -106,10 +106,13 @@ impl<S: Store> Kms<S> {
                     if !unwrapped.genuine {
                         return Err(Error::InvalidKeyMaterial);
                     }
-                    key.fingerprint = Some(fingerprint.clone());
-                    key.sealed_material = Some(sealed.clone());
-                    key.material_expire_at = unwrapped.expire_at;
-                    key.materials.current_description = description.unwrap_or_default();
+                    bind_first(
+                        &mut key,
+                        fingerprint.clone(),
+                        sealed.clone(),
+                        unwrapped.expire_at,
+                        description.unwrap_or_default(),
+                    );
                 }
                 (ImportType::NewKeyMaterial, true) => {
                     check_rotatable(policy, &key)?;
@@ -197,6 +200,53 @@ impl<S: Store> Kms<S> {
             })
         })
     }
+}
+
+impl<S: Store> Kms<S> {
+    /// The keyed fingerprint of material for `key`, from what identifies it (the material, or an
+    /// imported private key's public key): what the same-material rule compares.
+    pub(crate) fn material_fingerprint(&self, key: &Key, identifying: &[u8]) -> Vec<u8> {
+        self.crypto
+            .fingerprint(&key.material_identity(), identifying)
+    }
+
+    /// Binds `material` as the first material of `key`, which has never had any, as the first
+    /// ImportKeyMaterial does: sealed, its fingerprint kept for good, the key Enabled. Checking
+    /// that the material fits the key's spec is the caller's.
+    pub(crate) fn bind_to(
+        &self,
+        key: &mut Key,
+        material: &[u8],
+        identifying: &[u8],
+        expire_at: Option<i64>,
+    ) -> Result<()> {
+        if key.fingerprint.is_some() {
+            return Err(Error::Invariant(
+                "first material bound to a key that had some",
+            ));
+        }
+        let fingerprint = self.material_fingerprint(key, identifying);
+        let sealed = self.crypto.seal(&key.material_identity(), material)?;
+        bind_first(key, fingerprint, sealed, expire_at, String::new());
+        if key.state == KeyState::PendingImport && key.all_materials_present() {
+            key.state = KeyState::Enabled;
+        }
+        Ok(())
+    }
+}
+
+/// Makes sealed material with `fingerprint` the first material of `key`.
+fn bind_first(
+    key: &mut Key,
+    fingerprint: Vec<u8>,
+    sealed: Vec<u8>,
+    expire_at: Option<i64>,
+    description: String,
+) {
+    key.fingerprint = Some(fingerprint);
+    key.sealed_material = Some(sealed);
+    key.material_expire_at = expire_at;
+    key.materials.current_description = description;
 }
 
 /// Whether `key` may take new material for a rotation under `policy`.
