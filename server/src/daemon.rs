@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::config::{
     ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, AWS_ACCESS_KEY_ID_ENV, AWS_SECRET_ACCESS_KEY_ENV,
-    EphemeralDir, Error, Result, Secrets, ServeArgs, write_private_file,
+    EphemeralDir, Error, Result, Secrets, ServeArgs, load_seed, write_private_file,
 };
 use crate::http::serve::Limits;
 use crate::http::tls::Certificate;
@@ -17,6 +17,7 @@ use crate::http::{AppState, router};
 use crate::kms::Kms;
 use crate::kms::account::AccessKeyKind;
 use crate::kms::error::Chain;
+use crate::kms::seed::SeedReport;
 use crate::store::Store;
 
 /// The file in the data directory that holds a generated access key (mode 0600), in the form of
@@ -26,6 +27,15 @@ pub const ACCESS_KEY_FILE: &str = "access-key.env";
 /// Opens the KMS `args` describe and serves it until SIGINT or SIGTERM.
 pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
     args.check_listen()?;
+    // Read before anything is made, so that a seed that does not parse leaves nothing behind.
+    let seed = args.seed.as_deref().map(load_seed).transpose()?;
+    if seed.is_some() && (secrets.access_key.is_some() || secrets.aws_access_key.is_some()) {
+        return Err(Error::Setting(format!(
+            "{ACCESS_KEY_ID_ENV} and {AWS_ACCESS_KEY_ID_ENV} give the default account's access \
+             keys, and with --seed there is no default account: put the access keys in the \
+             seed's accounts instead"
+        )));
+    }
     // Removed when this function returns, after the runtime has stopped.
     let _ephemeral = if args.ephemeral {
         let dir = EphemeralDir::create()?;
@@ -45,19 +55,14 @@ pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
         "http"
     };
     let kms = Arc::new(args.storage.open(&secrets)?.with_settings(args.settings()));
-    let preset = secrets.access_key;
-    let (credentials, created) = kms.default_credentials(
-        preset
-            .as_ref()
-            .map(|(id, secret)| (id.as_str(), secret.as_str())),
-    )?;
-    let aws_preset = secrets.aws_access_key;
-    let (aws_credentials, aws_created) = kms.default_credentials_of(
-        AccessKeyKind::Aws,
-        aws_preset
-            .as_ref()
-            .map(|(id, secret)| (id.as_str(), secret.as_str())),
-    )?;
+    let start = match seed {
+        Some(seed) => {
+            let report = kms.apply_seed(&seed)?;
+            tracing::info!(changed = report.changed, "seed applied");
+            Start::Seeded(report)
+        }
+        None => Start::Default(Box::new(default_account(&kms, secrets)?)),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -89,58 +94,8 @@ pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
                 })
                 .ok()
         });
-        // What starts the server goes to stdout, never to the log; a generated secret to a
-        // private file (and, in the banner, to a terminal).
-        let secret_file = args.storage.data_dir.join(ACCESS_KEY_FILE);
-        if (created && preset.is_none()) || (aws_created && aws_preset.is_none()) {
-            let mut contents = Zeroizing::new(String::from(
-                "# byok-kms: the default account's access keys (generated; keep them secret)\n",
-            ));
-            if preset.is_none() {
-                contents.push_str(&format!(
-                    "{ACCESS_KEY_ID_ENV}={}\n{ACCESS_KEY_SECRET_ENV}={}\n",
-                    credentials.access_key_id,
-                    credentials.secret.as_str()
-                ));
-            }
-            if aws_preset.is_none() {
-                contents.push_str(&format!(
-                    "{AWS_ACCESS_KEY_ID_ENV}={}\n{AWS_SECRET_ACCESS_KEY_ENV}={}\n",
-                    aws_credentials.access_key_id,
-                    aws_credentials.secret.as_str()
-                ));
-            }
-            let _ = std::fs::remove_file(&secret_file);
-            write_private_file(&secret_file, contents.as_bytes())?;
-        }
-        if args.ready_json {
-            // One line, for a harness: where to connect and as whom; never a secret.
-            let ready = serde_json::json!({
-                "listening": format!("{scheme}://{host}"),
-                "accounts": [{
-                    "accessKeyId": credentials.access_key_id,
-                    "awsAccessKeyId": aws_credentials.access_key_id,
-                }],
-            });
-            println!("{ready}");
-        } else {
-            banner(&Banner {
-                args: &args,
-                scheme,
-                local,
-                host: &host,
-                credentials: &credentials,
-                preset: preset.is_some(),
-                created,
-                aws_credentials: &aws_credentials,
-                aws_preset: aws_preset.is_some(),
-                aws_region: kms.aws_region(),
-                secret_file: &secret_file,
-            });
-        }
+        announce(&args, scheme, local, &host, kms.aws_region(), start)?;
         let _ = std::io::Write::flush(&mut std::io::stdout());
-        drop(credentials);
-        drop(aws_credentials);
         if args.wrapping_key_pool > 0 {
             for _ in 0..args.pool_threads {
                 let (kms, target) = (kms.clone(), args.wrapping_key_pool);
@@ -174,6 +129,159 @@ pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
             .map_err(|e| Error::Setting(format!("the last sweep did not finish: {e}")))?
             .map_err(Error::from)
     })
+}
+
+/// How the server starts: as the default account, or with a seed's accounts.
+enum Start {
+    /// The default account, made or found.
+    Default(Box<DefaultAccount>),
+    /// The accounts of `--seed`, applied.
+    Seeded(SeedReport),
+}
+
+/// The default account's access keys, and how they came about.
+struct DefaultAccount {
+    credentials: crate::kms::Credentials,
+    created: bool,
+    preset: Option<(String, Zeroizing<String>)>,
+    aws_credentials: crate::kms::Credentials,
+    aws_created: bool,
+    aws_preset: Option<(String, Zeroizing<String>)>,
+}
+
+/// Makes sure the default account exists with its access keys (preset in `secrets`, else found
+/// or generated).
+fn default_account<S: Store>(kms: &Kms<S>, secrets: Secrets) -> Result<DefaultAccount> {
+    let preset = secrets.access_key;
+    let (credentials, created) = kms.default_credentials(
+        preset
+            .as_ref()
+            .map(|(id, secret)| (id.as_str(), secret.as_str())),
+    )?;
+    let aws_preset = secrets.aws_access_key;
+    let (aws_credentials, aws_created) = kms.default_credentials_of(
+        AccessKeyKind::Aws,
+        aws_preset
+            .as_ref()
+            .map(|(id, secret)| (id.as_str(), secret.as_str())),
+    )?;
+    Ok(DefaultAccount {
+        credentials,
+        created,
+        preset,
+        aws_credentials,
+        aws_created,
+        aws_preset,
+    })
+}
+
+/// Says the server is serving: the ready line or the banner on stdout, a generated secret to a
+/// private file. What starts the server goes to stdout, never to the log.
+fn announce(
+    args: &ServeArgs,
+    scheme: &str,
+    local: std::net::SocketAddr,
+    host: &str,
+    aws_region: &str,
+    start: Start,
+) -> Result<()> {
+    let listening = format!("{scheme}://{host}");
+    let d = match start {
+        Start::Seeded(report) => {
+            if args.ready_json {
+                let accounts: Vec<_> = report
+                    .accounts
+                    .iter()
+                    .map(|a| {
+                        serde_json::json!({
+                            "accessKeyId": a.access_key_id,
+                            "awsAccessKeyId": a.aws_access_key_id,
+                        })
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({ "listening": listening, "accounts": accounts })
+                );
+            } else {
+                println!(
+                    "byok-kms {} listening on {scheme}://{local}/",
+                    env!("CARGO_PKG_VERSION")
+                );
+                println!("  data directory: {}", args.storage.data_dir.display());
+                for a in &report.accounts {
+                    let ids = [&a.access_key_id, &a.aws_access_key_id];
+                    let ids: Vec<&str> = ids.into_iter().flatten().map(String::as_str).collect();
+                    println!(
+                        "  seeded account {} access key ids: {}",
+                        a.account_id,
+                        ids.join(", ")
+                    );
+                }
+                println!("  console: {listening}/   (sign in with a seeded access key)");
+            }
+            return Ok(());
+        }
+        Start::Default(d) => d,
+    };
+    let DefaultAccount {
+        credentials,
+        created,
+        preset,
+        aws_credentials,
+        aws_created,
+        aws_preset,
+    } = *d;
+    // What starts the server goes to stdout, never to the log; a generated secret to a
+    // private file (and, in the banner, to a terminal).
+    let secret_file = args.storage.data_dir.join(ACCESS_KEY_FILE);
+    if (created && preset.is_none()) || (aws_created && aws_preset.is_none()) {
+        let mut contents = Zeroizing::new(String::from(
+            "# byok-kms: the default account's access keys (generated; keep them secret)\n",
+        ));
+        if preset.is_none() {
+            contents.push_str(&format!(
+                "{ACCESS_KEY_ID_ENV}={}\n{ACCESS_KEY_SECRET_ENV}={}\n",
+                credentials.access_key_id,
+                credentials.secret.as_str()
+            ));
+        }
+        if aws_preset.is_none() {
+            contents.push_str(&format!(
+                "{AWS_ACCESS_KEY_ID_ENV}={}\n{AWS_SECRET_ACCESS_KEY_ENV}={}\n",
+                aws_credentials.access_key_id,
+                aws_credentials.secret.as_str()
+            ));
+        }
+        let _ = std::fs::remove_file(&secret_file);
+        write_private_file(&secret_file, contents.as_bytes())?;
+    }
+    if args.ready_json {
+        // One line, for a harness: where to connect and as whom; never a secret.
+        let ready = serde_json::json!({
+            "listening": format!("{scheme}://{host}"),
+            "accounts": [{
+                "accessKeyId": credentials.access_key_id,
+                "awsAccessKeyId": aws_credentials.access_key_id,
+            }],
+        });
+        println!("{ready}");
+    } else {
+        banner(&Banner {
+            args,
+            scheme,
+            local,
+            host,
+            credentials: &credentials,
+            preset: preset.is_some(),
+            created,
+            aws_credentials: &aws_credentials,
+            aws_preset: aws_preset.is_some(),
+            aws_region,
+            secret_file: &secret_file,
+        });
+    }
+    Ok(())
 }
 
 /// What the banner shows.

@@ -6,6 +6,7 @@ mod environment;
 mod ephemeral;
 mod files;
 mod root_key;
+mod seed;
 
 pub use environment::{
     ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, AWS_ACCESS_KEY_ID_ENV, AWS_SECRET_ACCESS_KEY_ENV,
@@ -13,6 +14,7 @@ pub use environment::{
 };
 pub use ephemeral::EphemeralDir;
 pub use files::write_private_file;
+pub use seed::{load_seed, parse_seed};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -117,9 +119,17 @@ pub struct ServeArgs {
     #[arg(long, conflicts_with_all = ["data_dir", "database_url", "root_key_file"])]
     pub ephemeral: bool,
 
+    /// A known world to start with: a JSON file of accounts (with their access keys) and keys
+    /// (with their material, aliases and tags), applied before the port is bound, in one
+    /// transaction, by the API's rules; a seed applied before changes nothing. With it, no
+    /// default account is made. A seed that breaks a rule stops the start, naming the entry.
+    /// The format is in the README ("In your own tests").
+    #[arg(long, env = "BYOK_KMS_SEED", value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+
     /// Once serving, print exactly one line to stdout, a JSON object, instead of the banner:
     /// `{"listening":"http://127.0.0.1:PORT","accounts":[{"accessKeyId":"…","awsAccessKeyId":"…"}]}`
-    /// (no secrets).
+    /// (no secrets): the default account, or with --seed the seed's accounts.
     #[arg(long)]
     pub ready_json: bool,
 
@@ -258,6 +268,22 @@ pub enum Error {
     /// A setting is wrong; the message says which and how.
     #[error("{0}")]
     Setting(String),
+
+    /// The seed file (--seed) does not parse; the reason says where and what is wrong.
+    #[error(
+        "the seed file {} is not a seed: {reason}; fix the file (its format is in the README, \
+         \"In your own tests\")", path.display()
+    )]
+    SeedFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and where.
+        reason: String,
+    },
+
+    /// The seed breaks a rule or contradicts the data directory; none of it was applied.
+    #[error("the seed was not applied (nothing of it was)")]
+    Seed(#[from] crate::kms::seed::SeedError),
 
     /// The listening address could not be bound.
     #[error("listening on {address}")]
