@@ -120,7 +120,7 @@ pub trait Transaction {
     /// Adds an access key, or replaces the one with the same id.
     fn put_access_key(&mut self, key: &AccessKey) -> Result<()>;
 
-    /// Adds a key.
+    /// Adds a key; a key id another key has is [`Error::Conflict`] (table `keys`).
     fn insert_key(&mut self, key: &Key) -> Result<()>;
     /// The key with this id in this account.
     fn key(&mut self, account_id: &str, key_id: &str) -> Result<Option<Key>>;

@@ -161,11 +161,19 @@ impl<D: Driver> Transaction for Tx<D> {
         self.driver.lock(Lock::Account(&key.account_id))?;
         let tags = rows::tags_text(&key.tags);
         let materials = rows::materials_text(key);
-        self.write(
+        match self.write(
             &sql::INSERT_KEY,
             &rows::key_params(key, &tags, materials.as_deref()),
-        )
-        .map(drop)
+        ) {
+            Ok(_) => Ok(()),
+            // A key id is unique across accounts.
+            Err(e) if D::is_unique_violation(&e) => Err(Error::Conflict {
+                table: "keys",
+                key: key.id.clone(),
+                source: Box::new(e),
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     fn key(&mut self, account_id: &str, key_id: &str) -> Result<Option<Key>> {
