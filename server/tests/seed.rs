@@ -50,7 +50,7 @@ fn apply(f: &Fixture, json: &str) -> Result<SeedReport, SeedError> {
 /// `json` must be refused with a message containing each of `says`, changing nothing.
 fn refused(f: &Fixture, json: &str, says: &[&str]) {
     let before = f.dump();
-    let error = apply(f, json).err().expect("the seed must be refused");
+    let error = apply(f, json).expect_err("the seed must be refused");
     let message = error.to_string();
     for s in says {
         assert!(message.contains(s), "{s:?} not in {message:?}");
@@ -166,7 +166,7 @@ fn a_seed_that_breaks_a_rule_names_the_entry_and_applies_nothing() {
                 r#""keySpec":"Aliyun_AES_256","material":"{}""#,
                 b64(&[1; 16])
             ))],
-            "the material is 16 bytes, but a Aliyun_AES_256 key takes 32 bytes",
+            "the material is 16 bytes, but a key of spec Aliyun_AES_256 takes 32 bytes",
         ),
         (
             vec![key(

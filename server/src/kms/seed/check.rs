@@ -81,7 +81,7 @@ pub(super) fn checked_material(
                 return Err(SeedError::invalid(
                     entry,
                     format!(
-                        "the material is {} bytes, but a {spec} key takes {wanted} bytes",
+                        "the material is {} bytes, but a key of spec {spec} takes {wanted} bytes",
                         bytes.len()
                     ),
                 ));
