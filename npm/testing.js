@@ -4,13 +4,19 @@
 //   ...
 //   await kms.stop();
 //
+// With { seed } (an object, or the path of a JSON file) the server starts with that known world
+// (byok-kms serve --seed: accounts, keys with known material, aliases, tags) and the credentials
+// returned are those of the seed's first account; an object is written to a private temporary
+// file that is removed as soon as the server has started or failed to.
+//
 // The server runs with --ephemeral (its state in a temporary directory it removes when it exits),
 // --listen 127.0.0.1:0 (a free port) and --ready-json (one line on stdout once it serves, read
 // here instead of a banner), with fresh access keys (Alibaba's and AWS's) generated here and handed over in its
 // environment, never on a command line.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 const READY_TIMEOUT_MS = 15_000;
@@ -52,28 +58,80 @@ function freshAccessKeys() {
 }
 
 /**
+ * The seed to start with: its file (written to a private temporary directory when `seed` is an
+ * object, with a `remove()` for it) and the credentials of its first account.
+ */
+function seedFile(seed) {
+  if (typeof seed === 'string') {
+    let parsed;
+    try {
+      parsed = JSON.parse(readFileSync(seed, 'utf8'));
+    } catch (e) {
+      throw new Error(`startKms: the seed file ${seed} cannot be read as JSON: ${e.message}`);
+    }
+    return { path: seed, first: parsed?.accounts?.[0], remove() {} };
+  }
+  if (typeof seed !== 'object' || seed === null || Array.isArray(seed)) {
+    throw new TypeError('startKms: seed must be a seed object ({ accounts: [...] }) or the path of a seed file');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'byok-kms-seed-'));
+  const path = join(dir, 'seed.json');
+  try {
+    writeFileSync(path, JSON.stringify(seed), { mode: 0o600 });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return { path, first: seed.accounts?.[0], remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
  * Starts a throwaway byok-kms and resolves once it serves.
- * @param {{ binary?: string, args?: string[], env?: Record<string, string> }} [options]
+ * @param {{ binary?: string, seed?: object | string, args?: string[], env?: Record<string, string> }} [options]
  * @returns {Promise<{ endpoint: string, accessKeyId: string, accessKeySecret: string, awsAccessKeyId: string, awsSecretAccessKey: string, stop(): Promise<void> }>}
  */
 export async function startKms(options = {}) {
-  const { binary, args = [], env = {} } = options;
+  const { binary, seed, args = [], env = {} } = options;
   const file = findBinary(binary);
-  const credentials = freshAccessKeys();
-  const child = spawn(file, ['serve', '--ephemeral', '--listen', '127.0.0.1:0', '--ready-json', ...args], {
+  const seeded = seed === undefined ? undefined : seedFile(seed);
+  try {
+    return await start(file, seeded, args, env);
+  } finally {
+    // The server has read the seed (or failed to start): its secrets need not stay on disk.
+    seeded?.remove();
+  }
+}
+
+async function start(file, seeded, args, env) {
+  const credentials = seeded
+    ? {
+        accessKeyId: seeded.first?.accessKeyId,
+        accessKeySecret: seeded.first?.accessKeySecret,
+        awsAccessKeyId: seeded.first?.awsAccessKeyId,
+        awsSecretAccessKey: seeded.first?.awsSecretAccessKey,
+      }
+    : freshAccessKeys();
+  const { BYOK_KMS_ACCESS_KEY_ID: _, BYOK_KMS_ACCESS_KEY_SECRET: __, BYOK_KMS_AWS_ACCESS_KEY_ID: ___,
+    BYOK_KMS_AWS_SECRET_ACCESS_KEY: ____, ...inherited } = process.env;
+  const child = spawn(file, ['serve', '--ephemeral', '--listen', '127.0.0.1:0', '--ready-json',
+    ...(seeded ? ['--seed', seeded.path] : []), ...args], {
     env: {
-      ...process.env,
+      ...inherited,
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
       ...env,
-      BYOK_KMS_ACCESS_KEY_ID: credentials.accessKeyId,
-      BYOK_KMS_ACCESS_KEY_SECRET: credentials.accessKeySecret,
-      BYOK_KMS_AWS_ACCESS_KEY_ID: credentials.awsAccessKeyId,
-      BYOK_KMS_AWS_SECRET_ACCESS_KEY: credentials.awsSecretAccessKey,
+      // With a seed, its accounts are the server's; without, a fresh default account.
+      ...(seeded ? {} : {
+        BYOK_KMS_ACCESS_KEY_ID: credentials.accessKeyId,
+        BYOK_KMS_ACCESS_KEY_SECRET: credentials.accessKeySecret,
+        BYOK_KMS_AWS_ACCESS_KEY_ID: credentials.awsAccessKeyId,
+        BYOK_KMS_AWS_SECRET_ACCESS_KEY: credentials.awsSecretAccessKey,
+      }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+  // 'close', not 'exit': by then stderr has been read to its end, so a refusal's message is whole.
+  const exited = new Promise((resolve) => child.once('close', (code, signal) => {
     running.delete(child);
     resolve({ code, signal });
   }));
@@ -108,7 +166,9 @@ export async function startKms(options = {}) {
       }
     });
   });
-  if (!ready.accounts?.some((a) => a.accessKeyId === credentials.accessKeyId && a.awsAccessKeyId === credentials.awsAccessKeyId)) {
+  const same = (a) => (a.accessKeyId ?? undefined) === credentials.accessKeyId
+    && (a.awsAccessKeyId ?? undefined) === credentials.awsAccessKeyId;
+  if (!(seeded ? ready.accounts?.[0] && same(ready.accounts[0]) : ready.accounts?.some(same))) {
     child.kill('SIGTERM');
     throw new Error('startKms: the server does not serve the access keys it was given');
   }

@@ -83,6 +83,74 @@ test('startKms says why a server could not start', async () => {
     /exited \(code 2\) before serving[\s\S]*cannot be used with '--data-dir/);
 });
 
+/** A seed with one key of known AES-256 material behind alias/app, and one PendingImport key. */
+function knownWorld(material) {
+  return {
+    accounts: [{
+      accessKeyId: 'LTAIseedtesting00001', accessKeySecret: 'seed-testing-secret-000000001',
+      awsAccessKeyId: 'AKIASEEDTESTING01', awsSecretAccessKey: 'seed-testing-aws-secret-0000000000000001',
+      keys: [
+        { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', keySpec: 'Aliyun_AES_256', origin: 'EXTERNAL', description: 'app',
+          aliases: ['alias/app'], tags: { team: 'payments' }, material: Buffer.from(material).toString('base64'), materialExpireUnix: 0 },
+        { keyId: '1234abcd-12ab-34cd-56ef-1234567890ac', keySpec: 'Aliyun_AES_128', origin: 'EXTERNAL' },
+      ],
+    }],
+  };
+}
+
+const seedDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('byok-kms-seed-'));
+
+test('startKms({ seed }) serves the seeded world: its material is bound, its alias encrypts', async () => {
+  const lib = await fromPackage();
+  await lib.init();
+  const material = lib.generateKeyMaterial('Aliyun_AES_256');
+  const kms = await lib.startKms({ binary: BIN, seed: knownWorld(material) });
+  assert.deepEqual(seedDirs(), [], 'the seed file is removed once the server has started');
+  assert.equal(kms.accessKeyId, 'LTAIseedtesting00001');
+  assert.equal(kms.awsSecretAccessKey, 'seed-testing-aws-secret-0000000000000001');
+  const client = new lib.KmsClient({ endpoint: kms.endpoint, accessKeyId: kms.accessKeyId, accessKeySecret: kms.accessKeySecret });
+  try {
+    const key = await client.describeKey('alias/app');
+    assert.equal(key.KeyState, 'Enabled');
+    assert.equal((await client.describeKey('1234abcd-12ab-34cd-56ef-1234567890ac')).KeyState, 'PendingImport');
+    const { CiphertextBlob } = await client.call('Encrypt', { KeyId: 'alias/app', Plaintext: Buffer.from('hello').toString('base64') });
+    const { Plaintext } = await client.call('Decrypt', { CiphertextBlob });
+    assert.equal(Buffer.from(Plaintext, 'base64').toString(), 'hello');
+    // The same-material rule holds against the seeded material.
+    const other = lib.generateKeyMaterial('Aliyun_AES_256');
+    await assert.rejects(lib.importKeyMaterial(client, { keyId: key.KeyId, material: other }),
+      (e) => e.code === 'InvalidKeyMaterial');
+    const again = await lib.importKeyMaterial(client, { keyId: key.KeyId, material });
+    assert.equal(again.KeyState, 'Enabled');
+  } finally {
+    client.free();
+    await kms.stop();
+  }
+});
+
+test('startKms({ seed }) takes a seed file, and a seed the server refuses rejects with its message', async () => {
+  const { startKms } = await fromPackage();
+  const dir = mkdtempSync(join(tmpdir(), 'byok-testing-seedfile-'));
+  try {
+    const path = join(dir, 'seed.json');
+    writeFileSync(path, JSON.stringify(knownWorld(new Uint8Array(32))));
+    const kms = await startKms({ binary: BIN, seed: path });
+    assert.equal(kms.awsAccessKeyId, 'AKIASEEDTESTING01');
+    await kms.stop();
+    assert.ok(existsSync(path), "the caller's own file stays");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const broken = knownWorld(new Uint8Array(16));
+  await assert.rejects(startKms({ binary: BIN, seed: broken }),
+    /exited \(code 1\) before serving[\s\S]*accounts\[0\]\.keys\[0\] \(keyId 1234abcd-12ab-34cd-56ef-1234567890ab\): the material is 16 bytes/);
+  broken.accounts[0].keys[0].colour = 'red';
+  await assert.rejects(startKms({ binary: BIN, seed: broken }), /unknown field `colour`[\s\S]*fix the file/);
+  await assert.rejects(startKms({ binary: BIN, seed: 42 }), /seed must be a seed object/);
+  assert.deepEqual(seedDirs(), [], 'no seed file is left behind');
+  assert.deepEqual(ephemeralDirs(), [], 'no data directory is left behind');
+});
+
 /** The README's ```js block that imports from `from`. */
 function readmeExample(from) {
   const blocks = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
