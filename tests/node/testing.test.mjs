@@ -200,6 +200,16 @@ test("the README's node:test example runs as written", () => {
   assert.match(out, /# pass 1\n/);
 });
 
+test("the README's seed example runs as written", () => {
+  const blocks = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const example = blocks.find((b) => b.includes("from 'byok-wrap/testing'") && b.includes('startKms({ seed })'));
+  assert.ok(example, 'the README has a seed example');
+  const out = runInApp({ file: 'seed.test.mjs', example,
+    command: (app) => [process.execPath, '--test', join(app, 'seed.test.mjs')] });
+  assert.match(out, /# pass 1\n/);
+  assert.deepEqual(seedDirs(), [], 'the seed file is gone');
+});
+
 test("the README's Vitest example runs as written under vitest", () => {
   const out = runInApp({ file: 'kms.test.mjs', example: readmeExample('vitest'), links: ['vitest'],
     command: (app) => [join(ROOT, 'node_modules/.bin/vitest'), 'run', '--root', app] });
