@@ -186,13 +186,16 @@ fn a_transaction_that_fails_changes_nothing_and_returns_the_callers_error() {
         // A store failure inside reaches the caller as its own type, and rolls back too.
         let outcome: Result<(), CallerError> = store.transaction(|tx| {
             tx.set_meta("y", "1")?;
-            tx.insert_key(&key("k1"))?; // its id is taken
+            tx.insert_key(&key("k1"))?; // its id is taken: a Conflict
             Ok(())
         });
         assert!(
             matches!(
                 outcome,
-                Err(CallerError::Store(store::Error::Database { .. }))
+                Err(CallerError::Store(store::Error::Conflict {
+                    table: "keys",
+                    ..
+                }))
             ),
             "{outcome:?}"
         );
