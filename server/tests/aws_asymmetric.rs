@@ -189,7 +189,7 @@ async fn imported_private_keys_sign_as_aws_does() {
     door.refused_call(
         "Sign",
         json!({ "KeyId": key_id, "Message": b64(b"m"), "SigningAlgorithm": "ECDSA_SHA_384" }),
-        "ValidationException",
+        "InvalidKeyUsageException",
     )
     .await;
     door.refused_call(
