@@ -337,19 +337,15 @@ fn action_name(usage: Option<KeyUsage>, action: Action) -> &'static str {
     }
 }
 
-/// The key's spec, if `algorithm` is one of the cloud's and fits it: RSA keys sign with PSS or
+/// Whether `algorithm` is one of the cloud's and fits the key's spec: RSA keys sign with PSS or
 /// PKCS#1 v1.5, EC keys with ECDSA and their curve's hash.
-fn check_signing(
-    policy: &Policy,
-    key: &Key,
-    algorithm: SigningAlgorithm,
-) -> Result<AsymmetricSpec> {
+fn check_signing(policy: &Policy, key: &Key, algorithm: SigningAlgorithm) -> Result<()> {
     let spec = key
         .key_spec
         .asymmetric()
         .ok_or(Error::Invariant("checked asymmetric before"))?;
     if policy.signing_algorithms_of(spec).contains(&algorithm) {
-        Ok(spec)
+        Ok(())
     } else {
         Err(Error::SigningAlgorithmNotForKey {
             algorithm,
