@@ -41,7 +41,7 @@ export type ByokErrorCode =
  * or {@link isByokError} across copies of the package.
  */
 export declare class ByokError extends Error {
-  constructor(message: string, options?: { code?: ByokErrorCode; requestId?: string; httpStatus?: number; cause?: unknown; step?: RotationStep["step"]; oldKeyId?: string; newKeyId?: string });
+  constructor(message: string, options?: { code?: ByokErrorCode; requestId?: string; httpStatus?: number; cause?: unknown; step?: RotationStep["step"] | AwsRotationStep["step"]; oldKeyId?: string; newKeyId?: string; keyId?: string });
   readonly name: "ByokError";
   readonly code: ByokErrorCode;
   /** The KMS's request id, for a refusal by the KMS. */
@@ -49,7 +49,9 @@ export declare class ByokError extends Error {
   /** The HTTP status of the KMS's reply. */
   readonly httpStatus?: number;
   /** {@link rotateImportedKey}: the step that failed. */
-  readonly step?: RotationStep["step"];
+  readonly step?: RotationStep["step"] | AwsRotationStep["step"];
+  /** {@link rotateImportedKey} with an {@link AwsKmsClient}: the key rotated in place. */
+  readonly keyId?: string;
   /** {@link rotateImportedKey}: the key the alias still names. */
   readonly oldKeyId?: string;
   /** {@link rotateImportedKey}: the new key (scheduled for deletion after a failure). */
@@ -196,7 +198,16 @@ export interface ImportRules {
   readonly algorithms: readonly AlgorithmRule[];
   readonly keySpecs: readonly KeySpecRule[];
   readonly wrappingKeySpecs: readonly { readonly name: WrappingKeySpec; readonly bits: number }[];
-  readonly clouds: readonly { readonly id: Cloud; readonly name: string }[];
+  /**
+   * Each cloud, with the wrapping algorithm {@link importKeyMaterial} uses there when none is
+   * named: `defaultAlgorithm` for symmetric material, `privateKeyAlgorithm` for a private key.
+   */
+  readonly clouds: readonly {
+    readonly id: Cloud;
+    readonly name: string;
+    readonly defaultAlgorithm: WrappingAlgorithm;
+    readonly privateKeyAlgorithm: WrappingAlgorithm;
+  }[];
 }
 
 /** Every algorithm and key spec with its rules (frozen; the same object every call). */
@@ -373,8 +384,13 @@ export interface ImportStep {
 
 /** Options of {@link importKeyMaterial}, the whole import in one call. Unknown names are refused. */
 export type ImportOptions = MaterialInput & {
+  /** The key: its id (or, where the API takes them, an alias or ARN; AWS: resolved by DescribeKey). */
   keyId: string;
-  /** Default `RSAES_OAEP_SHA_256`. */
+  /**
+   * Default `RSAES_OAEP_SHA_256` for symmetric material; for a private key the cloud's hybrid
+   * format (`RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD` on Alibaba Cloud, `RSA_AES_KEY_WRAP_SHA_256`
+   * on AWS). An algorithm the client's cloud does not name is refused before any request.
+   */
   algorithm?: WrappingAlgorithm;
   /** Default `RSA_2048`. */
   wrappingKeySpec?: WrappingKeySpec;
@@ -391,6 +407,12 @@ export type ImportOptions = MaterialInput & {
   signal?: AbortSignal;
   /** The `fetch` for this import's requests (default: the client's). */
   fetch?: typeof fetch;
+  /** AWS only: `NEW_KEY_MATERIAL` (for a later RotateKeyOnDemand) or `EXISTING_KEY_MATERIAL`. */
+  importType?: "NEW_KEY_MATERIAL" | "EXISTING_KEY_MATERIAL";
+  /** AWS only: which of the key's materials an `EXISTING_KEY_MATERIAL` import restores. */
+  keyMaterialId?: string;
+  /** AWS only: a description of the material. */
+  keyMaterialDescription?: string;
 };
 
 /**
@@ -400,6 +422,8 @@ export type ImportOptions = MaterialInput & {
  * material never leaves the page.
  */
 export declare function importKeyMaterial(client: KmsClient, options: ImportOptions): Promise<KeyMetadata>;
+/** The same through the AWS KMS API; resolves to AWS's KeyMetadata after the import. */
+export declare function importKeyMaterial(client: AwsKmsClient, options: ImportOptions): Promise<AwsKeyMetadata>;
 
 /** A step of {@link rotateImportedKey}: its own, and those of the import into the new key. */
 export interface RotationStep {
@@ -445,3 +469,108 @@ export interface Rotation {
  * material the KMS made.
  */
 export declare function rotateImportedKey(client: KmsClient, options: RotateOptions): Promise<Rotation>;
+
+/** A step of {@link rotateImportedKey} with an {@link AwsKmsClient}. */
+export interface AwsRotationStep {
+  /** The steps of {@link importKeyMaterial} (`NEW_KEY_MATERIAL`), then `rotate` (RotateKeyOnDemand). */
+  step: ImportStep["step"] | "rotate";
+  status: "started" | "done";
+  detail?: string;
+}
+
+/** Options of {@link rotateImportedKey} with an {@link AwsKmsClient}: those of {@link importKeyMaterial}, less the import type and material id. */
+export type AwsRotateOptions = Omit<ImportOptions, "onStep" | "importType" | "keyMaterialId"> & {
+  onStep?: (step: AwsRotationStep) => void;
+};
+
+/** What {@link rotateImportedKey} did with an {@link AwsKmsClient}. */
+export interface AwsRotation {
+  /** The key, rotated in place. */
+  keyId: string;
+  /** The material that was current before; it stays, to decrypt what it encrypted. */
+  previousKeyMaterialId?: string;
+  /** The new material, now current. */
+  keyMaterialId: string;
+  /** The key's metadata after the rotation. */
+  key: AwsKeyMetadata;
+}
+
+/**
+ * Rotates an AWS KMS key with imported material in place, as AWS does since 2025: DescribeKey
+ * (`keyId`: id, ARN or alias; refused for a key whose material AWS KMS made) → the whole
+ * {@link importKeyMaterial} with `ImportType=NEW_KEY_MATERIAL` → RotateKeyOnDemand. The key id
+ * stays; old ciphertexts still decrypt. If a step after the upload fails, the new (pending)
+ * material is deleted again (DeleteImportedKeyMaterial with its KeyMaterialId), and the
+ * {@link ByokError} carries `step` and `keyId`.
+ */
+export declare function rotateImportedKey(client: AwsKmsClient, options: AwsRotateOptions): Promise<AwsRotation>;
+
+/** Options of `new AwsKmsClient(…)`. Unknown names are refused. */
+export interface AwsKmsClientOptions {
+  /** The region the requests are signed for (SigV4), e.g. `us-east-1` (byok-kms: `--aws-region`). */
+  region: string;
+  /** Default `https://kms.<region>.amazonaws.com`; byok-kms: its own URL, e.g. `http://127.0.0.1:8080`. */
+  endpoint?: string;
+  accessKeyId: string;
+  /** Kept inside wasm memory, wiped on {@link AwsKmsClient.free}; never returned. */
+  secretAccessKey: string;
+  /** Temporary credentials' session token (`x-amz-security-token`). */
+  sessionToken?: string;
+  /** Permit `http:` to another machine (never needed for loopback). */
+  allowInsecureHttp?: boolean;
+  /** The `fetch` to send with (default `globalThis.fetch`). */
+  fetch?: typeof fetch;
+}
+
+/** AWS's KeyMetadata (DescribeKey, CreateKey); the fields byok-kms returns for these keys. */
+export interface AwsKeyMetadata {
+  KeyId: string;
+  Arn: string;
+  KeyState: "Enabled" | "Disabled" | "PendingDeletion" | "PendingImport" | string;
+  Origin: "AWS_KMS" | "EXTERNAL" | string;
+  KeySpec: string;
+  KeyUsage: string;
+  CreationDate: number;
+  Description?: string;
+  ExpirationModel?: "KEY_MATERIAL_EXPIRES" | "KEY_MATERIAL_DOES_NOT_EXPIRE";
+  /** Unix seconds. */
+  ValidTo?: number;
+  CurrentKeyMaterialId?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * A client of the AWS KMS API (JSON 1.1 over `POST /`, `X-Amz-Target: TrentService.<Operation>`),
+ * for AWS itself or byok-kms: every request is signed with SigV4 inside the wasm module, where the
+ * secret stays, and sent with `fetch`. Methods take camelCase options and resolve to AWS's replies
+ * as AWS writes them; a refusal is a {@link ByokError} whose `code` is AWS's exception name
+ * (`NotFoundException`, `IncorrectKeyMaterialException`, …) with `requestId` (`x-amzn-RequestId`)
+ * and `httpStatus`.
+ */
+export declare class AwsKmsClient {
+  constructor(options: AwsKmsClientOptions);
+  /** The endpoint's origin. */
+  readonly endpoint: string;
+  readonly accessKeyId: string;
+  readonly region: string;
+  /** Any operation, by name, with its request members as AWS names them. */
+  call(operation: string, body?: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<Record<string, unknown>>;
+  /** CreateKey; defaults `keySpec: "SYMMETRIC_DEFAULT"`, `origin: "EXTERNAL"`. */
+  createKey(options?: { keySpec?: string; keyUsage?: string; origin?: "EXTERNAL" | "AWS_KMS"; description?: string }): Promise<AwsKeyMetadata>;
+  describeKey(keyId: string): Promise<AwsKeyMetadata>;
+  listKeys(options?: { limit?: number; marker?: string }): Promise<{ Keys: { KeyId: string; KeyArn: string }[]; Truncated: boolean; NextMarker?: string }>;
+  /** Defaults `RSAES_OAEP_SHA_256`, `RSA_2048`. */
+  getParametersForImport(options: GetParametersOptions): Promise<{ KeyId: string; ImportToken: string; PublicKey: string; ParametersValidTo: number }>;
+  /** `expiresAt` absent or 0: `KEY_MATERIAL_DOES_NOT_EXPIRE`; else `KEY_MATERIAL_EXPIRES` with that `ValidTo`. */
+  importKeyMaterial(request: ImportKeyMaterialRequest & { importType?: "NEW_KEY_MATERIAL" | "EXISTING_KEY_MATERIAL"; keyMaterialId?: string; keyMaterialDescription?: string }): Promise<{ KeyId: string; KeyMaterialId: string }>;
+  deleteImportedKeyMaterial(options: { keyId: string; keyMaterialId?: string }): Promise<{ KeyId: string; KeyMaterialId: string }>;
+  rotateKeyOnDemand(keyId: string): Promise<{ KeyId: string }>;
+  listKeyRotations(options: { keyId: string; includeKeyMaterial?: "ALL_KEY_MATERIAL" | "ROTATIONS_ONLY"; limit?: number; marker?: string }): Promise<{ Rotations: Record<string, unknown>[]; Truncated: boolean; NextMarker?: string }>;
+  createAlias(options: { aliasName: string; targetKeyId: string }): Promise<void>;
+  updateAlias(options: { aliasName: string; targetKeyId: string }): Promise<void>;
+  /** `pendingWindowInDays` 7–30, default 30. */
+  scheduleKeyDeletion(options: { keyId: string; pendingWindowInDays?: number }): Promise<{ KeyId: string; DeletionDate: number; KeyState: string; PendingWindowInDays: number }>;
+  /** Wipes the secret access key; the client cannot be used afterwards. */
+  free(): void;
+  [Symbol.dispose](): void;
+}

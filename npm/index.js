@@ -4,7 +4,7 @@
 //
 // `make pkg` joins this file to wasm-bindgen's glue (byok_wrap_glue.js) into one module,
 // byok_wrap.js: the import line below must stay on one line.
-import __wbg_init, { initSync as __wbg_initSync, rawGenerateKeyMaterial, rawKeyCheckValue, rawWrap, rawWrapAsync, rawImportRules, rawImportOptions, rawCheckMaterial, rawRotateAlias, rawRotatePlan, rawSetErrorClass, RawRequestSigner, RawClient } from './byok_wrap_glue.js';
+import __wbg_init, { initSync as __wbg_initSync, rawGenerateKeyMaterial, rawKeyCheckValue, rawWrap, rawWrapAsync, rawImportRules, rawImportOptions, rawCheckMaterial, rawRotateAlias, rawRotatePlan, rawRotateInPlaceOptions, rawRotateInPlacePlan, rawSetErrorClass, RawRequestSigner, RawClient, RawAwsClient } from './byok_wrap_glue.js';
 
 /**
  * What every function of this package throws (or rejects with): an `Error` with a stable `code`
@@ -18,7 +18,7 @@ export class ByokError extends Error {
     if (options?.requestId !== undefined) this.requestId = options.requestId;
     if (options?.httpStatus !== undefined) this.httpStatus = options.httpStatus;
     // rotateImportedKey: where it stopped, and the keys involved.
-    for (const name of ['step', 'oldKeyId', 'newKeyId']) {
+    for (const name of ['step', 'oldKeyId', 'newKeyId', 'keyId']) {
       if (options?.[name] !== undefined) this[name] = options[name];
     }
   }
@@ -163,6 +163,53 @@ function wholeNumber(value, name) {
   return String(value);
 }
 
+// What both clients do on the wire: POST with `fetch`, and the reply read as JSON. Resolves to
+// `{ response, reply }` with `reply` an object; a network failure or a reply that is not JSON is
+// a ByokError.
+async function post(fetch, url, { headers, body }, action, origin, signal) {
+  const send = fetch ?? globalThis.fetch;
+  let response;
+  try {
+    response = await send(url, { method: 'POST', headers, body, credentials: 'omit', cache: 'no-store', signal });
+  } catch (error) {
+    if (signal?.aborted) throw fail('Aborted', `${action} was aborted`, { cause: signal.reason });
+    const reason = error?.message ?? String(error);
+    const hint = typeof document === 'undefined' ? '' : ' In a browser this is also how a refusal by CORS looks: the KMS must allow this page\'s origin (byok-kms: --cors-origin), or the page must be served by the KMS itself.';
+    throw fail('NetworkError', `the KMS at ${origin} could not be reached: ${reason}.${hint}`, { cause: error });
+  }
+  let reply;
+  try {
+    reply = JSON.parse(await response.text());
+  } catch {
+    reply = null;
+  }
+  if (typeof reply !== 'object' || reply === null) throw notAReply(response);
+  return { response, reply };
+}
+
+const notAReply = (response) => fail('InvalidResponse', `the KMS replied with something that is not a KMS API reply (HTTP ${response.status})`, { httpStatus: response.status });
+
+// The endpoint option of both clients as a URL: http or https, nothing but scheme, host and port.
+function endpointUrl(core, example) {
+  let url;
+  try {
+    url = new URL(core.endpoint);
+  } catch {
+    url = null;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    core.free();
+    throw fail('InvalidArgument', `invalid argument: endpoint must be an http or https URL without a path, such as ${example}`);
+  }
+  try {
+    core.checkEndpoint(url.protocol, url.hostname);
+  } catch (error) {
+    core.free();
+    throw error;
+  }
+  return url;
+}
+
 export class KmsClient {
   #core;
   #origin;
@@ -175,22 +222,7 @@ export class KmsClient {
       throw fail('InvalidArgument', 'invalid argument: KmsClient takes { endpoint, accessKeyId, accessKeySecret, securityToken?, regionId?, allowInsecureHttp?, fetch? }');
     }
     const core = new RawClient(options);
-    let url;
-    try {
-      url = new URL(core.endpoint);
-    } catch {
-      url = null;
-    }
-    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
-      core.free();
-      throw fail('InvalidArgument', 'invalid argument: endpoint must be an http or https URL without a path, such as https://kms.cn-hangzhou.aliyuncs.com');
-    }
-    try {
-      core.checkEndpoint(url.protocol, url.hostname);
-    } catch (error) {
-      core.free();
-      throw error;
-    }
+    const url = endpointUrl(core, 'https://kms.cn-hangzhou.aliyuncs.com');
     this.#core = core;
     this.#origin = url.origin;
     this.#host = url.host;
@@ -220,26 +252,9 @@ export class KmsClient {
 
   async [SEND](action, params, { signal, fetch } = {}) {
     const { query, headers } = this.#live(action).sign(this.#host, action, params);
-    const send = fetch ?? this.#fetch ?? globalThis.fetch;
-    let response;
-    try {
-      response = await send(`${this.#origin}/?${query}`, { method: 'POST', headers, credentials: 'omit', cache: 'no-store', signal });
-    } catch (error) {
-      if (signal?.aborted) throw fail('Aborted', `${action} was aborted`, { cause: signal.reason });
-      const reason = error?.message ?? String(error);
-      const hint = typeof document === 'undefined' ? '' : ' In a browser this is also how a refusal by CORS looks: the KMS must allow this page\'s origin (byok-kms: --cors-origin), or the page must be served by the KMS itself.';
-      throw fail('NetworkError', `the KMS at ${this.#origin} could not be reached: ${reason}.${hint}`, { cause: error });
-    }
-    let reply;
-    try {
-      reply = JSON.parse(await response.text());
-    } catch {
-      reply = null;
-    }
-    const notAReply = () => fail('InvalidResponse', `the KMS replied with something that is not a KMS API reply (HTTP ${response.status})`, { httpStatus: response.status });
-    if (typeof reply !== 'object' || reply === null) throw notAReply();
+    const { response, reply } = await post(fetch ?? this.#fetch, `${this.#origin}/?${query}`, { headers }, action, this.#origin, signal);
     if (response.ok) return reply;
-    if (typeof reply.Code !== 'string') throw notAReply();
+    if (typeof reply.Code !== 'string') throw notAReply(response);
     throw fail(reply.Code, String(reply.Message ?? reply.Code), { requestId: reply.RequestId, httpStatus: response.status });
   }
 
@@ -265,11 +280,97 @@ export class KmsClient {
   [DISPOSE]() { this.free(); }
 }
 
+/** A client of the AWS KMS API (JSON 1.1, SigV4 signed inside wasm); see index.d.ts. */
+export class AwsKmsClient {
+  #core;
+  #origin;
+  #host;
+  #fetch;
+
+  constructor(options) {
+    ready('new AwsKmsClient');
+    if (typeof options !== 'object' || options === null) {
+      throw fail('InvalidArgument', 'invalid argument: AwsKmsClient takes { region, endpoint?, accessKeyId, secretAccessKey, sessionToken?, allowInsecureHttp?, fetch? }');
+    }
+    const core = new RawAwsClient(options);
+    const url = endpointUrl(core, 'https://kms.us-east-1.amazonaws.com');
+    this.#core = core;
+    this.#origin = url.origin;
+    this.#host = url.host;
+    this.#fetch = options.fetch;
+  }
+
+  #live(what) {
+    if (!this.#core) throw fail('Freed', `this AwsKmsClient was freed (free() or using): create a new one before ${what}`);
+    return this.#core;
+  }
+
+  get endpoint() { return this.#origin; }
+  get accessKeyId() { return this.#live('accessKeyId').accessKeyId; }
+  get region() { return this.#live('region').region; }
+
+  async call(operation, body = {}, options = {}) {
+    if (typeof operation !== 'string' || !/^[A-Za-z]+$/.test(operation)) throw fail('InvalidArgument', 'invalid argument: operation must be an AWS KMS operation name such as DescribeKey');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw fail('InvalidArgument', 'invalid argument: call: the request body must be an object of AWS KMS members ({ KeyId: … })');
+    const { signal, ...rest } = options ?? {};
+    if (Object.keys(rest).length) throw fail('InvalidArgument', `invalid argument: call: unknown option \`${Object.keys(rest)[0]}\`, expected \`signal\``);
+    return this[SEND](operation, body, { signal });
+  }
+
+  async [SEND](operation, members, { signal, fetch } = {}) {
+    const body = JSON.stringify(members);
+    const headers = this.#live(operation).sign(this.#host, `TrentService.${operation}`, body);
+    const { response, reply } = await post(fetch ?? this.#fetch, `${this.#origin}/`, { headers, body }, operation, this.#origin, signal);
+    if (response.ok) return reply;
+    // `__type` is the exception's name, which AWS may prefix with its namespace.
+    const type = reply.__type;
+    if (typeof type !== 'string' || !type) throw notAReply(response);
+    const code = type.slice(type.lastIndexOf('#') + 1);
+    throw fail(code, String(reply.message ?? reply.Message ?? code), { requestId: response.headers.get('x-amzn-requestid') ?? undefined, httpStatus: response.status });
+  }
+
+  async #method(method, options, io) {
+    const { target, body } = this.#live(method).params(method, options);
+    return this[SEND](target.slice(target.indexOf('.') + 1), body, io);
+  }
+
+  async createKey(options = {}) { return (await this.#method('createKey', options)).KeyMetadata; }
+  async describeKey(keyId, io) { return (await this.#method('describeKey', { keyId }, io)).KeyMetadata; }
+  async listKeys(options = {}) { return this.#method('listKeys', options); }
+  async getParametersForImport(options, io) { return this.#method('getParametersForImport', options, io); }
+  async importKeyMaterial(options, io) { return this.#method('importKeyMaterial', options, io); }
+  async deleteImportedKeyMaterial(options, io) { return this.#method('deleteImportedKeyMaterial', options, io); }
+  async rotateKeyOnDemand(keyId, io) { return this.#method('rotateKeyOnDemand', { keyId }, io); }
+  async listKeyRotations(options, io) { return this.#method('listKeyRotations', options, io); }
+  async createAlias(options, io) { await this.#method('createAlias', options, io); }
+  async updateAlias(options, io) { await this.#method('updateAlias', options, io); }
+  async scheduleKeyDeletion(options, io) { return this.#method('scheduleKeyDeletion', options, io); }
+
+  free() {
+    this.#core?.free();
+    this.#core = undefined;
+  }
+
+  [DISPOSE]() { this.free(); }
+}
+
+// Which API a client speaks ('alibaba' or 'aws'), for the functions that take either.
+function cloudOf(client, what) {
+  if (client instanceof KmsClient) return 'alibaba';
+  if (client instanceof AwsKmsClient) return 'aws';
+  throw fail('InvalidArgument', `invalid argument: ${what} takes (client, options) with a KmsClient or an AwsKmsClient`);
+}
+
 /** The whole import in one call; see index.d.ts. */
 export async function importKeyMaterial(client, options) {
   ready('importKeyMaterial');
-  if (!(client instanceof KmsClient)) throw fail('InvalidArgument', 'invalid argument: importKeyMaterial takes (client, options) with a KmsClient');
-  const plan = rawImportOptions(options);
+  const cloud = cloudOf(client, 'importKeyMaterial');
+  return (await runImport(client, rawImportOptions(options, cloud), options)).key;
+}
+
+// The import's steps with a checked plan; resolves to `{ key, uploaded }`: the key as the KMS
+// describes it afterwards, and ImportKeyMaterial's reply (AWS: the KeyMaterialId).
+async function runImport(client, plan, options, hooks = {}) {
   const { material, privateKey, onStep, signal, fetch } = options;
   const io = { signal, fetch };
   const step = async (name, run, describe) => {
@@ -281,12 +382,15 @@ export async function importKeyMaterial(client, options) {
   };
   const key = await step('checkKey', () => client.describeKey(plan.keyId, io),
     (k) => `${k.KeyId}: ${k.KeySpec}, ${k.KeyState}`);
+  hooks.checked?.(key);
+  // The key's own id: AWS's GetParametersForImport takes no alias.
+  const keyId = key.KeyId;
   // A key spec this package knows is checked here, before anything else is asked of the KMS.
   const keySpec = importRules().keySpecs.some((s) => s.name === key.KeySpec) ? key.KeySpec : undefined;
   if (keySpec) rawCheckMaterial(keySpec, material, privateKey);
   const parameters = await step('getParameters',
-    () => client.getParametersForImport({ keyId: plan.keyId, algorithm: plan.algorithm, wrappingKeySpec: plan.wrappingKeySpec }, io),
-    (p) => `${plan.wrappingKeySpec} public key, token valid until ${p.TokenExpireTime}`);
+    () => client.getParametersForImport({ keyId, algorithm: plan.algorithm, wrappingKeySpec: plan.wrappingKeySpec }, io),
+    (p) => `${plan.wrappingKeySpec} public key, token valid until ${typeof p.ParametersValidTo === 'number' ? new Date(p.ParametersValidTo * 1000).toISOString() : p.TokenExpireTime}`);
   const wrapped = await step('wrap', () => wrapForImportAsync({
     ...(material === undefined ? { privateKey } : { material }),
     publicKey: parameters.PublicKey,
@@ -294,22 +398,76 @@ export async function importKeyMaterial(client, options) {
     keySpec,
     allowLegacyPkcs1: plan.allowLegacyPkcs1,
   }), (w) => `${plan.algorithm}, ${w.length} base64 characters; the plaintext stays here`);
-  await step('upload', () => client.importKeyMaterial({
-    keyId: plan.keyId, encryptedKeyMaterial: wrapped, importToken: parameters.ImportToken, expiresAt: plan.expireUnix,
-  }, io), () => 'accepted');
-  return step('verify', () => client.describeKey(plan.keyId, io), (k) => `the key is ${k.KeyState}`);
+  const extra = {};
+  for (const name of ['importType', 'keyMaterialId', 'keyMaterialDescription']) {
+    if (plan[name] !== undefined) extra[name] = plan[name];
+  }
+  const uploaded = await step('upload', () => client.importKeyMaterial({
+    keyId, encryptedKeyMaterial: wrapped, importToken: parameters.ImportToken, expiresAt: plan.expireUnix, ...extra,
+  }, io).then((reply) => {
+    hooks.uploaded?.(reply);
+    return reply;
+  }), (r) => (r?.KeyMaterialId ? `accepted as key material ${r.KeyMaterialId}` : 'accepted'));
+  return { key: await step('verify', () => client.describeKey(keyId, io), (k) => `the key is ${k.KeyState}`), uploaded };
 }
 
-/** Rotation of an imported key the guide's way, as one step; see index.d.ts. */
+/** Rotation of an imported key, as one step; see index.d.ts. */
 export async function rotateImportedKey(client, options) {
   ready('rotateImportedKey');
-  if (!(client instanceof KmsClient)) throw fail('InvalidArgument', 'invalid argument: rotateImportedKey takes (client, options) with a KmsClient');
-  if (typeof options !== 'object' || options === null) throw fail('InvalidArgument', 'invalid argument: rotateImportedKey takes { alias, material | privateKey, … }');
+  const cloud = cloudOf(client, 'rotateImportedKey');
+  if (typeof options !== 'object' || options === null) throw fail('InvalidArgument', `invalid argument: rotateImportedKey takes { ${cloud === 'aws' ? 'keyId' : 'alias'}, material | privateKey, … }`);
+  return cloud === 'aws' ? rotateInPlace(client, options) : rotateToNewKey(client, options);
+}
+
+// AWS: NEW_KEY_MATERIAL into the same key, then RotateKeyOnDemand; on a failure after the upload
+// the pending material is deleted again, so the key is as it was.
+async function rotateInPlace(client, options) {
+  rawRotateInPlaceOptions(options);
+  const { onStep, ...importOptions } = options;
+  // Every import option is checked now, before anything is asked of the KMS.
+  const planned = rawImportOptions({ ...importOptions, importType: 'NEW_KEY_MATERIAL' }, 'aws');
+  const io = { signal: importOptions.signal, fetch: importOptions.fetch };
+  let step;
+  let plan;
+  let uploaded;
+  const report = (s) => {
+    if (s.status === 'started') step = s.step;
+    onStep?.(s);
+  };
+  try {
+    await runImport(client, planned, { ...importOptions, onStep: report }, {
+      checked: (key) => { plan = rawRotateInPlacePlan(key); },
+      uploaded: (reply) => { uploaded = reply; },
+    });
+    report({ step: 'rotate', status: 'started' });
+    await client.rotateKeyOnDemand(plan.keyId, io);
+    const key = await client.describeKey(plan.keyId, io);
+    report({ step: 'rotate', status: 'done', detail: `${plan.keyId} now uses key material ${key.CurrentKeyMaterialId}` });
+    return { keyId: plan.keyId, previousKeyMaterialId: plan.previousKeyMaterialId, keyMaterialId: uploaded.KeyMaterialId, key };
+  } catch (error) {
+    // Refused before the key was even described: nothing to say about it.
+    if (!plan) throw error;
+    let cleanup = '';
+    if (uploaded?.KeyMaterialId) {
+      try {
+        await client.deleteImportedKeyMaterial({ keyId: plan.keyId, keyMaterialId: uploaded.KeyMaterialId });
+        cleanup = ` The new key material ${uploaded.KeyMaterialId} was deleted again.`;
+      } catch (cleanupError) {
+        cleanup = ` The new key material ${uploaded.KeyMaterialId} waits as PENDING_ROTATION and could not be deleted (${cleanupError?.code ?? cleanupError}): DeleteImportedKeyMaterial with that KeyMaterialId.`;
+      }
+    }
+    throw fail(error?.code ?? 'InvalidArgument', `rotating ${plan.keyId} stopped at ${step}: ${error?.message ?? error} Its current key material is still ${plan.previousKeyMaterialId ?? '(none)'}.${cleanup}`,
+      { cause: error, step, keyId: plan.keyId, requestId: error?.requestId, httpStatus: error?.httpStatus });
+  }
+}
+
+// Alibaba Cloud: the guide's way: a new key with the new material, then the alias moves.
+async function rotateToNewKey(client, options) {
   const { alias: aliasOption, description, onStep, ...importOptions } = options;
   const alias = rawRotateAlias(aliasOption);
   if ('keyId' in importOptions) throw fail('InvalidArgument', 'invalid argument: rotateImportedKey takes alias, not keyId: it creates the new key itself');
   // Every import option is checked now, before a key is created.
-  rawImportOptions({ ...importOptions, keyId: alias });
+  rawImportOptions({ ...importOptions, keyId: alias }, 'alibaba');
   const { material, privateKey, signal, fetch } = importOptions;
   const io = { signal, fetch };
   let step = 'checkAlias';

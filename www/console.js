@@ -8,25 +8,41 @@
 // the form) and, on the "wrap here" path, the key material or private key (memory only; generated
 // here or read from a local file, wrapped by the byok-wrap wasm module, wiped after import). Only
 // signed API calls leave the page, and the only material in them is wrapped.
-import init, { KmsClient, generateKeyMaterial, importRules, keyCheckValue, wrapForImportAsync } from '/pkg/byok_wrap.js';
-import { $, PRIVATE_KEY_ALGORITHM, expiryUnix, guarded, knownKeySpec, run, selectedAlgorithm, state, status, takesPrivateKey } from './page.js';
+import init, { generateKeyMaterial, importRules, keyCheckValue, wrapForImportAsync } from '/pkg/byok_wrap.js';
+import { APIS, fieldText } from './api.js';
+import { $, expiryUnix, guarded, knownKeySpec, privateKeyAlgorithm, run, selectedAlgorithm, showApi, state, status, takesPrivateKey } from './page.js';
 import { resetOffline, setupOffline, updateUploadButton } from './offline.js';
 import { setupCreate } from './create.js';
 import { setupManage, showManage } from './manage.js';
 
 // ---- connecting --------------------------------------------------------------------------------
 
-async function connect(accessKeyId, accessKeySecret) {
-  const client = new KmsClient({ endpoint: location.origin, accessKeyId, accessKeySecret });
-  await client.listKeys({ pageSize: 1 }); // proves the key works before going on
+async function connect(api, accessKeyId, secret, region) {
+  const client = APIS[api].client({ accessKeyId, secret, region });
+  try {
+    await APIS[api].probe(client); // proves the key works before going on
+  } catch (error) {
+    client.free();
+    throw error;
+  }
   state.client?.free();
   state.client = client;
-  $('connection').textContent = `Connected to ${location.host} as ${accessKeyId}.`;
+  state.api = APIS[api];
+  showApi();
+  $('connection').textContent = `Connected to ${location.host} (${state.api.title}) as ${accessKeyId}.`;
   $('connect').hidden = true;
   $('keys').hidden = false;
   $('access-key-secret').value = '';
   await refreshKeys();
   status('Connected. Choose a key, or create one for your own material.');
+}
+
+/** The connect form's labels for the API chosen (and the region, which only AWS signs for). */
+function showConnectLabels() {
+  const api = APIS[document.querySelector('input[name="api"]:checked').value];
+  $('access-key-id-label').textContent = api.idLabel;
+  $('access-key-secret-label').textContent = api.secretLabel;
+  $('aws-region-row').hidden = api.cloud !== 'aws';
 }
 
 function credentialsFromFragment() {
@@ -36,19 +52,20 @@ function credentialsFromFragment() {
   history.replaceState(null, '', location.pathname + location.search);
   const ak = params.get('ak');
   const sk = params.get('sk');
-  return ak && sk ? { ak, sk } : null;
+  const api = params.get('api') === 'aws' ? 'aws' : 'alibaba';
+  return ak && sk ? { api, ak, sk, region: params.get('region') || 'us-east-1' } : null;
 }
 
 // ---- keys --------------------------------------------------------------------------------------
 
 async function refreshKeys() {
-  const page = await state.client.listKeys({ pageSize: 100 });
-  const keys = await Promise.all(page.Keys.Key.map((k) => state.client.describeKey(k.KeyId)));
+  const page = await state.api.keyIds(state.client);
+  const keys = await Promise.all(page.ids.map((id) => state.client.describeKey(id)));
   const body = $('key-table').tBodies[0];
   body.replaceChildren();
   for (const key of keys) {
     const row = body.insertRow();
-    for (const text of [key.KeyId, key.KeyState, key.Origin, key.KeySpec, key.MaterialExpireTime || 'never']) {
+    for (const text of [key.KeyId, key.KeyState, key.Origin, key.KeySpec, state.api.expires(key) || 'never']) {
       row.insertCell().textContent = text;
     }
     row.cells[0].className = 'mono';
@@ -60,7 +77,7 @@ async function refreshKeys() {
     row.insertCell().append(button);
     if (state.key?.KeyId === key.KeyId) row.classList.add('selected');
   }
-  $('key-count').textContent = `(${page.TotalCount}${page.TotalCount > keys.length ? `, first ${keys.length} shown` : ''})`;
+  $('key-count').textContent = `(${page.total}${page.total !== keys.length ? `, first ${keys.length} shown` : ''})`;
 }
 
 function selectKey(key) {
@@ -73,9 +90,10 @@ function selectKey(key) {
   $('private-key-block').hidden = !asymmetric;
   $('symmetric-block').hidden = asymmetric;
   // A private key travels under the hybrid algorithm; material under RSA-OAEP by default.
-  const hybrid = selectedAlgorithm() === PRIVATE_KEY_ALGORITHM;
+  const hybrid = selectedAlgorithm() === privateKeyAlgorithm();
   if (asymmetric !== hybrid) {
-    document.querySelector(`input[name="algorithm"][value="${asymmetric ? PRIVATE_KEY_ALGORITHM : 'RSAES_OAEP_SHA_256'}"]`).checked = true;
+    const cloud = importRules().clouds.find((c) => c.id === state.api.cloud);
+    document.querySelector(`input[name="algorithm"][value="${asymmetric ? cloud.privateKeyAlgorithm : cloud.defaultAlgorithm}"]`).checked = true;
   }
   for (const row of $('key-table').tBodies[0].rows) {
     row.classList.toggle('selected', row.cells[0].textContent === key.KeyId);
@@ -96,13 +114,11 @@ function showDetails(key) {
   $('details').hidden = false;
   const list = $('metadata');
   list.replaceChildren();
-  const fields = ['KeyId', 'KeyState', 'Origin', 'KeySpec', 'KeyUsage', 'ProtectionLevel', 'CreationDate',
-    'MaterialExpireTime', 'DeleteDate', 'Arn', 'Description'];
-  for (const field of fields) {
+  for (const field of state.api.fields) {
     const dt = document.createElement('dt');
     dt.textContent = field;
     const dd = document.createElement('dd');
-    dd.textContent = key[field] === '' ? '—' : String(key[field] ?? '—');
+    dd.textContent = fieldText(key, field);
     dd.dataset.field = field;
     list.append(dt, dd);
   }
@@ -243,7 +259,7 @@ async function wrapAndImport() {
   try {
     const params = await run('Getting wrapping parameters (GetParametersForImport)',
       () => state.client.getParametersForImport({ keyId, algorithm, wrappingKeySpec: 'RSA_2048' }),
-      (p) => `RSA-2048 public key and a token valid until ${p.TokenExpireTime}`);
+      (p) => `RSA-2048 public key and a token valid until ${state.api.tokenValidUntil(p)}`);
     const what = state.privateKey ? { privateKey: state.privateKey } : { material: state.material };
     const wrapped = await run(`Wrapping the ${kind} in this browser (${algorithm})`,
       () => wrapForImportAsync({
@@ -272,7 +288,7 @@ async function wrapAndImport() {
 }
 
 async function deleteMaterial() {
-  await state.client.deleteKeyMaterial(state.key.KeyId);
+  await state.api.deleteMaterial(state.client, state.key.KeyId);
   await refreshKey();
   status(`Deleted the material of ${state.key.KeyId}; it is ${state.key.KeyState}. Import the same material again to use it.`);
 }
@@ -287,7 +303,9 @@ function explainImport(error) {
 
 await init();
 
-$('connect-form').addEventListener('submit', guarded(() => connect($('access-key-id').value.trim(), $('access-key-secret').value)));
+$('connect-form').addEventListener('submit', guarded(() => connect(document.querySelector('input[name="api"]:checked').value,
+  $('access-key-id').value.trim(), $('access-key-secret').value, $('aws-region').value.trim() || 'us-east-1')));
+for (const radio of document.querySelectorAll('input[name="api"]')) radio.addEventListener('change', showConnectLabels);
 $('refresh-keys').addEventListener('click', guarded(refreshKeys));
 setupCreate({
   async onCreated(key) {
@@ -334,7 +352,7 @@ window.addEventListener('drop', (e) => e.preventDefault());
 
 const fromFragment = credentialsFromFragment();
 if (fromFragment) {
-  guarded(() => connect(fromFragment.ak, fromFragment.sk))();
+  guarded(() => connect(fromFragment.api, fromFragment.ak, fromFragment.sk, fromFragment.region))();
 } else {
   status('Enter an access key to connect.');
 }

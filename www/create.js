@@ -3,6 +3,7 @@
 // ticked the guide's "I understand the implications of using external key materials". The page
 // collects and sends; which spec takes which usage, and what a tag or an alias may be, is the
 // KMS's to decide, and its refusal is shown in words.
+import { APIS } from './api.js';
 import { $, friendly, guarded, showError, state, status, takesPrivateKey } from './page.js';
 
 let rows = 0; // tag rows made so far, for unique ids
@@ -12,17 +13,11 @@ export async function createKey({ onCreated }) {
   const spec = $('create-spec').value;
   const alias = $('create-alias').value.trim();
   const tags = readTags();
-  const params = {
-    KeySpec: spec,
-    KeyUsage: $('create-usage').value,
-    Origin: 'EXTERNAL',
-    Description: $('create-description').value,
-  };
-  if (tags.length) params.Tags = JSON.stringify(tags);
+  const request = { spec, usage: $('create-usage').value, description: $('create-description').value, tags };
   $('create-key').disabled = true;
   let key;
   try {
-    key = (await state.client.call('CreateKey', params)).KeyMetadata;
+    key = await state.api.createKey(state.client, request);
   } catch (error) {
     showError(error, (e) => `Nothing was created. ${friendly(e.code) ?? ''}`);
     return;
@@ -32,7 +27,7 @@ export async function createKey({ onCreated }) {
   let aliasError = null;
   if (alias) {
     try {
-      await state.client.call('CreateAlias', { AliasName: alias, KeyId: key.KeyId });
+      await state.api.createAlias(state.client, alias, key.KeyId);
     } catch (error) {
       aliasError = error;
     }
@@ -126,10 +121,11 @@ function updateCreateButton() {
 
 /**
  * A spec's usual usage as the default (ENCRYPT/DECRYPT for material, SIGN/VERIFY for a private
- * key); the operator may choose the other, and the KMS says whether the spec allows it.
+ * key, on AWS GENERATE_VERIFY_MAC for HMAC); the operator may choose another, and the KMS says
+ * whether the spec allows it.
  */
-function defaultUsage() {
-  $('create-usage').value = takesPrivateKey($('create-spec').value) ? 'SIGN/VERIFY' : 'ENCRYPT/DECRYPT';
+export function defaultUsage() {
+  $('create-usage').value = (state.api ?? APIS.alibaba).defaultUsage($('create-spec').value);
 }
 
 export function setupCreate({ onCreated }) {

@@ -7,7 +7,7 @@
 // Secrets here: the new material of a rotation (generated in memory, offered as a backup, wiped
 // after the rotation) or the new private key's file bytes (memory only). Only wrapped bytes leave.
 import { generateKeyMaterial, keyCheckValue, rotateImportedKey } from '/pkg/byok_wrap.js';
-import { $, PRIVATE_KEY_ALGORITHM, guarded, state, status, takesPrivateKey } from './page.js';
+import { $, guarded, privateKeyAlgorithm, state, status, takesPrivateKey } from './page.js';
 
 let page = null; // { refreshKey, refreshKeys, selectKey } of console.js
 
@@ -22,7 +22,8 @@ const rotation = {
 
 /** Shows the panel for `key` and reads its aliases and tags. */
 export function showManage(key) {
-  $('manage').hidden = false;
+  $('manage').hidden = !state.api.manages;
+  if (!state.api.manages) return;
   const asymmetric = takesPrivateKey(key.KeySpec);
   $('rotate-symmetric').hidden = asymmetric;
   $('rotate-asymmetric').hidden = !asymmetric;
@@ -198,7 +199,7 @@ async function rotate() {
   $('rotate-result').textContent = '';
   $('rotate-key').disabled = true;
   const what = rotation.privateKey
-    ? { privateKey: rotation.privateKey, algorithm: PRIVATE_KEY_ALGORITHM }
+    ? { privateKey: rotation.privateKey, algorithm: privateKeyAlgorithm() }
     : { material: rotation.material, algorithm: 'RSAES_OAEP_SHA_256' };
   const open = {};
   try {

@@ -3,7 +3,7 @@
 // lives (the guide's openssl commands, an HSM, an offline machine), upload the wrapped file and the
 // token file. The page converts between encodings and displays; the KMS judges the upload.
 import { importRules } from '/pkg/byok_wrap.js';
-import { $, PRIVATE_KEY_ALGORITHM, expiryUnix, guarded, refusal, run, selectedAlgorithm, state, status, takesPrivateKey } from './page.js';
+import { $, expiryUnix, privateKeyAlgorithm, guarded, refusal, run, selectedAlgorithm, state, status, takesPrivateKey } from './page.js';
 
 const offline = {
   download: null, // { keyId, algorithm, publicKey, token, expires, stamp, urls } of the last download
@@ -23,7 +23,7 @@ export async function downloadWrappingKey() {
   $('progress').replaceChildren();
   const params = await run('Getting a wrapping public key and an import token (GetParametersForImport)',
     () => state.client.getParametersForImport({ keyId, algorithm, wrappingKeySpec: 'RSA_2048' }),
-    (p) => `RSA-2048 public key and a token valid until ${p.TokenExpireTime}`);
+    (p) => `RSA-2048 public key and a token valid until ${state.api.tokenValidUntil(p)}`);
   forgetDownload();
   // One stamp for the files of a download (UTC, to the millisecond), so that its public key and
   // token can be matched, and told from another download's.
@@ -32,7 +32,7 @@ export async function downloadWrappingKey() {
   const pem = `-----BEGIN PUBLIC KEY-----\n${params.PublicKey.match(/.{1,64}/g).join('\n')}\n-----END PUBLIC KEY-----\n`;
   const file = (content, type) => URL.createObjectURL(new Blob([content], { type }));
   offline.download = {
-    keyId, algorithm, stamp, expires: params.TokenExpireTime,
+    keyId, algorithm, stamp, expires: state.api.tokenValidUntil(params),
     files: {
       pem: { name: `publickey_${keyId}_${stamp}.pem`, url: file(pem, 'application/x-pem-file') },
       der: { name: `publickey_${keyId}_${stamp}.bin`, url: file(der, 'application/octet-stream') },
@@ -42,7 +42,7 @@ export async function downloadWrappingKey() {
   $('download-info').hidden = false;
   $('offline-wrap').hidden = false;
   $('download-summary').textContent = `For key ${keyId}, ${algorithm}: the token is valid until `
-    + `${params.TokenExpireTime}, with this public key only. Keep both files of this download together.`;
+    + `${state.api.tokenValidUntil(params)}, with this public key only. Keep both files of this download together.`;
   setLink($('download-token'), offline.download.files.token);
   showPublicKeyFormat();
   status(`Got a public key and an import token for ${keyId}. Download both, wrap the material with the public key, then upload the wrapped file and the token.`);
@@ -79,6 +79,23 @@ function opensslCommands(publicKeyFile, keyform, algorithm) {
       'cat EncryptedAesKey.bin EncryptedPrivateKey.bin > EncryptedKeyMaterial.bin',
       'openssl enc -e -base64 -A -in EncryptedKeyMaterial.bin -out EncryptedKeyMaterial_base64.txt',
       'rm AesKey.bin PrivateKey.der',
+    ].join('\n');
+  }
+  if (rule.scheme === 'oaep+kwp') {
+    // AWS's RSA_AES_KEY_WRAP: an AES-256 key under RSA-OAEP, then the material (or the private
+    // key's PKCS#8 DER) under that AES key with AES key wrap with padding (RFC 5649), concatenated.
+    const privateKey = takesPrivateKey(state.key?.KeySpec);
+    const input = privateKey ? 'PrivateKey.der' : 'KeyMaterial.bin';
+    return [
+      privateKey ? 'openssl pkcs8 -topk8 -nocrypt -in PrivateKey.pem -outform DER -out PrivateKey.der'
+        : `openssl rand -out KeyMaterial.bin ${materialLength()}`,
+      'openssl rand -out AesKey.bin 32',
+      `openssl enc -id-aes256-wrap-pad -K "$(xxd -p -c 64 AesKey.bin)" -iv A65959A6 -in ${input} -out WrappedMaterial.bin`,
+      ['openssl pkeyutl -encrypt', '-in AesKey.bin', `-inkey ${publicKeyFile}`, `-keyform ${keyform}`, '-pubin',
+        '-out EncryptedAesKey.bin', ...padding.map((p) => `-pkeyopt ${p}`)].join(' \\\n  '),
+      'cat EncryptedAesKey.bin WrappedMaterial.bin > EncryptedKeyMaterial.bin',
+      'openssl enc -e -base64 -A -in EncryptedKeyMaterial.bin -out EncryptedKeyMaterial_base64.txt',
+      `rm AesKey.bin WrappedMaterial.bin${privateKey ? ' PrivateKey.der' : ''}`,
     ].join('\n');
   }
   return [
@@ -190,7 +207,7 @@ export function explainUpload(error) {
     case 'InvalidKeyMaterial': {
       if (takesPrivateKey(state.key?.KeySpec)) {
         return 'The KMS could not import the uploaded private key. It must be wrapped with the public key of the same download as the token file, '
-          + `with the algorithm chosen for that download (${PRIVATE_KEY_ALGORITHM} for a private key), be a ${state.key.KeySpec} private key in PKCS#8, `
+          + `with the algorithm chosen for that download (${privateKeyAlgorithm()} for a private key), be a ${state.key.KeySpec} private key in PKCS#8, `
           + 'and be the private key first imported into this key if it had one.';
       }
       const bits = importRules().wrappingKeySpecs.find((s) => s.name === 'RSA_2048').bits;

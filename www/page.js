@@ -7,6 +7,7 @@ export const $ = (id) => document.getElementById(id);
 
 export const state = {
   client: null,
+  api: null, // the API connected to: an entry of APIS (api.js)
   key: null, // KeyMetadata of the selected key
   material: null, // Uint8Array, the plaintext material, or null (the "wrap here" path only)
   privateKey: null, // Uint8Array, a private key file's bytes (PEM or DER), or null (asymmetric keys)
@@ -150,8 +151,50 @@ export function takesPrivateKey(spec) {
   return rule ? rule.kind === 'privateKey' : !String(spec).startsWith('Aliyun_');
 }
 
-/** The wrapping algorithm for a private key: RSA-OAEP of an AES key, the key under AES-ECB. */
-export const PRIVATE_KEY_ALGORITHM = 'RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD';
+/**
+ * The wrapping algorithm for a private key on the API connected to (byok-wrap's table: an AES key
+ * under RSA-OAEP, the private key under that AES key).
+ */
+export function privateKeyAlgorithm() {
+  return importRules().clouds.find((c) => c.id === (state.api?.cloud ?? 'alibaba')).privateKeyAlgorithm;
+}
+
+/**
+ * Shapes the page for the API connected to: only its cloud's wrapping algorithms (byok-wrap's
+ * table), its key specs and usages in the create form, and the management panel where the console
+ * has it for that API.
+ */
+export function showApi() {
+  const { cloud } = state.api;
+  const rules = importRules();
+  const ours = new Set(rules.algorithms.filter((a) => a.clouds.includes(cloud)).map((a) => a.name));
+  for (const radio of document.querySelectorAll('input[name="algorithm"]')) {
+    radio.closest('label').hidden = !ours.has(radio.value);
+  }
+  const fallback = rules.clouds.find((c) => c.id === cloud).defaultAlgorithm;
+  if (!ours.has(selectedAlgorithm())) document.querySelector(`input[name="algorithm"][value="${fallback}"]`).checked = true;
+  const spec = $('create-spec');
+  originalSpecs ??= spec.innerHTML;
+  if (cloud === 'alibaba') {
+    spec.innerHTML = originalSpecs;
+  } else {
+    spec.replaceChildren();
+    const groups = { symmetric: 'Symmetric and HMAC: import key material', privateKey: 'Asymmetric: import a private key' };
+    for (const [kind, label] of Object.entries(groups)) {
+      const group = document.createElement('optgroup');
+      group.label = label;
+      for (const row of rules.keySpecs.filter((s) => s.clouds.includes(cloud) && s.kind === kind)) {
+        group.append(new Option(row.name, row.name));
+      }
+      if (group.children.length) spec.append(group);
+    }
+  }
+  $('create-usage').replaceChildren(...state.api.usages.map((u) => new Option(u, u)));
+  $('create-usage').value = state.api.defaultUsage(spec.value);
+  $('manage-api-note').hidden = state.api.manages;
+}
+
+let originalSpecs;
 
 /** A key spec byok-wrap's table knows (to check the material against), else undefined. */
 export function knownKeySpec(spec) {

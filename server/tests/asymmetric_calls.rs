@@ -256,3 +256,127 @@ fn asymmetric_calls_refuse_what_does_not_fit() {
         .unwrap();
     assert_eq!(v.key_id, ec);
 }
+
+/// The clouds' signing algorithms are their policies': AWS's P-384 keys and SHA-384/512 RSA
+/// signatures, Alibaba's SHA-256 ones only (and no P-384 key to create).
+#[test]
+fn each_cloud_signs_with_its_own_algorithms() {
+    use byok_kms::crypto::asymmetric::SigningAlgorithm as A;
+    use byok_kms::kms::asymmetric::SignedMessage;
+    use byok_kms::kms::key::Origin;
+    use byok_kms::kms::key_spec::KeySpec;
+    use byok_kms::kms::{CreateKey, Policy};
+
+    let f = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    f.refused("InvalidParameter", || create(&f, "ECC_NIST_P384", None));
+    let create_aws = |spec: &str| {
+        let request = CreateKey {
+            key_spec: KeySpec::from_name(spec).unwrap(),
+            key_usage: Some(KeyUsage::SignVerify),
+            origin: Origin::External,
+            ..CreateKey::default()
+        };
+        let m = f
+            .kms
+            .create_key_under(&Policy::AWS, &f.account, &request)
+            .unwrap();
+        (m.key_id, m.primary_key_version)
+    };
+    let (p384, p384_version) = create_aws("ECC_NIST_P384");
+    let pkcs8 = genpkey("EC_P384", d);
+    openssl(
+        &["pkey", "-in", "key.pem", "-pubout", "-out", "p384.pem"],
+        d,
+    );
+    import_with(&f, &p384, |public| byok_wrap_hybrid(public, &pkcs8))().unwrap();
+    let (rsa, rsa_version) = create_aws("RSA_2048");
+    let pkcs8 = genpkey("RSA_2048", d);
+    import_with(&f, &rsa, |public| byok_wrap_hybrid(public, &pkcs8))().unwrap();
+
+    // A RAW message is hashed with the algorithm's hash: openssl checks it over its own SHA-384.
+    std::fs::write(d.join("message"), b"signed by a P-384 key").unwrap();
+    let digest = openssl(&["dgst", "-sha384", "-binary", "message"], d);
+    let message = SignedMessage::Raw(b"signed by a P-384 key");
+    let aws = &Policy::AWS;
+    let signed = f
+        .kms
+        .asymmetric_sign_under(
+            aws,
+            &f.account,
+            &p384,
+            &p384_version,
+            A::EcdsaSha384,
+            message,
+        )
+        .unwrap();
+    std::fs::write(d.join("sig"), &signed.value).unwrap();
+    std::fs::write(d.join("digest"), &digest).unwrap();
+    let out = openssl(
+        &[
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            "p384.pem",
+            "-in",
+            "digest",
+            "-sigfile",
+            "sig",
+            "-pkeyopt",
+            "digest:sha384",
+        ],
+        d,
+    );
+    assert!(String::from_utf8_lossy(&out).contains("Signature Verified Successfully"));
+    let by_digest = SignedMessage::Digest(&digest);
+    let verified = f
+        .kms
+        .asymmetric_verify_under(
+            aws,
+            &f.account,
+            &p384,
+            &p384_version,
+            A::EcdsaSha384,
+            by_digest,
+            &signed.value,
+        )
+        .unwrap();
+    assert!(verified.value);
+
+    // Under AWS: another curve's hash, RSA padding, a SHA-256-long digest.
+    for algorithm in [A::EcdsaSha256, A::RsaPssSha384] {
+        f.refused("UnsupportedOperation", || {
+            f.kms
+                .asymmetric_sign_under(aws, &f.account, &p384, &p384_version, algorithm, message)
+        });
+    }
+    f.refused("InvalidParameter", || {
+        let short = SignedMessage::Digest(&digest[..32]);
+        f.kms
+            .asymmetric_sign_under(aws, &f.account, &p384, &p384_version, A::EcdsaSha384, short)
+    });
+    // Under Alibaba: neither a P-384 signature nor SHA-384/512 RSA ones.
+    f.refused("UnsupportedOperation", || {
+        f.kms
+            .asymmetric_sign(&f.account, &p384, &p384_version, A::EcdsaSha384, &digest)
+    });
+    for algorithm in [A::RsaPssSha384, A::RsaPkcs1Sha512] {
+        let len = if algorithm == A::RsaPssSha384 { 48 } else { 64 };
+        f.refused("UnsupportedOperation", || {
+            f.kms
+                .asymmetric_sign(&f.account, &rsa, &rsa_version, algorithm, &vec![1; len])
+        });
+        let digest = vec![1; len];
+        let signed = f.kms.asymmetric_sign_under(
+            aws,
+            &f.account,
+            &rsa,
+            &rsa_version,
+            algorithm,
+            SignedMessage::Digest(&digest),
+        );
+        assert_eq!(signed.unwrap().value.len(), 256, "{algorithm}");
+    }
+}

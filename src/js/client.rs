@@ -10,7 +10,7 @@ use super::options::{Secret, Value, from_options};
 use super::signer::{Pairs, RawRequestSigner, reply};
 use super::{invalid_argument, to_js};
 use crate::client::check_endpoint;
-use crate::spec::{WrappingAlgorithm, WrappingKeySpec};
+use crate::spec::{ALGORITHMS, Cloud, WrappingAlgorithm, WrappingKeySpec};
 use crate::wipe::scrubbed;
 
 /// The options of `new KmsClient(…)`.
@@ -265,7 +265,8 @@ fn method_params(method: &str, options: JsValue) -> Result<(&'static str, WirePa
     Ok((action, params))
 }
 
-fn non_empty(value: String, option: &str) -> Result<String, JsValue> {
+/// `value`, refused with a message naming `option` if empty.
+pub(super) fn non_empty(value: String, option: &str) -> Result<String, JsValue> {
     if value.is_empty() {
         Err(invalid_argument(&format!("{option} must not be empty")))
     } else {
@@ -293,6 +294,9 @@ struct ImportOptionsJs {
     signal: Value,
     #[serde(default)]
     fetch: Value,
+    import_type: Option<String>,
+    key_material_id: Option<String>,
+    key_material_description: Option<String>,
 }
 
 /// What `importKeyMaterial` needs from its options, checked.
@@ -306,13 +310,42 @@ struct ImportPlan {
     #[serde(skip_serializing_if = "Option::is_none")]
     expire_unix: Option<u64>,
     legacy: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    import_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_material_description: Option<String>,
 }
 
-/// Checks the options of `importKeyMaterial(client, options)`; returns the plan (the material
-/// stays in the caller's object).
+/// Checks the options of `importKeyMaterial(client, options)` for a client of `cloud`
+/// (`alibaba` for `KmsClient`, `aws` for `AwsKmsClient`); returns the plan (the material stays in
+/// the caller's object).
 #[wasm_bindgen(js_name = rawImportOptions)]
-pub fn raw_import_options(options: JsValue) -> Result<JsValue, JsValue> {
+pub fn raw_import_options(options: JsValue, cloud: &str) -> Result<JsValue, JsValue> {
+    let cloud = match cloud {
+        "alibaba" => Cloud::Alibaba,
+        "aws" => Cloud::Aws,
+        _ => return Err(invalid_argument("importKeyMaterial: unknown cloud")),
+    };
     let o: ImportOptionsJs = from_options(options, "importKeyMaterial")?;
+    let aws_only = [
+        ("importType", o.import_type.is_some()),
+        ("keyMaterialId", o.key_material_id.is_some()),
+        (
+            "keyMaterialDescription",
+            o.key_material_description.is_some(),
+        ),
+    ];
+    if let Some((name, _)) = aws_only
+        .iter()
+        .find(|(_, given)| *given && cloud != Cloud::Aws)
+    {
+        return Err(invalid_argument(&format!(
+            "importKeyMaterial: {name} is an option of AWS KMS imports (an AwsKmsClient); \
+             Alibaba Cloud KMS keys hold one material"
+        )));
+    }
     match (o.material.bytes("material")?, o.private_key.is_given()) {
         (Some(_), false) => {}
         (None, true) => {
@@ -344,8 +377,21 @@ pub fn raw_import_options(options: JsValue) -> Result<JsValue, JsValue> {
     }
     let algorithm = match o.algorithm {
         Some(name) => name.parse::<WrappingAlgorithm>().map_err(to_js)?,
-        None => WrappingAlgorithm::RsaesOaepSha256,
+        None => cloud.default_algorithm(o.private_key.is_given()),
     };
+    if !algorithm.rule().clouds.contains(&cloud) {
+        return Err(invalid_argument(&format!(
+            "importKeyMaterial: {} is not a wrapping algorithm of {} KMS; its algorithms are {}",
+            algorithm.as_str(),
+            cloud.display_name(),
+            ALGORITHMS
+                .iter()
+                .filter(|rule| rule.clouds.contains(&cloud))
+                .map(|rule| rule.algorithm.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     let wrapping_key_spec = match o.wrapping_key_spec {
         Some(name) => name.parse::<WrappingKeySpec>().map_err(to_js)?,
         None => WrappingKeySpec::Rsa2048,
@@ -361,6 +407,9 @@ pub fn raw_import_options(options: JsValue) -> Result<JsValue, JsValue> {
         allow_legacy_pkcs1,
         expire_unix: o.expires_at.expiry("expiresAt")?,
         legacy: algorithm.is_legacy(),
+        import_type: o.import_type,
+        key_material_id: o.key_material_id,
+        key_material_description: o.key_material_description,
     })
 }
 

@@ -11,6 +11,7 @@
 //! which is wiped when the call returns. Every call that handled a secret ends by scrubbing the
 //! stack below it ([`crate::wipe`]), and the wasm build's allocator wipes every freed block.
 
+mod aws;
 mod client;
 mod options;
 mod rotate;
@@ -18,6 +19,7 @@ mod rules;
 mod signer;
 mod webcrypto;
 
+pub use aws::RawAwsClient;
 pub use client::{RawClient, raw_check_endpoint, raw_import_options};
 pub use rules::raw_import_rules;
 pub use signer::RawRequestSigner;

@@ -78,3 +78,58 @@ pub fn raw_rotate_plan(
         description,
     })
 }
+
+/// What `DescribeKey` said about an AWS KMS key (the fields the in-place plan reads).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AwsKey {
+    key_id: String,
+    origin: String,
+    current_key_material_id: Option<String>,
+}
+
+/// The plan of an in-place rotation (AWS KMS).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InPlace {
+    key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_key_material_id: Option<String>,
+}
+
+/// Checks the options of an in-place rotation (AWS KMS): the rotation imports
+/// `NEW_KEY_MATERIAL` itself and keeps the key, so the caller may not choose the import type, the
+/// material id or an alias to move.
+#[wasm_bindgen(js_name = rawRotateInPlaceOptions)]
+pub fn raw_rotate_in_place_options(options: &JsValue) -> Result<(), JsValue> {
+    for name in ["importType", "keyMaterialId", "alias"] {
+        let given = js_sys::Reflect::get(options, &name.into()).is_ok_and(|v| !v.is_undefined());
+        if given {
+            return Err(invalid_argument(&format!(
+                "rotateImportedKey: with an AwsKmsClient the key is rotated in place (keyId: its \
+                 id, ARN or alias), importing NEW_KEY_MATERIAL that RotateKeyOnDemand makes \
+                 current; {name} is not an option here"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The in-place rotation of the AWS KMS key that `key` (DescribeKey's metadata) describes: new
+/// material imported as `NEW_KEY_MATERIAL`, then `RotateKeyOnDemand` makes it current and the
+/// key id stays. Refused for a key whose material AWS KMS made.
+#[wasm_bindgen(js_name = rawRotateInPlacePlan)]
+pub fn raw_rotate_in_place_plan(key: JsValue) -> Result<JsValue, JsValue> {
+    let key: AwsKey = from_options(key, "rotateImportedKey (the key's metadata)")?;
+    if key.origin != "EXTERNAL" {
+        return Err(invalid_argument(&format!(
+            "rotateImportedKey: {}'s Origin is {}: only keys with imported (EXTERNAL) material \
+             are rotated with new material; AWS KMS rotates the keys it made itself",
+            key.key_id, key.origin
+        )));
+    }
+    reply(&InPlace {
+        key_id: key.key_id,
+        previous_key_material_id: key.current_key_material_id,
+    })
+}

@@ -52,9 +52,14 @@ struct WrappingKeySpecRow {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CloudRow {
     id: &'static str,
     name: &'static str,
+    /// The algorithm an import uses when none is named, for symmetric material.
+    default_algorithm: &'static str,
+    /// The same for a private key.
+    private_key_algorithm: &'static str,
 }
 
 fn clouds(list: &[Cloud]) -> Vec<&'static str> {
@@ -103,6 +108,8 @@ pub fn raw_import_rules() -> Result<JsValue, JsValue> {
             .map(|c| CloudRow {
                 id: c.as_str(),
                 name: c.display_name(),
+                default_algorithm: c.default_algorithm(false).as_str(),
+                private_key_algorithm: c.default_algorithm(true).as_str(),
             })
             .collect(),
     };

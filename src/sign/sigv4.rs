@@ -264,6 +264,19 @@ pub fn sign(
     SignedRequest { headers }
 }
 
+/// `X-Amz-Date` (`yyyymmddTHHMMSSZ`) from an ISO 8601 UTC time such as
+/// `2026-11-29T10:11:16.123Z` (JavaScript's `Date.prototype.toISOString`).
+pub fn amz_date(iso: &str) -> String {
+    let mut date: String = iso
+        .get(..19)
+        .unwrap_or(iso)
+        .chars()
+        .filter(|c| *c != '-' && *c != ':')
+        .collect();
+    date.push('Z');
+    date
+}
+
 fn hmac(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
     // HMAC takes keys of any length (RFC 2104 §2), so this cannot fail.
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of every length");
@@ -283,6 +296,11 @@ mod tests {
         region: "us-east-1",
         service: "iam",
     };
+
+    #[test]
+    fn amz_dates_from_iso_times() {
+        assert_eq!(amz_date("2026-11-29T10:11:16.123Z"), "20261129T101116Z");
+    }
 
     #[test]
     fn aws_documented_example() {

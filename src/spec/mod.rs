@@ -42,6 +42,19 @@ impl Cloud {
         }
     }
 
+    /// The wrapping algorithm an import into this cloud uses when none is named: RSAES-OAEP
+    /// with SHA-256 for symmetric material, and for a private key (too long for RSA alone) the
+    /// hybrid format the cloud's guide gives for asymmetric keys.
+    pub fn default_algorithm(self, private_key: bool) -> WrappingAlgorithm {
+        match (self, private_key) {
+            (Self::Google, false) => WrappingAlgorithm::RsaOaep3072Sha256,
+            (_, false) => WrappingAlgorithm::RsaesOaepSha256,
+            (Self::Alibaba, true) => WrappingAlgorithm::RsaesOaepSha256Aes256EcbPkcs7Pad,
+            (Self::Aws, true) => WrappingAlgorithm::RsaAesKeyWrapSha256,
+            (Self::Google, true) => WrappingAlgorithm::RsaOaep3072Sha256Aes256,
+        }
+    }
+
     /// The name people know, e.g. `Alibaba Cloud`.
     pub fn display_name(self) -> &'static str {
         match self {

@@ -94,3 +94,19 @@ fn google_cloud_algorithms_name_their_key_size() {
         }
     }
 }
+
+#[test]
+fn each_clouds_default_algorithm_is_its_own_and_takes_the_material() {
+    for cloud in [Cloud::Alibaba, Cloud::Aws, Cloud::Google] {
+        for private_key in [false, true] {
+            let rule = cloud.default_algorithm(private_key).rule();
+            assert!(rule.clouds.contains(&cloud), "{cloud:?} {private_key}");
+            assert!(!rule.legacy);
+            if private_key {
+                assert!(rule.private_keys && rule.scheme.is_hybrid(), "{cloud:?}");
+            } else {
+                assert!(rule.symmetric, "{cloud:?}");
+            }
+        }
+    }
+}

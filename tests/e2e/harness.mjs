@@ -60,7 +60,9 @@ export async function openConsole({ kms, browser }, { fragment = true, viewport 
   page.on('websocket', (ws) => ws.on('framesent', (frame) => seen.requests.push({ via: 'websocket', body: frame.payload })));
   page.on('console', (message) => message.type() === 'error' && seen.problems.push(message.text()));
   page.on('pageerror', (error) => seen.problems.push(String(error)));
-  const url = fragment ? `${kms.origin}/#ak=${kms.accessKeyId}&sk=${encodeURIComponent(kms.accessKeySecret)}` : `${kms.origin}/`;
+  // `fragment`: true for the Alibaba access key, false for none, or the fragment itself.
+  const hash = typeof fragment === 'string' ? fragment : `ak=${kms.accessKeyId}&sk=${encodeURIComponent(kms.accessKeySecret)}`;
+  const url = fragment ? `${kms.origin}/#${hash}` : `${kms.origin}/`;
   const response = await page.goto(url);
   return { context, page, seen, response };
 }

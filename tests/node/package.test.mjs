@@ -328,8 +328,9 @@ for (const [name, path] of Object.entries(READMES)) {
     const examples = [...readFileSync(path(), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)]
       .map((match) => match[1])
       // Run against a KMS below, in tests/node/testing.test.mjs under their test runners, and
-      // the AWS SDK's in server/tests/sdk/node/aws_client_kms.test.mjs against a byok-kms.
-      .filter((example) => !example.includes('new KmsClient') && !example.includes("from 'byok-wrap/testing'") &&
+      // the AWS SDK's in server/tests/sdk/node/aws_client_kms.test.mjs and AwsKmsClient's in
+      // tests/e2e/aws_client.test.mjs against a byok-kms.
+      .filter((example) => !example.includes('new KmsClient') && !example.includes('new AwsKmsClient') && !example.includes("from 'byok-wrap/testing'") &&
         !example.includes("from '@aws-sdk/client-kms'"));
     assert.ok(examples.length >= (name === 'repository README' ? 3 : 1), `${examples.length} examples`);
     const files = [];

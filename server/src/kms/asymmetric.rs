@@ -1,7 +1,7 @@
-//! The calls of asymmetric keys: GetPublicKey, AsymmetricSign / AsymmetricVerify over a SHA-256
-//! digest, AsymmetricEncrypt / AsymmetricDecrypt (RSA-OAEP), and the key's one version
-//! (ListKeyVersions, DescribeKeyVersion). Each behaves in every state as Encrypt does (the state
-//! table's Encrypt and Decrypt rows), and each names the key's one `KeyVersionId`.
+//! The calls of asymmetric keys: GetPublicKey, AsymmetricSign / AsymmetricVerify over a message
+//! or its digest (of the algorithm's hash), AsymmetricEncrypt / AsymmetricDecrypt (RSA-OAEP).
+//! Each behaves in every state as Encrypt does (the state table's Encrypt and Decrypt rows), and
+//! each names the key's one `KeyVersionId` (`version.rs`).
 
 use zeroize::Zeroizing;
 
@@ -12,11 +12,13 @@ use crate::kms::Kms;
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::import::private_key::purpose;
 use crate::kms::key::{Key, KeyUsage};
-use crate::kms::page::{Page, Paging};
+use crate::kms::policy::Policy;
 use crate::kms::state::Action;
+use crate::kms::version::check_version;
 use crate::store::Store;
 
-/// The signing algorithms by wire name (Alibaba's `Algorithm`).
+/// The signing algorithms by Alibaba's wire name (`Algorithm`): the SHA-256 ones its API
+/// documents ([`Policy::ALIBABA`]).
 pub const SIGNING_ALGORITHMS: [(SigningAlgorithm, &str); 3] = [
     (SigningAlgorithm::RsaPssSha256, "RSA_PSS_SHA_256"),
     (SigningAlgorithm::RsaPkcs1Sha256, "RSA_PKCS1_SHA_256"),
@@ -29,23 +31,8 @@ pub const ENCRYPTION_ALGORITHMS: [(EncryptionAlgorithm, &str); 2] = [
     (EncryptionAlgorithm::RsaesOaepSha256, "RSAES_OAEP_SHA_256"),
 ];
 
-/// The length of the SHA-256 digest the signing calls take.
-pub const DIGEST_LEN: usize = 32;
-
 /// The longest message a Sign or Verify request may give whole (AWS `MessageType` RAW).
 pub const MAX_RAW_MESSAGE: usize = 4096;
-
-/// The signing algorithms a key of `spec` signs with.
-pub fn signing_algorithms(spec: AsymmetricSpec) -> &'static [SigningAlgorithm] {
-    if spec.rsa_bits().is_some() {
-        &[
-            SigningAlgorithm::RsaPssSha256,
-            SigningAlgorithm::RsaPkcs1Sha256,
-        ]
-    } else {
-        &[SigningAlgorithm::EcdsaSha256]
-    }
-}
 
 /// The encryption algorithms a key of `spec` encrypts with (RSA keys only).
 pub fn encryption_algorithms(spec: AsymmetricSpec) -> &'static [EncryptionAlgorithm] {
@@ -59,18 +46,20 @@ pub fn encryption_algorithms(spec: AsymmetricSpec) -> &'static [EncryptionAlgori
     }
 }
 
-/// What a signing request gives: the message itself, or its SHA-256 digest.
+/// What a signing request gives: the message itself, or its digest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignedMessage<'a> {
-    /// The message, at most [`MAX_RAW_MESSAGE`] bytes, hashed here.
+    /// The message, at most [`MAX_RAW_MESSAGE`] bytes, hashed here with the algorithm's hash.
     Raw(&'a [u8]),
-    /// Its SHA-256 digest.
+    /// Its digest, of the algorithm's hash (AWS `MessageType` DIGEST; Alibaba's `Digest`).
     Digest(&'a [u8]),
 }
 
 impl SignedMessage<'_> {
-    /// The SHA-256 digest the signing calls take.
-    pub fn digest(self) -> Result<Vec<u8>> {
+    /// The digest `algorithm` signs: the message's, or the one given if it has the hash's
+    /// length.
+    pub fn digest(self, algorithm: SigningAlgorithm) -> Result<Vec<u8>> {
+        let hash = algorithm.hash();
         match self {
             Self::Raw(message) if message.len() > MAX_RAW_MESSAGE => Err(Error::invalid(
                 Argument::Digest,
@@ -79,11 +68,16 @@ impl SignedMessage<'_> {
                      digest (MessageType DIGEST)"
                 ),
             )),
-            Self::Raw(message) => Ok(crate::crypto::sha256(message).to_vec()),
-            Self::Digest(digest) => {
-                check_digest(digest)?;
-                Ok(digest.to_vec())
-            }
+            Self::Raw(message) => Ok(hash.digest(message)),
+            Self::Digest(digest) if digest.len() == hash.digest_len() => Ok(digest.to_vec()),
+            Self::Digest(_) => Err(Error::invalid(
+                Argument::Digest,
+                format!(
+                    "must be the base64 of a {} digest ({} bytes) for this signing algorithm",
+                    hash.name(),
+                    hash.digest_len()
+                ),
+            )),
         }
     }
 }
@@ -99,17 +93,6 @@ pub struct Versioned<T> {
     pub value: T,
 }
 
-/// A key version, as ListKeyVersions and DescribeKeyVersion report it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyVersion {
-    /// The key id.
-    pub key_id: String,
-    /// The version id.
-    pub key_version_id: String,
-    /// When it was created (Unix seconds): the key's creation.
-    pub created_at: i64,
-}
-
 impl<S: Store> Kms<S> {
     /// `GetPublicKey`: the public key, DER SubjectPublicKeyInfo (the door writes PEM).
     pub fn get_public_key(
@@ -123,7 +106,7 @@ impl<S: Store> Kms<S> {
         Ok(versioned(&key, private.public_key_der()?))
     }
 
-    /// `AsymmetricSign`: a signature over a SHA-256 `digest`, by a SIGN/VERIFY key.
+    /// `AsymmetricSign` as Alibaba has it: a signature over `digest`, by a SIGN/VERIFY key.
     pub fn asymmetric_sign(
         &self,
         account_id: &str,
@@ -132,22 +115,44 @@ impl<S: Store> Kms<S> {
         algorithm: SigningAlgorithm,
         digest: &[u8],
     ) -> Result<Versioned<Vec<u8>>> {
-        check_digest(digest)?;
-        let (key, private) = self.asymmetric_key(
+        let message = SignedMessage::Digest(digest);
+        self.asymmetric_sign_under(
+            &Policy::ALIBABA,
             account_id,
             key_ref,
             version,
-            Some(KeyUsage::SignVerify),
+            algorithm,
+            message,
+        )
+    }
+
+    /// `AsymmetricSign` (AWS `Sign`) under a cloud's `policy`: a signature by a SIGN/VERIFY key
+    /// with one of the cloud's algorithms that fits the key's spec.
+    pub fn asymmetric_sign_under(
+        &self,
+        policy: &Policy,
+        account_id: &str,
+        key_ref: &str,
+        version: &str,
+        algorithm: SigningAlgorithm,
+        message: SignedMessage<'_>,
+    ) -> Result<Versioned<Vec<u8>>> {
+        let (key, private, digest) = self.signing_key(
+            policy,
+            account_id,
+            key_ref,
+            version,
+            algorithm,
+            message,
             Action::Encrypt,
         )?;
-        check_signing(&key, algorithm)?;
         let signature = private
-            .sign_digest(algorithm, digest)
+            .sign_digest(algorithm, &digest)
             .ok_or(Error::Invariant("a checked key and digest did not sign"))?;
         Ok(versioned(&key, signature))
     }
 
-    /// `AsymmetricVerify`: whether `signature` is a signature over `digest` by the key.
+    /// `AsymmetricVerify` as Alibaba has it: whether `signature` is the key's over `digest`.
     pub fn asymmetric_verify(
         &self,
         account_id: &str,
@@ -157,17 +162,42 @@ impl<S: Store> Kms<S> {
         digest: &[u8],
         signature: &[u8],
     ) -> Result<Versioned<bool>> {
-        check_digest(digest)?;
-        let (key, private) = self.asymmetric_key(
+        let message = SignedMessage::Digest(digest);
+        self.asymmetric_verify_under(
+            &Policy::ALIBABA,
             account_id,
             key_ref,
             version,
-            Some(KeyUsage::SignVerify),
+            algorithm,
+            message,
+            signature,
+        )
+    }
+
+    /// `AsymmetricVerify` (AWS `Verify`) under a cloud's `policy`.
+    #[allow(clippy::too_many_arguments)] // the call's own members, each its own type
+    pub fn asymmetric_verify_under(
+        &self,
+        policy: &Policy,
+        account_id: &str,
+        key_ref: &str,
+        version: &str,
+        algorithm: SigningAlgorithm,
+        message: SignedMessage<'_>,
+        signature: &[u8],
+    ) -> Result<Versioned<bool>> {
+        let (key, private, digest) = self.signing_key(
+            policy,
+            account_id,
+            key_ref,
+            version,
+            algorithm,
+            message,
             Action::Decrypt,
         )?;
-        let spec = check_signing(&key, algorithm)?;
         let public = private.public_key_der()?;
-        let valid = asymmetric::verify_digest(spec, &public, algorithm, digest, signature);
+        let valid =
+            asymmetric::verify_digest(private.spec(), &public, algorithm, &digest, signature);
         Ok(versioned(&key, valid))
     }
 
@@ -222,42 +252,32 @@ impl<S: Store> Kms<S> {
         Ok(versioned(&key, plaintext))
     }
 
-    /// `ListKeyVersions`: a key's one version.
-    pub fn list_key_versions(
+    /// The SIGN/VERIFY key of a signing call, checked for `algorithm`, and the digest to sign.
+    #[allow(clippy::too_many_arguments)] // as asymmetric_verify_under
+    fn signing_key(
         &self,
-        account_id: &str,
-        key_ref: &str,
-        paging: Paging,
-    ) -> Result<Page<KeyVersion>> {
-        let key = self
-            .store
-            .transaction(|tx| self.resolve(tx, account_id, key_ref))?;
-        let (offset, size) = paging.offset()?;
-        let items = if offset == 0 {
-            vec![key_version(&key)]
-        } else {
-            Vec::new()
-        };
-        Ok(Page {
-            items,
-            total: 1,
-            page_number: offset / size + 1,
-            page_size: size,
-        })
-    }
-
-    /// `DescribeKeyVersion`.
-    pub fn describe_key_version(
-        &self,
+        policy: &Policy,
         account_id: &str,
         key_ref: &str,
         version: &str,
-    ) -> Result<KeyVersion> {
-        let key = self
-            .store
-            .transaction(|tx| self.resolve(tx, account_id, key_ref))?;
-        check_version(&key, version)?;
-        Ok(key_version(&key))
+        algorithm: SigningAlgorithm,
+        message: SignedMessage<'_>,
+        action: Action,
+    ) -> Result<(Key, AsymmetricKey, Vec<u8>)> {
+        // A message is hashed (and one too long refused) before any key is read; a digest's
+        // length is checked once the algorithm is known to fit the key.
+        let hashed = match message {
+            SignedMessage::Raw(_) => Some(message.digest(algorithm)?),
+            SignedMessage::Digest(_) => None,
+        };
+        let usage = Some(KeyUsage::SignVerify);
+        let (key, private) = self.asymmetric_key(account_id, key_ref, version, usage, action)?;
+        check_signing(policy, &key, algorithm)?;
+        let digest = match hashed {
+            Some(digest) => digest,
+            None => message.digest(algorithm)?,
+        };
+        Ok((key, private, digest))
     }
 
     /// The asymmetric key `key_ref` names, checked for its version, usage (if the call needs
@@ -308,14 +328,6 @@ pub(crate) fn versioned<T>(key: &Key, value: T) -> Versioned<T> {
     }
 }
 
-fn key_version(key: &Key) -> KeyVersion {
-    KeyVersion {
-        key_id: key.id.clone(),
-        key_version_id: key.version_id.clone(),
-        created_at: key.created_at,
-    }
-}
-
 fn action_name(usage: Option<KeyUsage>, action: Action) -> &'static str {
     match (usage, action) {
         (Some(KeyUsage::SignVerify), _) => "AsymmetricSign/AsymmetricVerify",
@@ -325,43 +337,19 @@ fn action_name(usage: Option<KeyUsage>, action: Action) -> &'static str {
     }
 }
 
-/// A key has one version; any other id (another key's included) names none of this key's.
-fn check_version(key: &Key, version: &str) -> Result<()> {
-    if crate::crypto::constant_time_eq(version.as_bytes(), key.version_id.as_bytes()) {
-        Ok(())
-    } else {
-        Err(Error::KeyVersionNotFound(crate::kms::rules::echo(version)))
-    }
-}
-
-fn check_digest(digest: &[u8]) -> Result<()> {
-    if digest.len() == DIGEST_LEN {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            Argument::Digest,
-            "must be the base64 of a SHA-256 digest (32 bytes)",
-        ))
-    }
-}
-
-/// The key's spec, if `algorithm` fits it: RSA keys sign with PSS or PKCS#1 v1.5, EC keys with
-/// ECDSA.
-fn check_signing(key: &Key, algorithm: SigningAlgorithm) -> Result<AsymmetricSpec> {
+/// Whether `algorithm` is one of the cloud's and fits the key's spec: RSA keys sign with PSS or
+/// PKCS#1 v1.5, EC keys with ECDSA and their curve's hash.
+fn check_signing(policy: &Policy, key: &Key, algorithm: SigningAlgorithm) -> Result<()> {
     let spec = key
         .key_spec
         .asymmetric()
         .ok_or(Error::Invariant("checked asymmetric before"))?;
-    if signing_algorithms(spec).contains(&algorithm) {
-        Ok(spec)
+    if policy.signing_algorithms_of(spec).contains(&algorithm) {
+        Ok(())
     } else {
-        Err(Error::WrongKeyKind {
-            action: SIGNING_ALGORITHMS
-                .iter()
-                .find(|(a, _)| *a == algorithm)
-                .map_or("the algorithm", |(_, name)| name),
+        Err(Error::SigningAlgorithmNotForKey {
+            algorithm,
             spec: key.key_spec,
-            usage: key.usage,
         })
     }
 }

@@ -93,8 +93,8 @@ pub enum Error {
     InvalidKeyMaterial,
 
     /// A call the key's spec or usage does not allow: a symmetric call on an asymmetric key, an
-    /// asymmetric call on a symmetric key, signing with an ENCRYPT/DECRYPT key, an algorithm of
-    /// another key type.
+    /// asymmetric call on a symmetric key, signing with an ENCRYPT/DECRYPT key, a MAC algorithm
+    /// of another key spec.
     #[error(
         "{action} is not allowed on this key: its KeySpec is {spec} and its KeyUsage {}",
         usage.name()
@@ -106,6 +106,16 @@ pub enum Error {
         spec: crate::kms::key_spec::KeySpec,
         /// The key's usage.
         usage: crate::kms::key::KeyUsage,
+    },
+
+    /// A signing algorithm the key's spec does not sign with (RSA padding on an EC key, ECDSA with
+    /// another curve's hash), or one the cloud does not offer. Each door names the algorithms.
+    #[error("the signing algorithm {algorithm} is not valid for this key: its KeySpec is {spec}")]
+    SigningAlgorithmNotForKey {
+        /// The algorithm that was refused.
+        algorithm: crypto::asymmetric::SigningAlgorithm,
+        /// The key's spec.
+        spec: crate::kms::key_spec::KeySpec,
     },
 
     /// The imported private key is well formed but of another type or size than the key spec.

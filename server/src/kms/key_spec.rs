@@ -1,5 +1,5 @@
 //! A key's spec as the server keeps it: one of byok-wrap's symmetric Alibaba specs, or an
-//! asymmetric one (`RSA_2048` … `EC_P256K`), with the usages each allows.
+//! asymmetric one (`RSA_2048` … `EC_P256K`, AWS's `ECC_NIST_P384`), with the usages each allows.
 
 use core::fmt;
 use core::ops::RangeInclusive;
@@ -19,13 +19,15 @@ pub enum KeySpec {
     Hmac(HmacSpec),
 }
 
-/// The asymmetric specs by wire name (Alibaba's CreateKey `KeySpec`).
-const ASYMMETRIC: [(AsymmetricSpec, &str); 5] = [
+/// The asymmetric specs by stored name: Alibaba's CreateKey `KeySpec`, and AWS's for the spec
+/// only AWS has (as HMAC specs are named). Which a cloud offers is its `Policy`'s.
+const ASYMMETRIC: [(AsymmetricSpec, &str); 6] = [
     (AsymmetricSpec::Rsa2048, "RSA_2048"),
     (AsymmetricSpec::Rsa3072, "RSA_3072"),
     (AsymmetricSpec::Rsa4096, "RSA_4096"),
     (AsymmetricSpec::EcP256, "EC_P256"),
     (AsymmetricSpec::EcP256K, "EC_P256K"),
+    (AsymmetricSpec::EcP384, "ECC_NIST_P384"),
 ];
 
 impl Default for KeySpec {

@@ -112,7 +112,11 @@ impl<S: Store> Kms<S> {
     ) -> Result<Key> {
         rules::description(&request.description)?;
         let tags = tag::merge(&policy.tags, &[], &request.tags)?;
-        if request.key_spec.hmac().is_some() && !policy.hmac_keys {
+        let asymmetric_offered = request
+            .key_spec
+            .asymmetric()
+            .is_none_or(|spec| policy.asymmetric_specs.contains(&spec));
+        if (request.key_spec.hmac().is_some() && !policy.hmac_keys) || !asymmetric_offered {
             return Err(Error::invalid(Argument::KeySpec, KeySpec::NAMES));
         }
         if request.key_spec == KeySpec::Symmetric(byok_wrap::KeySpec::AliyunSm4) {

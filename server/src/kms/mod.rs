@@ -12,7 +12,8 @@
 //! | [`key`], [`key_spec`], [`state`] | a key's record, spec and attributes; the state table | |
 //! | [`lifecycle`] | key management | CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, Enable/DisableKey, Schedule/CancelKeyDeletion |
 //! | [`import`] | wrapping keys, the pool, tokens, the same-material rule | GetParametersForImport, ImportKeyMaterial, DeleteKeyMaterial |
-//! | [`asymmetric`] | the calls of asymmetric keys, key versions | GetPublicKey, AsymmetricSign/Verify/Encrypt/Decrypt, ListKeyVersions, DescribeKeyVersion |
+//! | [`asymmetric`] | the calls of asymmetric keys | GetPublicKey, AsymmetricSign/Verify/Encrypt/Decrypt (AWS Sign, Verify, Encrypt, Decrypt) |
+//! | [`version`] | a key's one version | ListKeyVersions, DescribeKeyVersion |
 //! | [`mac`] | HMAC keys | GenerateMac, VerifyMac |
 //! | [`material`], [`rotation`] | a key's materials; AWS's on-demand rotation of imported material | RotateKeyOnDemand, ListKeyRotations |
 //! | [`data`], [`ciphertext`] | AES-GCM under the material, the blob format | Encrypt, Decrypt, ReEncrypt, GenerateDataKey |
@@ -21,7 +22,7 @@
 //! | [`seed`] | a known world applied at start (`serve --seed`), by the API's rules | |
 //! | [`sweep`] | expiry and deletion, in the background | |
 //! | [`reference`] | naming a key by id, alias or ARN | |
-//! | [`policy`] | where the clouds' rules differ (pending window, import algorithms and expiry, reserved aliases), chosen by the front door | |
+//! | [`policy`] | where the clouds' rules differ (pending window, import algorithms and expiry, reserved aliases, asymmetric specs and signing algorithms), chosen by the front door | |
 //! | [`rules`], [`page`], [`settings`] | shared limits and text rules; listings; the operator's settings | |
 //! | [`error`] | what can go wrong, in the domain's words | |
 
@@ -48,6 +49,7 @@ pub mod settings;
 pub mod state;
 pub mod sweep;
 pub mod tag;
+pub mod version;
 
 use std::sync::Arc;
 

@@ -7,6 +7,8 @@ use core::ops::RangeInclusive;
 use byok_wrap::spec::Cloud;
 use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
 
+use crate::crypto::asymmetric::{AsymmetricSpec, SigningAlgorithm};
+
 use crate::kms::error::{Argument, Error, Result};
 use crate::kms::rules;
 use crate::kms::rules::TagRules;
@@ -45,6 +47,11 @@ pub struct Policy {
     pub private_key_import: &'static [WrappingAlgorithm],
     /// Whether the cloud has HMAC keys.
     pub hmac_keys: bool,
+    /// The asymmetric key specs CreateKey offers.
+    pub asymmetric_specs: &'static [AsymmetricSpec],
+    /// The signing algorithms of asymmetric keys, in the order the cloud lists them; a key signs
+    /// with those that fit its spec ([`Policy::signing_algorithms_of`]).
+    pub signing_algorithms: &'static [SigningAlgorithm],
 }
 
 impl Policy {
@@ -64,12 +71,26 @@ impl Policy {
         tags: TagRules::ALIBABA,
         private_key_import: &[WrappingAlgorithm::RsaesOaepSha256Aes256EcbPkcs7Pad],
         hmac_keys: false,
+        asymmetric_specs: &[
+            AsymmetricSpec::Rsa2048,
+            AsymmetricSpec::Rsa3072,
+            AsymmetricSpec::Rsa4096,
+            AsymmetricSpec::EcP256,
+            AsymmetricSpec::EcP256K,
+        ],
+        // Alibaba's AsymmetricSign documents SHA-256 only (and SM2DSA, which byok-kms lacks).
+        signing_algorithms: &[
+            SigningAlgorithm::RsaPssSha256,
+            SigningAlgorithm::RsaPkcs1Sha256,
+            SigningAlgorithm::EcdsaSha256,
+        ],
     };
 
     /// AWS KMS 2014-11-01: pending window 7–30 days (default 30), RSA-2048/3072/4096 wrapping
     /// keys, `RSA_AES_KEY_WRAP_*` for symmetric material, material that expires by default and
     /// at most 365 days ahead, a cancelled deletion leaves the key Disabled, data keys need a
-    /// size, `alias/aws/` reserved, up to 10 on-demand rotations of imported material.
+    /// size, `alias/aws/` reserved, up to 10 on-demand rotations of imported material, P-384
+    /// keys, and RSA signatures with SHA-256, SHA-384 or SHA-512 (listed as AWS lists them).
     pub const AWS: Self = Self {
         cloud: Cloud::Aws,
         pending_window_days: 7..=30,
@@ -92,6 +113,24 @@ impl Policy {
             WrappingAlgorithm::RsaAesKeyWrapSha1,
         ],
         hmac_keys: true,
+        asymmetric_specs: &[
+            AsymmetricSpec::Rsa2048,
+            AsymmetricSpec::Rsa3072,
+            AsymmetricSpec::Rsa4096,
+            AsymmetricSpec::EcP256,
+            AsymmetricSpec::EcP384,
+            AsymmetricSpec::EcP256K,
+        ],
+        signing_algorithms: &[
+            SigningAlgorithm::RsaPkcs1Sha256,
+            SigningAlgorithm::RsaPkcs1Sha384,
+            SigningAlgorithm::RsaPkcs1Sha512,
+            SigningAlgorithm::RsaPssSha256,
+            SigningAlgorithm::RsaPssSha384,
+            SigningAlgorithm::RsaPssSha512,
+            SigningAlgorithm::EcdsaSha256,
+            SigningAlgorithm::EcdsaSha384,
+        ],
     };
 
     /// The pending window of a ScheduleKeyDeletion, in days: as given, or the default.
@@ -111,6 +150,15 @@ impl Policy {
                 ),
             ))
         }
+    }
+
+    /// The signing algorithms of a key of `spec` under this cloud, in the cloud's order.
+    pub fn signing_algorithms_of(&self, spec: AsymmetricSpec) -> Vec<SigningAlgorithm> {
+        self.signing_algorithms
+            .iter()
+            .copied()
+            .filter(|a| a.fits(spec))
+            .collect()
     }
 
     /// When imported material expires (Unix seconds; `None` for never), from an import's
@@ -177,6 +225,45 @@ mod tests {
             Policy::ALIBABA.pending_window(None),
             Err(Error::MissingArgument(Argument::PendingWindow))
         ));
+    }
+
+    #[test]
+    fn signing_algorithms_differ_by_cloud() {
+        use SigningAlgorithm as A;
+        assert_eq!(
+            Policy::AWS.signing_algorithms_of(AsymmetricSpec::Rsa3072),
+            [
+                A::RsaPkcs1Sha256,
+                A::RsaPkcs1Sha384,
+                A::RsaPkcs1Sha512,
+                A::RsaPssSha256,
+                A::RsaPssSha384,
+                A::RsaPssSha512
+            ]
+        );
+        assert_eq!(
+            Policy::AWS.signing_algorithms_of(AsymmetricSpec::EcP384),
+            [A::EcdsaSha384]
+        );
+        assert_eq!(
+            Policy::AWS.signing_algorithms_of(AsymmetricSpec::EcP256K),
+            [A::EcdsaSha256]
+        );
+        assert_eq!(
+            Policy::ALIBABA.signing_algorithms_of(AsymmetricSpec::Rsa2048),
+            [A::RsaPssSha256, A::RsaPkcs1Sha256]
+        );
+        assert!(
+            !Policy::ALIBABA
+                .asymmetric_specs
+                .contains(&AsymmetricSpec::EcP384)
+        );
+        // Every algorithm a cloud lists fits some spec it offers.
+        for policy in [Policy::AWS, Policy::ALIBABA] {
+            for a in policy.signing_algorithms {
+                assert!(policy.asymmetric_specs.iter().any(|s| a.fits(*s)), "{a:?}");
+            }
+        }
     }
 
     #[test]

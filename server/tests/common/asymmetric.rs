@@ -20,6 +20,7 @@ pub fn genpkey_args(spec: &str) -> &'static [&'static str] {
         "RSA_3072" => &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072"],
         "RSA_4096" => &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:4096"],
         "EC_P256" => &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "EC_P384" => &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
         "EC_P256K" => &[
             "-algorithm",
             "EC",

@@ -1,7 +1,8 @@
 """The official AWS SDK for Python (boto3, pinned in requirements.txt) against a real
 `byok-kms serve`: the whole symmetric import flow on the AWS door, wrapped locally with the
-`cryptography` package (RSAES_OAEP_SHA_256, and AWS's RSA_AES_KEY_WRAP_SHA_256 recipe: AES key
-wrap with padding under a fresh AES-256 key, then that key under RSA-OAEP-SHA-256), and
+`cryptography` package (RSAES_OAEP_SHA_256, and AWS's RSA_AES_KEY_WRAP_SHA_256 / _SHA_1 recipe:
+AES key wrap with padding under a fresh AES-256 key, then that key under RSA-OAEP), imported
+private keys signing (P-256, P-384, RSA with SHA-256/384/512, verified by `cryptography`), and
 botocore's exceptions checked by their class names.
 """
 import os
@@ -10,15 +11,22 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 from kms_server import KmsServer
 
 
-def oaep():
-    return padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+def oaep(hash_algorithm=None):
+    hash_algorithm = hash_algorithm or hashes.SHA256()
+    return padding.OAEP(mgf=padding.MGF1(hash_algorithm), algorithm=hash_algorithm, label=None)
+
+
+def pkcs8_der(private):
+    return private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
 
 
 def wrap(public_key_der, algorithm, material):
@@ -29,6 +37,10 @@ def wrap(public_key_der, algorithm, material):
     if algorithm == "RSA_AES_KEY_WRAP_SHA_256":
         aes_key = os.urandom(32)
         return public_key.encrypt(aes_key, oaep()) + aes_key_wrap_with_padding(aes_key, material)
+    if algorithm == "RSA_AES_KEY_WRAP_SHA_1":
+        aes_key = os.urandom(32)
+        return (public_key.encrypt(aes_key, oaep(hashes.SHA1()))
+                + aes_key_wrap_with_padding(aes_key, material))
     raise ValueError(algorithm)
 
 
@@ -205,7 +217,6 @@ class AwsBoto3(unittest.TestCase):
         with self.assertRaises(kms.exceptions.KMSInvalidMacException):
             kms.verify_mac(KeyId=key_id, Message=b"jwt!", MacAlgorithm="HMAC_SHA_256", Mac=mac)
         # An imported EC private key signs; the signature verifies with the public key.
-        from cryptography.hazmat.primitives.asymmetric import ec
         private = ec.generate_private_key(ec.SECP256R1())
         pkcs8 = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                       serialization.NoEncryption())
@@ -223,7 +234,6 @@ class AwsBoto3(unittest.TestCase):
             kms.verify(KeyId=key_id, Message=b"release 2.0", Signature=signature,
                        SigningAlgorithm="ECDSA_SHA_256")
         # An RSA key for ENCRYPT_DECRYPT: what KMS encrypts, the private key decrypts.
-        from cryptography.hazmat.primitives.asymmetric import rsa
         rsa_private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pkcs8 = rsa_private.private_bytes(serialization.Encoding.DER,
                                           serialization.PrivateFormat.PKCS8,
@@ -237,6 +247,70 @@ class AwsBoto3(unittest.TestCase):
         self.assertEqual(kms.decrypt(KeyId=key_id, CiphertextBlob=blob,
                                      EncryptionAlgorithm="RSAES_OAEP_SHA_256")["Plaintext"],
                          b"sealed")
+
+    def test_p384_and_sha512_signatures(self):
+        kms = self.kms
+        # An imported P-384 key signs with ECDSA_SHA_384 only, a RAW message and its digest alike.
+        private = ec.generate_private_key(ec.SECP384R1())
+        key_id = kms.create_key(Origin="EXTERNAL", KeySpec="ECC_NIST_P384",
+                                KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        self.import_material(key_id, pkcs8_der(private), algorithm="RSA_AES_KEY_WRAP_SHA_1",
+                             ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        self.assertEqual((metadata["KeySpec"], metadata["KeyState"], metadata["SigningAlgorithms"]),
+                         ("ECC_NIST_P384", "Enabled", ["ECDSA_SHA_384"]))
+        public = kms.get_public_key(KeyId=key_id)
+        self.assertEqual(public["SigningAlgorithms"], ["ECDSA_SHA_384"])
+        self.assertEqual(serialization.load_der_public_key(public["PublicKey"]).public_numbers(),
+                         private.public_key().public_numbers())
+        message = b"firmware 2.1"
+        digest = hashes.Hash(hashes.SHA384())
+        digest.update(message)
+        digest = digest.finalize()
+        raw = kms.sign(KeyId=key_id, Message=message, SigningAlgorithm="ECDSA_SHA_384")
+        self.assertEqual(raw["SigningAlgorithm"], "ECDSA_SHA_384")
+        private.public_key().verify(raw["Signature"], message, ec.ECDSA(hashes.SHA384()))
+        by_digest = kms.sign(KeyId=key_id, Message=digest, MessageType="DIGEST",
+                             SigningAlgorithm="ECDSA_SHA_384")["Signature"]
+        private.public_key().verify(by_digest, digest,
+                                    ec.ECDSA(utils.Prehashed(hashes.SHA384())))
+        self.assertTrue(kms.verify(KeyId=key_id, Message=message, Signature=by_digest,
+                                   SigningAlgorithm="ECDSA_SHA_384")["SignatureValid"])
+        with self.assertRaises(kms.exceptions.KMSInvalidSignatureException):
+            kms.verify(KeyId=key_id, Message=b"firmware 2.2", Signature=raw["Signature"],
+                       SigningAlgorithm="ECDSA_SHA_384")
+        with self.assertRaises(kms.exceptions.InvalidKeyUsageException):
+            kms.sign(KeyId=key_id, Message=message, SigningAlgorithm="ECDSA_SHA_256")
+        with self.assertRaises(ClientError) as refused:
+            kms.sign(KeyId=key_id, Message=digest[:32], MessageType="DIGEST",
+                     SigningAlgorithm="ECDSA_SHA_384")
+        self.assertEqual(refused.exception.response["Error"]["Code"], "ValidationException")
+        with self.assertRaises(ClientError) as refused:
+            kms.create_key(Origin="EXTERNAL", KeySpec="ECC_NIST_P521", KeyUsage="SIGN_VERIFY")
+        self.assertEqual(refused.exception.response["Error"]["Code"], "ValidationException")
+        # An imported RSA key signs with RSASSA_PSS_SHA_512 (salt as long as the digest) and
+        # RSASSA_PKCS1_V1_5_SHA_384 over a digest.
+        rsa_private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key_id = kms.create_key(Origin="EXTERNAL", KeySpec="RSA_2048",
+                                KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        self.import_material(key_id, pkcs8_der(rsa_private),
+                             ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        self.assertEqual(kms.describe_key(KeyId=key_id)["KeyMetadata"]["SigningAlgorithms"], [
+            "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512",
+            "RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512"])
+        pss = kms.sign(KeyId=key_id, Message=message,
+                       SigningAlgorithm="RSASSA_PSS_SHA_512")["Signature"]
+        rsa_private.public_key().verify(
+            pss, message, padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64),
+            hashes.SHA512())
+        self.assertTrue(kms.verify(KeyId=key_id, Message=message, Signature=pss,
+                                   SigningAlgorithm="RSASSA_PSS_SHA_512")["SignatureValid"])
+        pkcs1 = kms.sign(KeyId=key_id, Message=digest, MessageType="DIGEST",
+                         SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_384")["Signature"]
+        rsa_private.public_key().verify(pkcs1, digest, padding.PKCS1v15(),
+                                        utils.Prehashed(hashes.SHA384()))
+        with self.assertRaises(kms.exceptions.InvalidKeyUsageException):
+            kms.sign(KeyId=key_id, Message=message, SigningAlgorithm="ECDSA_SHA_384")
 
     def test_errors_by_class(self):
         kms = self.kms

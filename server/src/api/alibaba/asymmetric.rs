@@ -8,7 +8,8 @@ use super::error::{Error, Result};
 use super::params::Params;
 use super::reply::{base64_encode, versioned, wire_time, with_page};
 use crate::kms::Kms;
-use crate::kms::asymmetric::{ENCRYPTION_ALGORITHMS, KeyVersion, SIGNING_ALGORITHMS};
+use crate::kms::asymmetric::{ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS};
+use crate::kms::version::KeyVersion;
 use crate::store::Store;
 
 /// `GetPublicKey`: the public key as PEM SubjectPublicKeyInfo.

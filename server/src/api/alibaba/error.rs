@@ -4,7 +4,10 @@
 
 use std::borrow::Cow;
 
+use crate::kms::Policy;
+use crate::kms::asymmetric::SIGNING_ALGORITHMS;
 use crate::kms::error::{Argument, Error as KmsError};
+use crate::kms::key_spec::KeySpec;
 use crate::kms::state::KeyState;
 
 /// Everything an Alibaba API request can fail with.
@@ -131,9 +134,33 @@ impl Error {
             Self::Kms(KmsError::MissingArgument(argument)) => {
                 format!("the required parameter {} is missing", parameter(*argument))
             }
+            Self::Kms(KmsError::SigningAlgorithmNotForKey { algorithm, spec }) => {
+                let name = SIGNING_ALGORITHMS
+                    .iter()
+                    .find(|(a, _)| a == algorithm)
+                    .map_or("", |(_, n)| n);
+                format!(
+                    "the Algorithm {name} is not valid for this key: its KeySpec is {spec}, \
+                     which signs with {}",
+                    signing_names(&Policy::ALIBABA, *spec)
+                )
+            }
             other => other.to_string(),
         }
     }
+}
+
+/// The Alibaba names of the algorithms a key of `spec` signs with, for a message.
+fn signing_names(policy: &Policy, spec: KeySpec) -> String {
+    let names: Vec<&str> = spec
+        .asymmetric()
+        .map(|s| policy.signing_algorithms_of(s))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| SIGNING_ALGORITHMS.iter().find(|(b, _)| a == b))
+        .map(|(_, n)| *n)
+        .collect();
+    names.join(" or ")
 }
 
 /// The wire code and HTTP status of a core error.
@@ -153,7 +180,9 @@ pub fn kms_code_and_status(e: &KmsError) -> (&'static str, u16) {
         KmsError::UnsupportedProtectionLevel(_) => ("Unsupported.ProtectionLevel", 400),
         KmsError::InvalidImportToken(_) => ("InvalidImportToken", 400),
         KmsError::ExpiredImportToken => ("ExpiredImportToken", 400),
-        KmsError::WrongKeyKind { .. } | KmsError::MaterialFixed(_) => ("UnsupportedOperation", 400),
+        KmsError::WrongKeyKind { .. }
+        | KmsError::SigningAlgorithmNotForKey { .. }
+        | KmsError::MaterialFixed(_) => ("UnsupportedOperation", 400),
         KmsError::InvalidKeyMaterial
         | KmsError::PrivateKeyMismatch { .. }
         | KmsError::MaterialAlreadyBound(_) => ("InvalidKeyMaterial", 400),
@@ -257,6 +286,7 @@ mod tests {
             (KmsError::InvalidKeyMaterial.into(), "InvalidKeyMaterial", 400),
             (KmsError::KeyVersionNotFound("v".into()).into(), "Forbidden.ResourceNotFound", 404),
             (KmsError::WrongKeyKind { action: "Encrypt", spec: KeySpec::from_name("EC_P256").unwrap(), usage: crate::kms::key::KeyUsage::SignVerify }.into(), "UnsupportedOperation", 400),
+            (KmsError::SigningAlgorithmNotForKey { algorithm: crate::crypto::asymmetric::SigningAlgorithm::RsaPssSha256, spec: KeySpec::from_name("EC_P256").unwrap() }.into(), "UnsupportedOperation", 400),
             (KmsError::PrivateKeyMismatch { found: "EC P-256", spec: KeySpec::from_name("RSA_2048").unwrap() }.into(), "InvalidKeyMaterial", 400),
             (KmsError::InvalidCiphertext("x").into(), "InvalidCiphertext", 400),
             (KmsError::IncorrectKey.into(), "InvalidCiphertext", 400),

@@ -3,16 +3,18 @@
 //! digest of a RAW message, are the core's.
 
 use serde_json::{Value, json};
+use zeroize::Zeroizing;
 
 use super::error::{Error, Result};
 use super::input::Input;
-use super::operations::named;
+use super::operations::{POLICY, named};
 use super::reply::{
-    SIGNING_ALGORITHMS, base64_encode, encryption_algorithm, key_spec, key_usage, signing_algorithm,
+    SIGNING_ALGORITHMS, base64_encode, encryption_algorithm, key_spec, key_usage,
+    signing_algorithm, signing_algorithms,
 };
 use crate::crypto::asymmetric::SigningAlgorithm;
 use crate::kms::Kms;
-use crate::kms::asymmetric::{SignedMessage, encryption_algorithms, signing_algorithms};
+use crate::kms::asymmetric::{SignedMessage, encryption_algorithms};
 use crate::kms::key::KeyUsage;
 use crate::store::Store;
 
@@ -41,13 +43,7 @@ pub(super) fn get_public_key<S: Store>(
     });
     if let (Some(spec), Value::Object(map)) = (m.key_spec.asymmetric(), &mut reply) {
         let (name, list): (&str, Vec<&str>) = match m.key_usage {
-            KeyUsage::SignVerify => (
-                "SigningAlgorithms",
-                signing_algorithms(spec)
-                    .iter()
-                    .map(|a| signing_algorithm(*a))
-                    .collect(),
-            ),
+            KeyUsage::SignVerify => ("SigningAlgorithms", signing_algorithms(spec)),
             KeyUsage::EncryptDecrypt => (
                 "EncryptionAlgorithms",
                 encryption_algorithms(spec)
@@ -83,8 +79,8 @@ fn algorithm(input: &Input) -> Result<SigningAlgorithm> {
     .ok_or_else(|| Error::validation("SigningAlgorithm is required"))
 }
 
-/// The digest of `Message` as `MessageType` (RAW, the default, or DIGEST) says.
-fn digest(input: &Input) -> Result<Vec<u8>> {
+/// `Message`, as `MessageType` (RAW, the default, or DIGEST) says.
+fn message(input: &Input) -> Result<(Zeroizing<Vec<u8>>, bool)> {
     let message = input.blob("Message")?;
     let raw = named(
         input,
@@ -97,23 +93,27 @@ fn digest(input: &Input) -> Result<Vec<u8>> {
         "must be RAW or DIGEST",
     )?
     .unwrap_or(true);
-    let message = if raw {
-        SignedMessage::Raw(&message)
-    } else {
-        SignedMessage::Digest(&message)
-    };
-    Ok(message.digest()?)
+    Ok((message, raw))
+}
+
+fn signed(message: &(Zeroizing<Vec<u8>>, bool)) -> SignedMessage<'_> {
+    match message {
+        (m, true) => SignedMessage::Raw(m),
+        (m, false) => SignedMessage::Digest(m),
+    }
 }
 
 pub(super) fn sign<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
     let version = current_version(kms, account_id, input)?;
     let algorithm = algorithm(input)?;
-    let out = kms.asymmetric_sign(
+    let message = message(input)?;
+    let out = kms.asymmetric_sign_under(
+        POLICY,
         account_id,
         input.required("KeyId")?,
         &version,
         algorithm,
-        &digest(input)?,
+        signed(&message),
     )?;
     Ok(json!({
         "KeyId": kms.aws_key_arn(account_id, &out.key_id),
@@ -125,12 +125,14 @@ pub(super) fn sign<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> R
 pub(super) fn verify<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
     let version = current_version(kms, account_id, input)?;
     let algorithm = algorithm(input)?;
-    let out = kms.asymmetric_verify(
+    let message = message(input)?;
+    let out = kms.asymmetric_verify_under(
+        POLICY,
         account_id,
         input.required("KeyId")?,
         &version,
         algorithm,
-        &digest(input)?,
+        signed(&message),
         &input.blob("Signature")?,
     )?;
     if !out.value {

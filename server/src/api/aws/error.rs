@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 
+use super::reply::{key_spec, signing_algorithm, signing_algorithms};
 use crate::kms::error::{Argument, Error as KmsError};
 use crate::kms::state::KeyState;
 
@@ -104,6 +105,19 @@ impl Error {
             Self::Kms(KmsError::MissingArgument(argument)) => {
                 format!("{} is required", member(*argument))
             }
+            Self::Kms(KmsError::SigningAlgorithmNotForKey { algorithm, spec }) => {
+                let valid = spec
+                    .asymmetric()
+                    .map(signing_algorithms)
+                    .unwrap_or_default();
+                format!(
+                    "SigningAlgorithm {} is not valid for this key: its KeySpec is {}, which \
+                     signs with {}",
+                    signing_algorithm(*algorithm),
+                    key_spec(*spec),
+                    valid.join(", ")
+                )
+            }
             other => other.to_string(),
         }
     }
@@ -141,7 +155,9 @@ pub fn kms_type_and_status(e: &KmsError) -> (&'static str, u16) {
         KmsError::InvalidKeyMaterial
         | KmsError::PrivateKeyMismatch { .. }
         | KmsError::MaterialAlreadyBound(_) => ("IncorrectKeyMaterialException", 400),
-        KmsError::WrongKeyKind { .. } => ("InvalidKeyUsageException", 400),
+        KmsError::WrongKeyKind { .. } | KmsError::SigningAlgorithmNotForKey { .. } => {
+            ("InvalidKeyUsageException", 400)
+        }
         KmsError::InvalidCiphertext(_) => ("InvalidCiphertextException", 400),
         KmsError::IncorrectKey => ("IncorrectKeyException", 400),
         KmsError::KeyNotUsable(KeyState::Disabled) => ("DisabledException", 400),
@@ -240,6 +256,7 @@ mod tests {
             (KmsError::ExpiredImportToken.into(), "ExpiredImportTokenException", 400),
             (KmsError::InvalidKeyMaterial.into(), "IncorrectKeyMaterialException", 400),
             (KmsError::WrongKeyKind { action: "Encrypt", spec: KeySpec::from_name("EC_P256").unwrap(), usage: crate::kms::key::KeyUsage::SignVerify }.into(), "InvalidKeyUsageException", 400),
+            (KmsError::SigningAlgorithmNotForKey { algorithm: crate::crypto::asymmetric::SigningAlgorithm::EcdsaSha384, spec: KeySpec::from_name("EC_P256").unwrap() }.into(), "InvalidKeyUsageException", 400),
             (KmsError::PrivateKeyMismatch { found: "EC P-256", spec: KeySpec::from_name("RSA_2048").unwrap() }.into(), "IncorrectKeyMaterialException", 400),
             (KmsError::InvalidCiphertext("x").into(), "InvalidCiphertextException", 400),
             (KmsError::IncorrectKey.into(), "IncorrectKeyException", 400),

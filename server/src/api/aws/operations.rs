@@ -273,7 +273,9 @@ pub(super) fn named<T>(
 
 fn create_key<S: Store>(kms: &Kms<S>, account_id: &str, input: &Input) -> Result<Value> {
     let allowed_spec = "byok-kms serves SYMMETRIC_DEFAULT, RSA_2048, RSA_3072, RSA_4096, \
-                        ECC_NIST_P256, ECC_SECG_P256K1 and HMAC_224 to HMAC_512 keys on this API";
+                        ECC_NIST_P256, ECC_NIST_P384, ECC_SECG_P256K1 and HMAC_224 to HMAC_512 \
+                        keys on this API (not ECC_NIST_P521, ECC_NIST_EDWARDS25519, ML_DSA_* or \
+                        SM2)";
     let spec = named(input, "KeySpec", parse_key_spec, allowed_spec)?;
     let legacy = named(input, "CustomerMasterKeySpec", parse_key_spec, allowed_spec)?;
     if input.boolean("MultiRegion")? == Some(true) {

@@ -1,10 +1,12 @@
 //! Reply shapes as botocore reads them (`KeyMetadata`, listings) and the AWS wire names of the
 //! core's values.
 
-use crate::crypto::asymmetric::{EncryptionAlgorithm, SigningAlgorithm};
+use crate::crypto::asymmetric::{AsymmetricSpec, EncryptionAlgorithm, SigningAlgorithm};
 use crate::crypto::mac::MacAlgorithm;
-use crate::kms::asymmetric::{ENCRYPTION_ALGORITHMS, encryption_algorithms, signing_algorithms};
 use serde_json::{Map, Value, json};
+
+use super::operations::POLICY;
+use crate::kms::asymmetric::{ENCRYPTION_ALGORITHMS, encryption_algorithms};
 
 use crate::kms::key::{KeyUsage, Origin};
 use crate::kms::key_spec::KeySpec;
@@ -47,15 +49,9 @@ pub fn key_metadata<S: Store>(kms: &Kms<S>, account_id: &str, m: &KeyMetadata) -
     }
     if let Some(spec) = m.key_spec.asymmetric() {
         match m.key_usage {
-            KeyUsage::SignVerify => out.insert(
-                "SigningAlgorithms".into(),
-                json!(
-                    signing_algorithms(spec)
-                        .iter()
-                        .map(|a| signing_algorithm(*a))
-                        .collect::<Vec<_>>()
-                ),
-            ),
+            KeyUsage::SignVerify => {
+                out.insert("SigningAlgorithms".into(), json!(signing_algorithms(spec)))
+            }
             KeyUsage::EncryptDecrypt => out.insert(
                 "EncryptionAlgorithms".into(),
                 json!(
@@ -104,22 +100,42 @@ pub fn parse_key_spec(name: &str) -> Option<KeySpec> {
         SYMMETRIC_DEFAULT => "Aliyun_AES_256",
         "ECC_NIST_P256" => "EC_P256",
         "ECC_SECG_P256K1" => "EC_P256K",
-        "RSA_2048" | "RSA_3072" | "RSA_4096" | "HMAC_224" | "HMAC_256" | "HMAC_384"
-        | "HMAC_512" => name,
+        "RSA_2048" | "RSA_3072" | "RSA_4096" | "ECC_NIST_P384" | "HMAC_224" | "HMAC_256"
+        | "HMAC_384" | "HMAC_512" => name,
         _ => return None,
     };
     KeySpec::from_name(core)
 }
 
 /// The AWS names of the signing algorithms.
-pub const SIGNING_ALGORITHMS: [(SigningAlgorithm, &str); 3] = [
+pub const SIGNING_ALGORITHMS: [(SigningAlgorithm, &str); 8] = [
     (SigningAlgorithm::RsaPssSha256, "RSASSA_PSS_SHA_256"),
+    (SigningAlgorithm::RsaPssSha384, "RSASSA_PSS_SHA_384"),
+    (SigningAlgorithm::RsaPssSha512, "RSASSA_PSS_SHA_512"),
     (
         SigningAlgorithm::RsaPkcs1Sha256,
         "RSASSA_PKCS1_V1_5_SHA_256",
     ),
+    (
+        SigningAlgorithm::RsaPkcs1Sha384,
+        "RSASSA_PKCS1_V1_5_SHA_384",
+    ),
+    (
+        SigningAlgorithm::RsaPkcs1Sha512,
+        "RSASSA_PKCS1_V1_5_SHA_512",
+    ),
     (SigningAlgorithm::EcdsaSha256, "ECDSA_SHA_256"),
+    (SigningAlgorithm::EcdsaSha384, "ECDSA_SHA_384"),
 ];
+
+/// The AWS names of the algorithms a key of `spec` signs with, in AWS's order.
+pub fn signing_algorithms(spec: AsymmetricSpec) -> Vec<&'static str> {
+    POLICY
+        .signing_algorithms_of(spec)
+        .into_iter()
+        .map(signing_algorithm)
+        .collect()
+}
 
 /// The AWS name of a signing algorithm.
 pub fn signing_algorithm(algorithm: SigningAlgorithm) -> &'static str {

@@ -1,25 +1,27 @@
 //! Imported asymmetric key material: a PKCS#8 private key checked against its key spec, and what
-//! the KMS does with it — sign and verify over a given digest, and RSA-OAEP encrypt and decrypt.
+//! the KMS does with it — sign and verify over a given digest (`signing`), and RSA-OAEP encrypt
+//! and decrypt.
 //!
 //! Every private-key operation is aws-lc-rs (constant time; never the `rsa` crate,
 //! RUSTSEC-2023-0071). Which algorithm a key may use is the core's rule (`kms::asymmetric`); the
 //! functions here refuse a mismatch too, as a second line, but say nothing more than `None`.
 
-use aws_lc_rs::digest::{self, Digest};
+mod signing;
+
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{
     self, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepAlgorithm, OaepPrivateDecryptingKey,
     OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
 };
 use aws_lc_rs::signature::{
-    self, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256K1_SHA256_ASN1,
-    ECDSA_P256K1_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair,
-    EcdsaSigningAlgorithm, KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
-    RSA_PSS_2048_8192_SHA256, RSA_PSS_SHA256, UnparsedPublicKey, VerificationAlgorithm,
+    ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256K1_SHA256_ASN1_SIGNING,
+    ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _,
 };
 use zeroize::Zeroizing;
 
 use super::error::{Error, Result};
+
+pub use signing::{HashAlgorithm, SigningAlgorithm, verify_digest};
 
 /// The asymmetric key specs a key can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,6 +36,8 @@ pub enum AsymmetricSpec {
     EcP256,
     /// ECDSA on secp256k1.
     EcP256K,
+    /// ECDSA on NIST P-384 (secp384r1).
+    EcP384,
 }
 
 impl AsymmetricSpec {
@@ -43,7 +47,7 @@ impl AsymmetricSpec {
             Self::Rsa2048 => Some(2048),
             Self::Rsa3072 => Some(3072),
             Self::Rsa4096 => Some(4096),
-            Self::EcP256 | Self::EcP256K => None,
+            Self::EcP256 | Self::EcP256K | Self::EcP384 => None,
         }
     }
 
@@ -51,7 +55,8 @@ impl AsymmetricSpec {
         match self {
             Self::EcP256 => Some(&ECDSA_P256_SHA256_ASN1_SIGNING),
             Self::EcP256K => Some(&ECDSA_P256K1_SHA256_ASN1_SIGNING),
-            _ => None,
+            Self::EcP384 => Some(&ECDSA_P384_SHA384_ASN1_SIGNING),
+            Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096 => None,
         }
     }
 }
@@ -63,17 +68,6 @@ pub enum Purpose {
     Sign,
     /// AsymmetricEncrypt and AsymmetricDecrypt (RSA only).
     Encrypt,
-}
-
-/// The signature algorithms, over a SHA-256 digest the caller computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SigningAlgorithm {
-    /// RSASSA-PSS, SHA-256, MGF1-SHA-256, salt as long as the digest.
-    RsaPssSha256,
-    /// RSASSA-PKCS1-v1_5 with SHA-256.
-    RsaPkcs1Sha256,
-    /// ECDSA with SHA-256, the signature DER-encoded (X9.62).
-    EcdsaSha256,
 }
 
 /// The encryption algorithms of RSA keys.
@@ -165,32 +159,6 @@ impl AsymmetricKey {
         der.map_err(|_| Error::Operation("public key encoding"))
     }
 
-    /// Signs a SHA-256 digest; `None` if the algorithm does not fit the key or the digest is not
-    /// 32 bytes.
-    pub fn sign_digest(&self, algorithm: SigningAlgorithm, digest: &[u8]) -> Option<Vec<u8>> {
-        let digest = Digest::import_less_safe(digest, &digest::SHA256).ok()?;
-        match (&self.inner, algorithm) {
-            (
-                Inner::RsaSign(k),
-                SigningAlgorithm::RsaPssSha256 | SigningAlgorithm::RsaPkcs1Sha256,
-            ) => {
-                let padding: &'static dyn signature::RsaEncoding =
-                    if algorithm == SigningAlgorithm::RsaPssSha256 {
-                        &RSA_PSS_SHA256
-                    } else {
-                        &RSA_PKCS1_SHA256
-                    };
-                let mut out = vec![0u8; k.public_modulus_len()];
-                k.sign_digest(padding, &digest, &mut out).ok()?;
-                Some(out)
-            }
-            (Inner::Ec(k), SigningAlgorithm::EcdsaSha256) => {
-                k.sign_digest(&digest).ok().map(|s| s.as_ref().to_vec())
-            }
-            _ => None,
-        }
-    }
-
     /// Decrypts an RSA-OAEP ciphertext, in constant time. `None` for every kind of failure alike.
     pub fn decrypt(
         &self,
@@ -209,33 +177,6 @@ impl AsymmetricKey {
         out.truncate(len);
         Some(out)
     }
-}
-
-/// Verifies a signature over a SHA-256 digest with a public key (DER SubjectPublicKeyInfo) of
-/// `spec`. False for a bad signature, a digest of the wrong length, or an algorithm the key
-/// cannot use.
-pub fn verify_digest(
-    spec: AsymmetricSpec,
-    public_der: &[u8],
-    algorithm: SigningAlgorithm,
-    digest: &[u8],
-    signature: &[u8],
-) -> bool {
-    let Ok(digest) = Digest::import_less_safe(digest, &digest::SHA256) else {
-        return false;
-    };
-    let verifier: &'static dyn VerificationAlgorithm = match (spec, algorithm) {
-        (AsymmetricSpec::EcP256, SigningAlgorithm::EcdsaSha256) => &ECDSA_P256_SHA256_ASN1,
-        (AsymmetricSpec::EcP256K, SigningAlgorithm::EcdsaSha256) => &ECDSA_P256K1_SHA256_ASN1,
-        (s, SigningAlgorithm::RsaPssSha256) if s.rsa_bits().is_some() => &RSA_PSS_2048_8192_SHA256,
-        (s, SigningAlgorithm::RsaPkcs1Sha256) if s.rsa_bits().is_some() => {
-            &RSA_PKCS1_2048_8192_SHA256
-        }
-        _ => return false,
-    };
-    UnparsedPublicKey::new(verifier, public_der)
-        .verify_digest(&digest, signature)
-        .is_ok()
 }
 
 /// RSA-OAEP encryption with a public key (DER SubjectPublicKeyInfo); `None` if the plaintext is
@@ -285,60 +226,16 @@ mod tests {
 
     use super::*;
 
-    fn rsa_pkcs8(size: KeySize) -> Vec<u8> {
+    pub(super) fn rsa_pkcs8(size: KeySize) -> Vec<u8> {
         let key = rsa::KeyPair::generate(size).unwrap();
         AsDer::<Pkcs8V1Der>::as_der(&key).unwrap().as_ref().to_vec()
     }
 
-    fn ec_pkcs8(curve: &'static EcdsaSigningAlgorithm) -> Vec<u8> {
+    pub(super) fn ec_pkcs8(curve: &'static EcdsaSigningAlgorithm) -> Vec<u8> {
         EcdsaKeyPair::generate_pkcs8(curve, &SystemRandom::new())
             .unwrap()
             .as_ref()
             .to_vec()
-    }
-
-    #[test]
-    fn signatures_verify_with_the_public_key_only() {
-        let digest = crate::crypto::sha256(b"message");
-        let cases = [
-            (
-                AsymmetricSpec::Rsa2048,
-                rsa_pkcs8(KeySize::Rsa2048),
-                SigningAlgorithm::RsaPssSha256,
-            ),
-            (
-                AsymmetricSpec::Rsa2048,
-                rsa_pkcs8(KeySize::Rsa2048),
-                SigningAlgorithm::RsaPkcs1Sha256,
-            ),
-            (
-                AsymmetricSpec::EcP256,
-                ec_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING),
-                SigningAlgorithm::EcdsaSha256,
-            ),
-            (
-                AsymmetricSpec::EcP256K,
-                ec_pkcs8(&ECDSA_P256K1_SHA256_ASN1_SIGNING),
-                SigningAlgorithm::EcdsaSha256,
-            ),
-        ];
-        for (spec, der, alg) in cases {
-            let key = AsymmetricKey::from_pkcs8(spec, Purpose::Sign, &der).unwrap();
-            let public = key.public_key_der().unwrap();
-            let sig = key.sign_digest(alg, &digest).unwrap();
-            assert!(
-                verify_digest(spec, &public, alg, &digest, &sig),
-                "{spec:?} {alg:?}"
-            );
-            let mut bad = sig.clone();
-            bad[4] ^= 1;
-            assert!(!verify_digest(spec, &public, alg, &digest, &bad));
-            assert!(
-                key.sign_digest(alg, &digest[..31]).is_none(),
-                "digest length"
-            );
-            assert!(!verify_digest(spec, &public, alg, &digest[..31], &sig));
-        }
     }
 
     #[test]
@@ -384,6 +281,8 @@ mod tests {
             Some(FoundKey::EcP256)
         );
         assert_eq!(found(AsymmetricSpec::EcP256, &p384), Some(FoundKey::EcP384));
+        assert_eq!(found(AsymmetricSpec::EcP384, &p256), Some(FoundKey::EcP256));
+        assert!(found(AsymmetricSpec::EcP384, &p384).is_none());
         assert_eq!(
             found(AsymmetricSpec::EcP256, b"not a key"),
             Some(FoundKey::NotAPrivateKey)
