@@ -1,6 +1,6 @@
 //! The command line and environment, in one place, and opening the KMS they describe: the
 //! flags here, the secrets taken out of the environment ([`environment`]), the root key
-//! ([`root_key`]), private files ([`files`]) and the HSM flags ([`hsm`]).
+//! ([`root_key`]), private files ([`files`]) and the HSM flags ([`HsmArgs`]).
 
 mod environment;
 mod ephemeral;
