@@ -3,17 +3,20 @@
 # every step is skipped when its tool is already there at the right version.
 #
 #   scripts/setup.sh build   the wasm toolchain and npm packages (make pkg, make run)
-#   scripts/setup.sh test    also Chromium + ChromeDriver, openssl, xxd, PostgreSQL, the SDK venv (make test)
+#   scripts/setup.sh test    also Chromium + ChromeDriver, openssl, xxd, PostgreSQL, SoftHSM2 + OpenSC,
+#                            the SDK venv (make test)
 #   scripts/setup.sh bench   also twiggy, for the wasm size by crate (make bench)
 #   scripts/setup.sh fuzz    nightly Rust and cargo-fuzz (make fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-test}
 
-# Debian's Chromium and PostgreSQL, pinned; Debian's archives drop superseded builds, so if an
-# exact version is gone we install the current one and say so rather than fail.
+# Debian's Chromium, PostgreSQL, SoftHSM2 and OpenSC, pinned; Debian's archives drop superseded
+# builds, so if an exact version is gone we install the current one and say so rather than fail.
 CHROMIUM_VERSION=156.0.8078.108-1~deb12u1
 POSTGRESQL_VERSION=15.20-0+deb12u1
+SOFTHSM2_VERSION=2.6.1-2.1
+OPENSC_VERSION=0.23.0-0.3+deb12u2
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 export NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
@@ -104,4 +107,12 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   say "apt-get install chromium chromium-driver ($CHROMIUM_VERSION)"
   apt_install "chromium=$CHROMIUM_VERSION" "chromium-common=$CHROMIUM_VERSION" "chromium-driver=$CHROMIUM_VERSION" ||
     { say "WARNING: chromium $CHROMIUM_VERSION is no longer in the archive; installing the current build"; apt_install chromium chromium-driver; }
+fi
+
+# SoftHSM2, a PKCS#11 token in files, for the HSM tests (server/tests/hsm_start.rs makes a
+# throwaway token of it), and OpenSC's pkcs11-tool to look inside one.
+if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/null || ! command -v pkcs11-tool >/dev/null; then
+  say "apt-get install softhsm2 ($SOFTHSM2_VERSION) opensc ($OPENSC_VERSION)"
+  apt_install "softhsm2=$SOFTHSM2_VERSION" "libsofthsm2=$SOFTHSM2_VERSION" "opensc=$OPENSC_VERSION" "opensc-pkcs11=$OPENSC_VERSION" ||
+    { say "WARNING: softhsm2 $SOFTHSM2_VERSION or opensc $OPENSC_VERSION is no longer in the archive; installing the current build"; apt_install softhsm2 opensc; }
 fi

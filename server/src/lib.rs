@@ -5,6 +5,7 @@
 //! - [`kms`]: the core — every rule of the import lifecycle, one module per concept, no HTTP;
 //! - [`store`]: where the core's decisions are kept (SQLite, PostgreSQL), no rules;
 //! - [`crypto`]: aws-lc-rs, the root key and what is derived from it;
+//! - [`hsm`]: a hardware security module's token through its PKCS#11 module, no rules;
 //! - [`api`]: the front doors, one per cloud API (Alibaba), turning wire requests into core calls;
 //! - [`http`]: axum routing, static files, CORS, the connection loop and its limits;
 //! - [`config`], [`daemon`]: the command line and what `byok-kms serve` runs;
@@ -17,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod daemon;
+pub mod hsm;
 pub mod http;
 pub mod kms;
 pub mod store;

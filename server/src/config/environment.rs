@@ -1,4 +1,5 @@
-//! Secrets given in the environment (`BYOK_KMS_ROOT_KEY`, the default account's access key),
+//! Secrets given in the environment (`BYOK_KMS_ROOT_KEY`, the default account's access key, the
+//! HSM's PIN),
 //! taken out of it at start: read once, then wiped from the process's memory and removed, so that
 //! neither a child process, `/proc/<pid>/environ`, nor a core dump taken later shows them.
 
@@ -18,6 +19,9 @@ pub const AWS_ACCESS_KEY_ID_ENV: &str = "BYOK_KMS_AWS_ACCESS_KEY_ID";
 /// See [`AWS_ACCESS_KEY_ID_ENV`].
 pub const AWS_SECRET_ACCESS_KEY_ENV: &str = "BYOK_KMS_AWS_SECRET_ACCESS_KEY";
 
+/// The environment variable that holds the HSM token's user PIN (or use `--hsm-pin-file`).
+pub const HSM_PIN_ENV: &str = "BYOK_KMS_HSM_PIN";
+
 /// What [`take_secrets`] found. No `Debug`; wiped on drop.
 #[derive(Default)]
 pub struct Secrets {
@@ -27,6 +31,8 @@ pub struct Secrets {
     pub access_key: Option<(String, Zeroizing<String>)>,
     /// `BYOK_KMS_AWS_ACCESS_KEY_ID` and `BYOK_KMS_AWS_SECRET_ACCESS_KEY`, when both are set.
     pub aws_access_key: Option<(String, Zeroizing<String>)>,
+    /// `BYOK_KMS_HSM_PIN`, as given.
+    pub hsm_pin: Option<Zeroizing<String>>,
 }
 
 /// Reads the secret variables and removes them from the environment.
@@ -37,10 +43,12 @@ pub fn take_secrets() -> Result<Secrets> {
     let root_key = take(ROOT_KEY_ENV);
     let access_key = take_pair(ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV)?;
     let aws_access_key = take_pair(AWS_ACCESS_KEY_ID_ENV, AWS_SECRET_ACCESS_KEY_ENV)?;
+    let hsm_pin = take(HSM_PIN_ENV);
     Ok(Secrets {
         root_key,
         access_key,
         aws_access_key,
+        hsm_pin,
     })
 }
 

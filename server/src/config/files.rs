@@ -1,7 +1,10 @@
-//! Files only their owner may read: the data directory, the root key, the generated access key.
+//! Files only their owner may read: the data directory, the root key, the generated access key,
+//! the HSM's PIN file.
 
 use std::io::Write as _;
 use std::path::Path;
+
+use zeroize::Zeroizing;
 
 use super::{Error, Result};
 
@@ -52,15 +55,49 @@ pub(super) fn check_private(path: &Path) -> Result<()> {
             })?
             .permissions()
             .mode();
-        if mode & 0o077 != 0 {
-            return Err(Error::Setting(format!(
-                "{} may be read by its group or others (mode {:o}); a root key must be readable \
-                 by byok-kms's user only: chmod 600 {}",
-                path.display(),
-                mode & 0o777,
-                path.display()
-            )));
-        }
+        refuse_readable(path, mode, "a root key")?;
+    }
+    Ok(())
+}
+
+/// Reads a secret file (`what` names it in the message), refusing one its group or others may
+/// read as [`check_private`] does, but checking the file opened rather than whatever the path
+/// names a moment earlier.
+pub(super) fn read_private(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read as _;
+    let failed = |source| Error::File {
+        what: "reading",
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(failed)?;
+    let metadata = file.metadata().map_err(failed)?;
+    #[cfg(unix)]
+    refuse_readable(
+        path,
+        std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()),
+        what,
+    )?;
+    // Room for the whole file at once, so that growing leaves no unwiped copy behind.
+    let room = usize::try_from(metadata.len())
+        .unwrap_or(0)
+        .saturating_add(1);
+    let mut contents = Zeroizing::new(Vec::with_capacity(room));
+    file.read_to_end(&mut contents).map_err(failed)?;
+    Ok(contents)
+}
+
+/// The refusal of a secret file with permission bits `mode` that lets its group or others read it.
+#[cfg(unix)]
+fn refuse_readable(path: &Path, mode: u32, what: &str) -> Result<()> {
+    if mode & 0o077 != 0 {
+        return Err(Error::Setting(format!(
+            "{} may be read by its group or others (mode {:o}); {what} must be readable by \
+             byok-kms's user only: chmod 600 {}",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )));
     }
     Ok(())
 }

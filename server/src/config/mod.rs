@@ -1,19 +1,21 @@
 //! The command line and environment, in one place, and opening the KMS they describe: the
 //! flags here, the secrets taken out of the environment ([`environment`]), the root key
-//! ([`root_key`]) and private files ([`files`]).
+//! ([`root_key`]), private files ([`files`]) and the HSM flags ([`HsmArgs`]).
 
 mod environment;
 mod ephemeral;
 mod files;
+mod hsm;
 mod root_key;
 mod seed;
 
 pub use environment::{
     ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, AWS_ACCESS_KEY_ID_ENV, AWS_SECRET_ACCESS_KEY_ENV,
-    ROOT_KEY_ENV, Secrets, take_secrets,
+    HSM_PIN_ENV, ROOT_KEY_ENV, Secrets, take_secrets,
 };
 pub use ephemeral::EphemeralDir;
 pub use files::write_private_file;
+pub use hsm::HsmArgs;
 pub use seed::{load_seed, parse_seed};
 
 use std::net::SocketAddr;
@@ -112,6 +114,10 @@ pub struct ServeArgs {
     /// Storage.
     #[command(flatten)]
     pub storage: StorageArgs,
+
+    /// The hardware security module.
+    #[command(flatten)]
+    pub hsm: HsmArgs,
 
     /// A throwaway KMS: all state in a new temporary directory with a fresh root key, removed
     /// when the server exits (also on SIGINT and SIGTERM). For test suites; with
@@ -246,6 +252,8 @@ const SERVE_ENVIRONMENT: &str = "Environment:
   BYOK_KMS_ROOT_KEY
       Base64 of the 32-byte root key that seals every secret at rest. Without it the key is
       <data-dir>/root.key, created (mode 0600) on first start.
+  BYOK_KMS_HSM_PIN
+      The HSM token's user PIN, instead of --hsm-pin-file.
   RUST_LOG
       Log filter (default info). Logs go to stderr and never contain secrets.";
 
@@ -310,6 +318,10 @@ pub enum Error {
     /// The TLS certificate or key could not be used.
     #[error("the TLS certificate (--tls-cert, --tls-key)")]
     Tls(#[from] crate::http::tls::Error),
+
+    /// The HSM's module could not be loaded, its token found, or the PIN was refused.
+    #[error("connecting to the HSM (--hsm-module, --hsm-token)")]
+    Hsm(#[source] crate::hsm::Error),
 }
 
 /// Result alias of starting up.

@@ -5,10 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use zeroize::Zeroizing;
+
 use crate::config::{
     ACCESS_KEY_ID_ENV, AWS_ACCESS_KEY_ID_ENV, EphemeralDir, Error, Result, Secrets, ServeArgs,
     load_seed,
 };
+use crate::hsm::Hsm;
 use crate::http::serve::Limits;
 use crate::http::tls::Certificate;
 use crate::http::{AppState, router};
@@ -53,7 +56,13 @@ pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
     } else {
         "http"
     };
-    let kms = Arc::new(args.storage.open(&secrets)?.with_settings(args.settings()));
+    // Before the port is bound: a wrong module, label or PIN stops the start.
+    let hsm = connect_hsm(&args, secrets.hsm_pin.take())?;
+    let mut kms = args.storage.open(&secrets)?.with_settings(args.settings());
+    if let Some(hsm) = hsm {
+        kms = kms.with_hsm(hsm);
+    }
+    let kms = Arc::new(kms);
     let start = match seed {
         Some(seed) => {
             let report = kms.apply_seed(&seed)?;
@@ -128,6 +137,24 @@ pub fn serve(mut args: ServeArgs, mut secrets: Secrets) -> Result<()> {
             .map_err(|e| Error::Setting(format!("the last sweep did not finish: {e}")))?
             .map_err(Error::from)
     })
+}
+
+/// The HSM's token the flags name, connected and logged in, and said so in the log (which token,
+/// never the PIN); `None` without HSM flags.
+fn connect_hsm(args: &ServeArgs, pin: Option<Zeroizing<String>>) -> Result<Option<Arc<Hsm>>> {
+    let Some(hsm) = args.hsm.open(pin)? else {
+        return Ok(None);
+    };
+    let token = hsm.token();
+    tracing::info!(
+        label = %token.label,
+        manufacturer = %token.manufacturer,
+        model = %token.model,
+        serial = %token.serial_number,
+        module = %hsm.module().display(),
+        "HSM token connected (keys with ProtectionLevel HSM are not offered yet)"
+    );
+    Ok(Some(Arc::new(hsm)))
 }
 
 /// Installs the SIGINT (Ctrl-C) and SIGTERM handlers now, before the server says it is ready, and

@@ -65,10 +65,10 @@ pub enum Error {
     )]
     NotExternal(Origin),
 
-    /// A protection level this KMS cannot give.
+    /// A protection level this KMS cannot give (HSM: not yet, even when connected to a token).
     #[error(
-        "ProtectionLevel {} is not supported: byok-kms has no hardware security module, so it \
-         would only pretend; use SOFTWARE", .0.name()
+        "ProtectionLevel {} is not supported: byok-kms does not keep keys in a hardware \
+         security module yet, so it would only pretend; use SOFTWARE", .0.name()
     )]
     UnsupportedProtectionLevel(ProtectionLevel),
 

@@ -55,6 +55,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::crypto::{Crypto, RootKey};
+use crate::hsm::Hsm;
 use crate::store::Store;
 
 pub use account::{Credentials, NONCE_WINDOW_SECONDS};
@@ -84,6 +85,9 @@ pub struct Kms<S: Store> {
     erased: std::sync::atomic::AtomicBool,
     credentials: account::CredentialCache,
     lease: import::pool::Lease,
+    /// The HSM's token, when the operator connected one (`--hsm-module`). Nothing uses it yet:
+    /// keys with ProtectionLevel HSM are still refused.
+    hsm: Option<Arc<Hsm>>,
 }
 
 impl<S: Store> Kms<S> {
@@ -107,6 +111,7 @@ impl<S: Store> Kms<S> {
             erased: std::sync::atomic::AtomicBool::new(false),
             credentials: account::CredentialCache::default(),
             lease: import::pool::Lease::default(),
+            hsm: None,
         };
         if kms.store.predates_row_macs() {
             kms.sign_unsigned_rows()?;
@@ -124,6 +129,17 @@ impl<S: Store> Kms<S> {
     pub fn with_aws_region(mut self, aws_region: &str) -> Self {
         aws_region.clone_into(&mut self.aws_region);
         self
+    }
+
+    /// The same KMS with a connection to the HSM's token.
+    pub fn with_hsm(mut self, hsm: Arc<Hsm>) -> Self {
+        self.hsm = Some(hsm);
+        self
+    }
+
+    /// The HSM's token, if the KMS has one.
+    pub fn hsm(&self) -> Option<&Hsm> {
+        self.hsm.as_deref()
     }
 
     /// The region in AWS ARNs, and the one AWS signatures must be scoped to.

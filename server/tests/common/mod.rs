@@ -9,6 +9,7 @@ pub mod client;
 pub mod pg;
 pub mod process;
 pub mod server;
+pub mod softhsm;
 
 use std::sync::Arc;
 
