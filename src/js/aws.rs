@@ -6,13 +6,13 @@
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use super::client::non_empty;
+use super::client::{check_cloud_algorithm, non_empty};
 use super::options::{Secret, Value, from_options};
 use super::signer::reply;
 use super::{invalid_argument, to_js};
 use crate::client::check_endpoint;
 use crate::sign::{AccessKey, sigv4};
-use crate::spec::{WrappingAlgorithm, WrappingKeySpec};
+use crate::spec::{Cloud, WrappingAlgorithm, WrappingKeySpec};
 use crate::wipe::scrubbed;
 
 /// The SigV4 service name of AWS KMS.
@@ -129,6 +129,10 @@ impl RawAwsClient {
                 ));
             }
             Some(endpoint) => endpoint,
+            // The China regions have their own domain.
+            None if o.region.starts_with("cn-") => {
+                format!("https://kms.{}.amazonaws.com.cn", o.region)
+            }
             None => format!("https://kms.{}.amazonaws.com", o.region),
         };
         let mut key = AccessKey::from_secret(o.access_key_id, o.secret_access_key.0);
@@ -245,6 +249,27 @@ struct ListKeys {
 }
 
 /// The operation and body members of an `AwsKmsClient` method.
+/// Checks an import's AWS-only options: `importType` is one of AWS's two, and a `keyMaterialId`
+/// names the material an `EXISTING_KEY_MATERIAL` import restores (AWS takes it with no other).
+pub(super) fn check_import_type(
+    import_type: Option<&str>,
+    key_material_id: Option<&str>,
+) -> Result<(), JsValue> {
+    match (import_type, key_material_id) {
+        (None | Some("NEW_KEY_MATERIAL" | "EXISTING_KEY_MATERIAL"), None)
+        | (None | Some("EXISTING_KEY_MATERIAL"), Some(_)) => Ok(()),
+        (Some("NEW_KEY_MATERIAL"), Some(_)) => Err(invalid_argument(
+            "importKeyMaterial: keyMaterialId names the material an EXISTING_KEY_MATERIAL import \
+             restores; a NEW_KEY_MATERIAL import gets its id from AWS KMS",
+        )),
+        (Some(other), _) => Err(invalid_argument(&format!(
+            "importKeyMaterial: importType must be NEW_KEY_MATERIAL or EXISTING_KEY_MATERIAL, \
+             not {}",
+            crate::error::echoed(other)
+        ))),
+    }
+}
+
 fn method_members(method: &str, options: JsValue) -> Result<(&'static str, Body), JsValue> {
     let mut members = Vec::new();
     let mut text = |name: &'static str, value: Option<String>| {
@@ -279,6 +304,7 @@ fn method_members(method: &str, options: JsValue) -> Result<(&'static str, Body)
                 Some(name) => name.parse::<WrappingAlgorithm>().map_err(to_js)?,
                 None => WrappingAlgorithm::RsaesOaepSha256,
             };
+            check_cloud_algorithm(algorithm, Cloud::Aws)?;
             let spec = match o.wrapping_key_spec {
                 Some(name) => name.parse::<WrappingKeySpec>().map_err(to_js)?,
                 None => WrappingKeySpec::Rsa2048,
@@ -290,6 +316,7 @@ fn method_members(method: &str, options: JsValue) -> Result<(&'static str, Body)
         }
         "importKeyMaterial" => {
             let o: ImportKeyMaterial = from_options(options, method)?;
+            check_import_type(o.import_type.as_deref(), o.key_material_id.as_deref())?;
             let valid_to = o.expires_at.expiry("expiresAt")?.filter(|s| *s != 0);
             text("KeyId", Some(non_empty(o.key_id, "keyId")?));
             text(

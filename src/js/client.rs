@@ -379,19 +379,8 @@ pub fn raw_import_options(options: JsValue, cloud: &str) -> Result<JsValue, JsVa
         Some(name) => name.parse::<WrappingAlgorithm>().map_err(to_js)?,
         None => cloud.default_algorithm(o.private_key.is_given()),
     };
-    if !algorithm.rule().clouds.contains(&cloud) {
-        return Err(invalid_argument(&format!(
-            "importKeyMaterial: {} is not a wrapping algorithm of {} KMS; its algorithms are {}",
-            algorithm.as_str(),
-            cloud.display_name(),
-            ALGORITHMS
-                .iter()
-                .filter(|rule| rule.clouds.contains(&cloud))
-                .map(|rule| rule.algorithm.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
+    check_cloud_algorithm(algorithm, cloud)?;
+    super::aws::check_import_type(o.import_type.as_deref(), o.key_material_id.as_deref())?;
     let wrapping_key_spec = match o.wrapping_key_spec {
         Some(name) => name.parse::<WrappingKeySpec>().map_err(to_js)?,
         None => WrappingKeySpec::Rsa2048,
@@ -411,6 +400,27 @@ pub fn raw_import_options(options: JsValue, cloud: &str) -> Result<JsValue, JsVa
         key_material_id: o.key_material_id,
         key_material_description: o.key_material_description,
     })
+}
+
+/// Refuses an algorithm that `cloud`'s KMS does not name, listing the ones it does.
+pub(super) fn check_cloud_algorithm(
+    algorithm: WrappingAlgorithm,
+    cloud: Cloud,
+) -> Result<(), JsValue> {
+    if algorithm.rule().clouds.contains(&cloud) {
+        return Ok(());
+    }
+    Err(invalid_argument(&format!(
+        "{} is not a wrapping algorithm of {} KMS; its algorithms are {}",
+        algorithm.as_str(),
+        cloud.display_name(),
+        ALGORITHMS
+            .iter()
+            .filter(|rule| rule.clouds.contains(&cloud))
+            .map(|rule| rule.algorithm.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }
 
 /// [`check_endpoint`] for code that holds no client.

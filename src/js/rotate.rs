@@ -85,6 +85,9 @@ pub fn raw_rotate_plan(
 struct AwsKey {
     key_id: String,
     origin: String,
+    key_spec: String,
+    key_usage: String,
+    key_state: String,
     current_key_material_id: Option<String>,
 }
 
@@ -99,16 +102,16 @@ struct InPlace {
 
 /// Checks the options of an in-place rotation (AWS KMS): the rotation imports
 /// `NEW_KEY_MATERIAL` itself and keeps the key, so the caller may not choose the import type, the
-/// material id or an alias to move.
+/// material id or an alias to move; and AWS rotates symmetric material only, not a private key.
 #[wasm_bindgen(js_name = rawRotateInPlaceOptions)]
 pub fn raw_rotate_in_place_options(options: &JsValue) -> Result<(), JsValue> {
-    for name in ["importType", "keyMaterialId", "alias"] {
+    for name in ["importType", "keyMaterialId", "alias", "privateKey"] {
         let given = js_sys::Reflect::get(options, &name.into()).is_ok_and(|v| !v.is_undefined());
         if given {
             return Err(invalid_argument(&format!(
                 "rotateImportedKey: with an AwsKmsClient the key is rotated in place (keyId: its \
                  id, ARN or alias), importing NEW_KEY_MATERIAL that RotateKeyOnDemand makes \
-                 current; {name} is not an option here"
+                 current (symmetric material only); {name} is not an option here"
             )));
         }
     }
@@ -117,7 +120,9 @@ pub fn raw_rotate_in_place_options(options: &JsValue) -> Result<(), JsValue> {
 
 /// The in-place rotation of the AWS KMS key that `key` (DescribeKey's metadata) describes: new
 /// material imported as `NEW_KEY_MATERIAL`, then `RotateKeyOnDemand` makes it current and the
-/// key id stays. Refused for a key whose material AWS KMS made.
+/// key id stays. Refused, before anything is imported, for a key whose material AWS KMS made, for
+/// any but a symmetric encryption key (AWS rotates only those on demand), and for a key without
+/// material to rotate from.
 #[wasm_bindgen(js_name = rawRotateInPlacePlan)]
 pub fn raw_rotate_in_place_plan(key: JsValue) -> Result<JsValue, JsValue> {
     let key: AwsKey = from_options(key, "rotateImportedKey (the key's metadata)")?;
@@ -126,6 +131,21 @@ pub fn raw_rotate_in_place_plan(key: JsValue) -> Result<JsValue, JsValue> {
             "rotateImportedKey: {}'s Origin is {}: only keys with imported (EXTERNAL) material \
              are rotated with new material; AWS KMS rotates the keys it made itself",
             key.key_id, key.origin
+        )));
+    }
+    if key.key_spec != "SYMMETRIC_DEFAULT" || key.key_usage != "ENCRYPT_DECRYPT" {
+        return Err(invalid_argument(&format!(
+            "rotateImportedKey: {} is a {} key for {}: AWS KMS rotates imported material on \
+             demand only for symmetric encryption keys (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)",
+            key.key_id, key.key_spec, key.key_usage
+        )));
+    }
+    if key.key_state == "PendingImport" || key.current_key_material_id.is_none() {
+        return Err(invalid_argument(&format!(
+            "rotateImportedKey: {} has no key material to rotate from ({}): import it first \
+             with importKeyMaterial (again with EXISTING_KEY_MATERIAL and its keyMaterialId if \
+             it was deleted or expired)",
+            key.key_id, key.key_state
         )));
     }
     reply(&InPlace {
