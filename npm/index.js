@@ -322,10 +322,11 @@ export class AwsKmsClient {
     const headers = this.#live(operation).sign(this.#host, `TrentService.${operation}`, body);
     const { response, reply } = await post(fetch ?? this.#fetch, `${this.#origin}/`, { headers, body }, operation, this.#origin, signal);
     if (response.ok) return reply;
-    // `__type` is the exception's name, which AWS may prefix with its namespace.
-    const type = reply.__type;
-    if (typeof type !== 'string' || !type) throw notAReply(response);
-    const code = type.slice(type.lastIndexOf('#') + 1);
+    // The exception's name: `__type`, which AWS may prefix with its namespace (`…#`) and follow
+    // with a URL (`:http…`), or else the `x-amzn-errortype` header, which has the same form.
+    const type = typeof reply.__type === 'string' && reply.__type ? reply.__type : response.headers.get('x-amzn-errortype');
+    const code = type?.slice(type.lastIndexOf('#') + 1).split(':')[0];
+    if (!code) throw notAReply(response);
     throw fail(code, String(reply.message ?? reply.Message ?? code), { requestId: response.headers.get('x-amzn-requestid') ?? undefined, httpStatus: response.status });
   }
 
@@ -419,14 +420,17 @@ export async function rotateImportedKey(client, options) {
   return cloud === 'aws' ? rotateInPlace(client, options) : rotateToNewKey(client, options);
 }
 
-// AWS: NEW_KEY_MATERIAL into the same key, then RotateKeyOnDemand; on a failure after the upload
-// the pending material is deleted again, so the key is as it was.
+// AWS: NEW_KEY_MATERIAL into the same key, then RotateKeyOnDemand. On a failure before the
+// rotation the pending material is deleted again, so the key is as it was; once the rotation may
+// have happened, nothing is deleted (the material may be the key's current one).
 async function rotateInPlace(client, options) {
   rawRotateInPlaceOptions(options);
   const { onStep, ...importOptions } = options;
   // Every import option is checked now, before anything is asked of the KMS.
   const planned = rawImportOptions({ ...importOptions, importType: 'NEW_KEY_MATERIAL' }, 'aws');
   const io = { signal: importOptions.signal, fetch: importOptions.fetch };
+  // Clean-up and checks after a failure run even when the caller's signal aborted the request.
+  const after = { fetch: importOptions.fetch };
   let step;
   let plan;
   let uploaded;
@@ -434,30 +438,68 @@ async function rotateInPlace(client, options) {
     if (s.status === 'started') step = s.step;
     onStep?.(s);
   };
+  const stopped = (error, what) => fail(error?.code ?? 'InvalidArgument',
+    `rotating ${plan.keyId} stopped at ${step}: ${error?.message ?? error} ${what}`,
+    { cause: error, step, keyId: plan.keyId, requestId: error?.requestId, httpStatus: error?.httpStatus });
+  const undo = async () => {
+    try {
+      await client.deleteImportedKeyMaterial({ keyId: plan.keyId, keyMaterialId: uploaded.KeyMaterialId }, after);
+      return ` The new key material ${uploaded.KeyMaterialId} was deleted again.`;
+    } catch (cleanupError) {
+      return ` The new key material ${uploaded.KeyMaterialId} waits as PENDING_ROTATION and could not be deleted (${cleanupError?.code ?? cleanupError}): DeleteImportedKeyMaterial with that KeyMaterialId.`;
+    }
+  };
   try {
     await runImport(client, planned, { ...importOptions, onStep: report }, {
       checked: (key) => { plan = rawRotateInPlacePlan(key); },
       uploaded: (reply) => { uploaded = reply; },
     });
-    report({ step: 'rotate', status: 'started' });
-    await client.rotateKeyOnDemand(plan.keyId, io);
-    const key = await client.describeKey(plan.keyId, io);
-    report({ step: 'rotate', status: 'done', detail: `${plan.keyId} now uses key material ${key.CurrentKeyMaterialId}` });
-    return { keyId: plan.keyId, previousKeyMaterialId: plan.previousKeyMaterialId, keyMaterialId: uploaded.KeyMaterialId, key };
   } catch (error) {
     // Refused before the key was even described: nothing to say about it.
     if (!plan) throw error;
-    let cleanup = '';
-    if (uploaded?.KeyMaterialId) {
-      try {
-        await client.deleteImportedKeyMaterial({ keyId: plan.keyId, keyMaterialId: uploaded.KeyMaterialId });
-        cleanup = ` The new key material ${uploaded.KeyMaterialId} was deleted again.`;
-      } catch (cleanupError) {
-        cleanup = ` The new key material ${uploaded.KeyMaterialId} waits as PENDING_ROTATION and could not be deleted (${cleanupError?.code ?? cleanupError}): DeleteImportedKeyMaterial with that KeyMaterialId.`;
-      }
+    const was = `Its current key material is still ${plan.previousKeyMaterialId ?? '(none)'}.`;
+    if (uploaded?.KeyMaterialId) throw stopped(error, was + await undo());
+    if (step === 'upload' && uncertain(error)) throw stopped(error, was + await pending(client, plan.keyId, after));
+    throw stopped(error, was);
+  }
+  report({ step: 'rotate', status: 'started' });
+  try {
+    await client.rotateKeyOnDemand(plan.keyId, io);
+  } catch (error) {
+    // The reply may have been lost after the KMS rotated: ask which material is current.
+    const now = await client.describeKey(plan.keyId, after).catch(() => null);
+    if (now === null) {
+      throw stopped(error, `Whether ${plan.keyId} now uses the new key material ${uploaded.KeyMaterialId} could not be checked, so nothing was deleted: DescribeKey shows its CurrentKeyMaterialId.`);
     }
-    throw fail(error?.code ?? 'InvalidArgument', `rotating ${plan.keyId} stopped at ${step}: ${error?.message ?? error} Its current key material is still ${plan.previousKeyMaterialId ?? '(none)'}.${cleanup}`,
-      { cause: error, step, keyId: plan.keyId, requestId: error?.requestId, httpStatus: error?.httpStatus });
+    if (now.CurrentKeyMaterialId !== uploaded.KeyMaterialId) {
+      throw stopped(error, `Its current key material is still ${now.CurrentKeyMaterialId ?? '(none)'}.${await undo()}`);
+    }
+  }
+  let key;
+  try {
+    key = await client.describeKey(plan.keyId, io);
+  } catch (error) {
+    throw stopped(error, `${plan.keyId} was rotated: its current key material is the new ${uploaded.KeyMaterialId} (the previous ${plan.previousKeyMaterialId} still decrypts old data); only reading the key back failed.`);
+  }
+  report({ step: 'rotate', status: 'done', detail: `${plan.keyId} now uses key material ${key.CurrentKeyMaterialId}` });
+  return { keyId: plan.keyId, previousKeyMaterialId: plan.previousKeyMaterialId, keyMaterialId: uploaded.KeyMaterialId, key };
+}
+
+// Whether a failed request may still have been carried out by the KMS (its reply was lost).
+const uncertain = (error) => ['NetworkError', 'Aborted', 'InvalidResponse'].includes(error?.code)
+  || (error?.httpStatus ?? 0) >= 500;
+
+// After an upload whose outcome is unknown: the material waiting as PENDING_ROTATION, if any, named
+// for the caller to delete; it is not deleted here, as it may be another import's.
+async function pending(client, keyId, io) {
+  try {
+    const { Rotations = [] } = await client.listKeyRotations({ keyId, includeKeyMaterial: 'ALL_KEY_MATERIAL' }, io);
+    const waiting = Rotations.find((r) => r.KeyMaterialState === 'PENDING_ROTATION');
+    return waiting
+      ? ` Key material ${waiting.KeyMaterialId} waits as PENDING_ROTATION (the upload may have been accepted): delete it with DeleteImportedKeyMaterial and that KeyMaterialId before trying again.`
+      : ' No key material waits as PENDING_ROTATION: the upload was not accepted.';
+  } catch (listError) {
+    return ` Whether the upload was accepted could not be checked (${listError?.code ?? listError}): ListKeyRotations with IncludeKeyMaterial ALL_KEY_MATERIAL shows any PENDING_ROTATION material.`;
   }
 }
 
