@@ -424,6 +424,8 @@ export type ImportOptions = MaterialInput & {
 export declare function importKeyMaterial(client: KmsClient, options: ImportOptions): Promise<KeyMetadata>;
 /** The same through the AWS KMS API; resolves to AWS's KeyMetadata after the import. */
 export declare function importKeyMaterial(client: AwsKmsClient, options: ImportOptions): Promise<AwsKeyMetadata>;
+/** Either client, when which one is only known at run time. */
+export declare function importKeyMaterial(client: KmsClient | AwsKmsClient, options: ImportOptions): Promise<KeyMetadata | AwsKeyMetadata>;
 
 /** A step of {@link rotateImportedKey}: its own, and those of the import into the new key. */
 export interface RotationStep {
@@ -478,8 +480,14 @@ export interface AwsRotationStep {
   detail?: string;
 }
 
-/** Options of {@link rotateImportedKey} with an {@link AwsKmsClient}: those of {@link importKeyMaterial}, less the import type and material id. */
-export type AwsRotateOptions = Omit<ImportOptions, "onStep" | "importType" | "keyMaterialId"> & {
+/**
+ * Options of {@link rotateImportedKey} with an {@link AwsKmsClient}: those of
+ * {@link importKeyMaterial}, less the import type and material id, and with symmetric `material`
+ * only (AWS KMS rotates imported material on demand for symmetric encryption keys alone).
+ */
+export type AwsRotateOptions = Omit<ImportOptions, "onStep" | "importType" | "keyMaterialId" | "material" | "privateKey"> & {
+  /** The new symmetric key material (32 bytes for SYMMETRIC_DEFAULT). */
+  material: Uint8Array;
   onStep?: (step: AwsRotationStep) => void;
 };
 
@@ -497,13 +505,18 @@ export interface AwsRotation {
 
 /**
  * Rotates an AWS KMS key with imported material in place, as AWS does since 2025: DescribeKey
- * (`keyId`: id, ARN or alias; refused for a key whose material AWS KMS made) → the whole
- * {@link importKeyMaterial} with `ImportType=NEW_KEY_MATERIAL` → RotateKeyOnDemand. The key id
- * stays; old ciphertexts still decrypt. If a step after the upload fails, the new (pending)
- * material is deleted again (DeleteImportedKeyMaterial with its KeyMaterialId), and the
- * {@link ByokError} carries `step` and `keyId`.
+ * (`keyId`: id, ARN or alias) → the whole {@link importKeyMaterial} with
+ * `ImportType=NEW_KEY_MATERIAL` → RotateKeyOnDemand. The key id stays; old ciphertexts still
+ * decrypt. Refused (`InvalidArgument`) before any upload for a key whose material AWS KMS made,
+ * for any but a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT), and for a key
+ * without material (PendingImport). If a step fails before the rotation, the new (pending)
+ * material is deleted again (DeleteImportedKeyMaterial with its KeyMaterialId); once
+ * RotateKeyOnDemand may have run, nothing is deleted and the message says which material is
+ * current, or that it could not be checked. The {@link ByokError} carries `step` and `keyId`.
  */
 export declare function rotateImportedKey(client: AwsKmsClient, options: AwsRotateOptions): Promise<AwsRotation>;
+/** Either client, when which one is only known at run time. */
+export declare function rotateImportedKey(client: KmsClient | AwsKmsClient, options: RotateOptions | AwsRotateOptions): Promise<Rotation | AwsRotation>;
 
 /** Options of `new AwsKmsClient(…)`. Unknown names are refused. */
 export interface AwsKmsClientOptions {
