@@ -10,7 +10,7 @@
 // signed API calls leave the page, and the only material in them is wrapped.
 import init, { generateKeyMaterial, importRules, keyCheckValue, wrapForImportAsync } from '/pkg/byok_wrap.js';
 import { APIS, fieldText } from './api.js';
-import { $, expiryUnix, guarded, knownKeySpec, privateKeyAlgorithm, run, selectedAlgorithm, showApi, state, status, takesPrivateKey } from './page.js';
+import { $, expiryUnix, guarded, knownKeySpec, run, selectedAlgorithm, showApi, state, status, takesPrivateKey } from './page.js';
 import { resetOffline, setupOffline, updateUploadButton } from './offline.js';
 import { setupCreate } from './create.js';
 import { setupManage, showManage } from './manage.js';
@@ -89,10 +89,13 @@ function selectKey(key) {
   const asymmetric = takesPrivateKey(key.KeySpec);
   $('private-key-block').hidden = !asymmetric;
   $('symmetric-block').hidden = asymmetric;
-  // A private key travels under the hybrid algorithm; material under RSA-OAEP by default.
-  const hybrid = selectedAlgorithm() === privateKeyAlgorithm();
-  if (asymmetric !== hybrid) {
-    const cloud = importRules().clouds.find((c) => c.id === state.api.cloud);
+  // The algorithm chosen stays if it takes this kind (a private key: a hybrid scheme, which any
+  // private key fits; material: any that takes symmetric bytes); else the cloud's default.
+  const rules = importRules();
+  const rule = rules.algorithms.find((a) => a.name === selectedAlgorithm());
+  const fits = rule && (asymmetric ? rule.privateKeys && rule.scheme.includes('+') : rule.symmetric);
+  if (!fits) {
+    const cloud = rules.clouds.find((c) => c.id === state.api.cloud);
     document.querySelector(`input[name="algorithm"][value="${asymmetric ? cloud.privateKeyAlgorithm : cloud.defaultAlgorithm}"]`).checked = true;
   }
   for (const row of $('key-table').tBodies[0].rows) {

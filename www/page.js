@@ -46,6 +46,20 @@ const FRIENDLY = {
   InvalidPrivateKey: 'The file is not a private key this page can read: choose a PKCS#8 (or PKCS#1 / SEC 1) private key, PEM text or DER bytes.',
   KeySpecMismatch: 'The private key is not of the key\'s spec (for example an EC key for an RSA_2048 key): choose a private key of the right type and size.',
   UnknownKeySpec: 'byok-wrap has no wrapping rule for this key spec.',
+  // The AWS KMS API's names for the same refusals.
+  ExpiredImportTokenException: 'The import token expired (tokens last 24 hours). Wrap and import again: a new token is fetched each time.',
+  InvalidImportTokenException: 'The KMS refused the import token (it is another key\'s, or was used already). Wrap and import again to use a fresh one.',
+  IncorrectKeyMaterialException: 'The KMS refused the material. To import a key\'s material again you need that identical material (compare its key check value with your backup); for new material into the same key, rotate instead.',
+  KMSInvalidStateException: 'The key\'s current state does not allow this (for example it is pending deletion, or has no material yet).',
+  NotFoundException: 'The key or alias does not exist in this account and region: check its id, ARN or alias.',
+  AlreadyExistsException: 'This alias already names a key: choose another name.',
+  UnsupportedOperationException: 'This key cannot do that (for example a key whose material AWS KMS made).',
+  ValidationException: 'The KMS refused a value; correct it and try again:',
+  LimitExceededException: 'The KMS limit for this is reached; remove something first.',
+  UnrecognizedClientException: 'The access key ID is unknown to this KMS: check it.',
+  InvalidSignatureException: 'The access key was refused: check the secret access key, and that the region is the one the KMS signs for (byok-kms: --aws-region).',
+  IncompleteSignatureException: 'The request\'s signature was incomplete: check the access key and the region.',
+  KMSInternalException: 'Something failed inside the KMS; its log says what. Try again, or ask its operator.',
 };
 
 /** What the KMS's (or byok-wrap's) `code` means to an operator, or undefined. */
