@@ -185,6 +185,75 @@ test('rotateImportedKey with an AwsKmsClient: a failure after the upload deletes
   await refused(lib.rotateImportedKey(aws, { alias: 'alias/x', material: lib.generateKeyMaterial('SYMMETRIC_DEFAULT') }), 'InvalidArgument');
 });
 
+test('rotateImportedKey with an AwsKmsClient: once RotateKeyOnDemand ran, the new material is never deleted', async () => {
+  const target = (init) => init.headers['x-amz-target'];
+  // RotateKeyOnDemand is carried out but its reply is lost: the rotation read back is a success.
+  const key = await aws.createKey();
+  await lib.importKeyMaterial(aws, { keyId: key.KeyId, material: lib.generateKeyMaterial('SYMMETRIC_DEFAULT') });
+  const lost = async (url, init) => {
+    const response = await fetch(url, init);
+    if (target(init) === 'TrentService.RotateKeyOnDemand') throw new TypeError('connection reset after the request');
+    return response;
+  };
+  const rotation = await lib.rotateImportedKey(aws, { keyId: key.KeyId, material: lib.generateKeyMaterial('SYMMETRIC_DEFAULT'), fetch: lost });
+  assert.equal((await aws.describeKey(key.KeyId)).CurrentKeyMaterialId, rotation.keyMaterialId);
+  // RotateKeyOnDemand succeeds, then every DescribeKey fails: the error says the rotation is done.
+  const other = await aws.createKey();
+  const first = await lib.importKeyMaterial(aws, { keyId: other.KeyId, material: lib.generateKeyMaterial('SYMMETRIC_DEFAULT') });
+  let rotated = false;
+  const unreadable = async (url, init) => {
+    if (rotated && target(init) === 'TrentService.DescribeKey') throw new TypeError('connection refused');
+    const response = await fetch(url, init);
+    if (target(init) === 'TrentService.RotateKeyOnDemand') rotated = true;
+    return response;
+  };
+  const error = await refused(lib.rotateImportedKey(aws, { keyId: other.KeyId, material: lib.generateKeyMaterial('SYMMETRIC_DEFAULT'), fetch: unreadable }), 'NetworkError');
+  assert.equal(error.step, 'rotate');
+  assert.match(error.message, /was rotated: its current key material is the new [0-9a-f]{64}/);
+  const now = await aws.describeKey(other.KeyId);
+  assert.notEqual(now.CurrentKeyMaterialId, first.CurrentKeyMaterialId, 'the new material was not deleted');
+  const { Rotations } = await aws.listKeyRotations({ keyId: other.KeyId, includeKeyMaterial: 'ALL_KEY_MATERIAL' });
+  assert.deepEqual(Rotations.map((r) => r.KeyMaterialState).sort(), ['CURRENT', 'NON_CURRENT']);
+  // RotateKeyOnDemand fails and the key cannot be read: nothing is deleted, and the error says so.
+  let asked = false;
+  const gone = async (url, init) => {
+    if (target(init) === 'TrentService.RotateKeyOnDemand') asked = true;
+    if (asked && ['TrentService.RotateKeyOnDemand', 'TrentService.DescribeKey', 'TrentService.DeleteImportedKeyMaterial'].includes(target(init))) {
+      throw new TypeError('connection refused');
+    }
+    return fetch(url, init);
+  };
+  const unknown = await refused(lib.rotateImportedKey(aws, { keyId: other.KeyId, material: lib.generateKeyMaterial('SYMMETRIC_DEFAULT'), fetch: gone }), 'NetworkError');
+  assert.match(unknown.message, /could not be checked, so nothing was deleted/);
+  const pending = await aws.listKeyRotations({ keyId: other.KeyId, includeKeyMaterial: 'ALL_KEY_MATERIAL' });
+  assert.ok(pending.Rotations.some((r) => r.KeyMaterialState === 'PENDING_ROTATION'), 'left for the caller to check');
+});
+
+test('rotateImportedKey with an AwsKmsClient: keys AWS does not rotate on demand, and bad options, are refused before any upload', async () => {
+  let requests = 0;
+  const counting = (...args) => { requests += 1; return fetch(...args); };
+  const material = lib.generateKeyMaterial('SYMMETRIC_DEFAULT');
+  const hmac = await aws.createKey({ keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' });
+  const rsa = await aws.createKey({ keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' });
+  const empty = await aws.createKey();
+  assert.match((await refused(lib.rotateImportedKey(aws, { keyId: hmac.KeyId, material, fetch: counting }), 'InvalidArgument')).message,
+    /HMAC_256 key for GENERATE_VERIFY_MAC: AWS KMS rotates imported material on demand only for symmetric encryption keys/);
+  await refused(lib.rotateImportedKey(aws, { keyId: rsa.KeyId, material, fetch: counting }), 'InvalidArgument');
+  assert.match((await refused(lib.rotateImportedKey(aws, { keyId: empty.KeyId, material, fetch: counting }), 'InvalidArgument')).message,
+    /has no key material to rotate from \(PendingImport\)/);
+  assert.equal(requests, 3, 'one DescribeKey each, nothing else');
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  await refused(lib.rotateImportedKey(aws, { keyId: rsa.KeyId, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }), fetch: counting }), 'InvalidArgument');
+  // An import type AWS does not have, or a material id with NEW_KEY_MATERIAL: refused before any request.
+  assert.match((await refused(lib.importKeyMaterial(aws, { keyId: empty.KeyId, material, importType: 'NEW', fetch: counting }), 'InvalidArgument')).message,
+    /importType must be NEW_KEY_MATERIAL or EXISTING_KEY_MATERIAL/);
+  await refused(lib.importKeyMaterial(aws, { keyId: empty.KeyId, material, importType: 'NEW_KEY_MATERIAL', keyMaterialId: 'ab'.repeat(32), fetch: counting }), 'InvalidArgument');
+  await refused(aws.importKeyMaterial({ keyId: empty.KeyId, encryptedKeyMaterial: 'AA==', importToken: 'AA==', importType: 'OLD' }, { fetch: counting }), 'InvalidArgument');
+  await refused(aws.getParametersForImport({ keyId: empty.KeyId, algorithm: 'RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD' }, { fetch: counting }), 'InvalidArgument');
+  assert.equal(requests, 3, 'none of these was sent');
+  for (const key of [hmac, rsa, empty]) assert.equal((await aws.describeKey(key.KeyId)).KeyState, 'PendingImport');
+});
+
 test('the console connects to the AWS KMS API: create, generate, import; and the AWS openssl recipe as the page shows it', async () => {
   const fragment = `api=aws&ak=${h.kms.awsAccessKeyId}&sk=${encodeURIComponent(h.kms.awsSecretAccessKey)}&region=us-east-1`;
   const { context, page, seen } = await openConsole(h, { fragment });
@@ -199,6 +268,9 @@ test('the console connects to the AWS KMS API: create, generate, import; and the
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download a backup of the material' }).click()]);
   const material = readFileSync(await download.path());
   await page.getByLabel('RSA_AES_KEY_WRAP_SHA_256 (an AES key').check();
+  // Selecting the key again keeps an algorithm that takes its kind of material (not the default).
+  await page.getByRole('button', { name: `Select key ${keyId}` }).click();
+  assert.ok(await page.getByLabel('RSA_AES_KEY_WRAP_SHA_256 (an AES key').isChecked(), 'the chosen algorithm stays');
   await page.getByRole('button', { name: 'Wrap and import' }).click();
   await page.getByText(`Imported. Key ${keyId} is Enabled`).waitFor();
   assert.equal(await page.locator('dd[data-field="ExpirationModel"]').textContent(), 'KEY_MATERIAL_DOES_NOT_EXPIRE');
