@@ -22,7 +22,7 @@
 //! | [`seed`] | a known world applied at start (`serve --seed`), by the API's rules | |
 //! | [`sweep`] | expiry and deletion, in the background | |
 //! | [`reference`] | naming a key by id, alias or ARN | |
-//! | [`protection`](protection) | where a key's material is kept: sealed (SOFTWARE) or an object in the HSM's token (HSM) | |
+//! | `protection` | where a key's material is kept: sealed (SOFTWARE) or an object in the HSM's token (HSM) | |
 //! | [`policy`] | where the clouds' rules differ (pending window, import algorithms and expiry, reserved aliases, asymmetric specs and signing algorithms), chosen by the front door | |
 //! | [`rules`], [`page`], [`settings`] | shared limits and text rules; listings; the operator's settings | |
 //! | [`error`] | what can go wrong, in the domain's words | |
