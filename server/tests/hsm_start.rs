@@ -1,7 +1,8 @@
 //! byok-kms connecting to an HSM at start (`--hsm-module`, `--hsm-token`, the PIN), against a
 //! throwaway SoftHSM2 token: it starts and serves with the right module, label and PIN, and
 //! refuses to start, before binding its port and with a message that says what to fix, with
-//! anything else. ProtectionLevel HSM stays refused: keys in the token are not offered yet.
+//! anything else. Connected, it keeps EXTERNAL AES keys with ProtectionLevel HSM in the token
+//! (the whole flow is in hsm_keys.rs).
 
 mod common;
 
@@ -72,15 +73,38 @@ fn starts_and_serves_with_the_token_it_names() {
     let runtime = runtime();
     runtime.block_on(client.ok("ListKeys", &[])).unwrap();
     runtime.block_on(client.ok("CreateKey", &[])).unwrap();
-    // Connected is not yet protected: a key with ProtectionLevel HSM is still refused.
+    // Connected, ProtectionLevel HSM is offered: for EXTERNAL keys, whose wrapping key pair the
+    // token makes.
     let (status, reply) = runtime
         .block_on(client.call("CreateKey", &[("ProtectionLevel", "HSM")]))
         .unwrap();
     assert_eq!(
         (status, reply["Code"].as_str()),
-        (400, Some("Unsupported.ProtectionLevel")),
+        (400, Some("InvalidParameter")),
         "{reply}"
     );
+    let created = runtime
+        .block_on(client.ok(
+            "CreateKey",
+            &[("ProtectionLevel", "HSM"), ("Origin", "EXTERNAL")],
+        ))
+        .unwrap();
+    assert_eq!(
+        created["KeyMetadata"]["ProtectionLevel"], "HSM",
+        "{created}"
+    );
+    let key_id = created["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    let params = runtime
+        .block_on(client.ok(
+            "GetParametersForImport",
+            &[
+                ("KeyId", key_id.as_str()),
+                ("WrappingAlgorithm", "RSAES_OAEP_SHA_1"),
+                ("WrappingKeySpec", "RSA_2048"),
+            ],
+        ))
+        .unwrap();
+    assert!(params["PublicKey"].as_str().is_some(), "{params}");
 
     let log = std::fs::read_to_string(&server.log_path).unwrap();
     let line = log

@@ -19,7 +19,7 @@ pub struct HsmArgs {
     /// The HSM vendor's PKCS#11 module (a shared library, e.g.
     /// /usr/lib/softhsm/libsofthsm2.so): connect to a token of it at start, and refuse to start
     /// if it cannot be loaded. Needs --hsm-token and the PIN (--hsm-pin-file or
-    /// BYOK_KMS_HSM_PIN). Keys with ProtectionLevel HSM are not offered yet.
+    /// BYOK_KMS_HSM_PIN). Keys with ProtectionLevel HSM are kept in its token.
     #[arg(long, env = "BYOK_KMS_HSM_MODULE", value_name = "PATH")]
     pub hsm_module: Option<PathBuf>,
 

@@ -152,7 +152,7 @@ fn connect_hsm(args: &ServeArgs, pin: Option<Zeroizing<String>>) -> Result<Optio
         model = %token.model,
         serial = %token.serial_number,
         module = %hsm.module().display(),
-        "HSM token connected (keys with ProtectionLevel HSM are not offered yet)"
+        "HSM token connected (keys with ProtectionLevel HSM are kept in it)"
     );
     Ok(Some(Arc::new(hsm)))
 }

@@ -75,6 +75,24 @@ pub enum Error {
         label: String,
     },
 
+    /// The token has no object with this label (it was destroyed, or never made).
+    #[error("the token has no object labelled {label:?}")]
+    ObjectNotFound {
+        /// The label looked for.
+        label: String,
+    },
+
+    /// The token refused the data given to it: wrapped bytes it cannot unwrap, a ciphertext or
+    /// tag that does not decrypt (`CKR_ENCRYPTED_DATA_INVALID`, `CKR_WRAPPED_KEY_INVALID`, their
+    /// `_LEN_RANGE`s).
+    #[error("PKCS#11 {function} refused the data: {code}")]
+    Rejected {
+        /// The function, as the standard names it.
+        function: String,
+        /// The return value, as the standard names it.
+        code: String,
+    },
+
     /// Any other failure of a PKCS#11 function.
     #[error("PKCS#11 {function} failed: {code}")]
     Pkcs11 {
@@ -101,6 +119,16 @@ impl Error {
                     label: label.to_owned(),
                 }
             }
+            Cryptoki::Pkcs11(
+                rv @ (RvError::EncryptedDataInvalid
+                | RvError::EncryptedDataLenRange
+                | RvError::WrappedKeyInvalid
+                | RvError::WrappedKeyLenRange),
+                function,
+            ) => Self::Rejected {
+                function: function_name(function),
+                code: ckr_name(rv),
+            },
             Cryptoki::Pkcs11(rv, function) => Self::Pkcs11 {
                 function: function_name(function),
                 code: ckr_name(rv),
@@ -109,6 +137,26 @@ impl Error {
                 function: "(cryptoki)".to_owned(),
                 code: other.to_string(),
             },
+        }
+    }
+}
+
+impl Error {
+    /// Whether the token cannot be reached now (pulled out, a network HSM restarting, the
+    /// session lost), rather than refusing the call: trying again later may succeed.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            Self::TokenAbsent { .. } => true,
+            Self::Pkcs11 { code, .. } => [
+                "CKR_DEVICE_ERROR",
+                "CKR_DEVICE_MEMORY",
+                "CKR_SESSION_CLOSED",
+                "CKR_SESSION_HANDLE_INVALID",
+                "CKR_USER_NOT_LOGGED_IN",
+                "CKR_CRYPTOKI_NOT_INITIALIZED",
+            ]
+            .contains(&code.as_str()),
+            _ => false,
         }
     }
 }

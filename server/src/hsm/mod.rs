@@ -6,8 +6,10 @@
 //! before it serves) and tells whether the token is still there; keys in the token come next.
 
 mod error;
+mod keys;
 
 pub use error::Error;
+pub use keys::{KeyClass, OaepHash};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -121,6 +123,19 @@ impl Hsm {
                 code: format!("the session is no longer logged in as the user ({state:?})"),
             }),
         }
+    }
+
+    /// Runs `f` with the session (one call at a time).
+    fn with_session<T>(
+        &self,
+        f: impl FnOnce(&Session) -> core::result::Result<T, keys::Failure>,
+    ) -> core::result::Result<T, keys::Failure> {
+        let guard = self.session.lock().unwrap_or_else(|e| e.into_inner());
+        // `None` only inside `drop`, which has `&mut self`: never here.
+        let Some(session) = guard.as_ref() else {
+            unreachable!("the session is only taken when the Hsm is dropped")
+        };
+        f(session)
     }
 
     /// Whether [`Hsm::probe`] finds the token there and logged in.

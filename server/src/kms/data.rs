@@ -10,6 +10,7 @@ use crate::kms::error::{Argument, Error, Result};
 use crate::kms::key::Key;
 use crate::kms::material::MaterialState;
 use crate::kms::policy::Policy;
+use crate::kms::protection::Held;
 use crate::kms::rules::{DATA_KEY_LENGTHS, MAX_PLAINTEXT};
 use crate::kms::state::Action;
 use crate::store::Store;
@@ -158,12 +159,13 @@ impl<S: Store> Kms<S> {
                 .as_deref()
         };
         let sealed = sealed.ok_or(Error::Invariant("an Enabled key lacks a material"))?;
-        let material = self.crypto.open(&key.material_identity(), sealed)?;
+        let material = self.held(&key, sealed)?;
         let aad = CiphertextBlob::aad(&key.id, &blob.version_id, context);
-        let plaintext =
-            crypto::data_decrypt(&material, &aad, &blob.sealed).ok_or(Error::InvalidCiphertext(
+        let plaintext = self.held_decrypt(&material, &aad, &blob.sealed)?.ok_or(
+            Error::InvalidCiphertext(
                 "it was changed, or the EncryptionContext differs from the one it was made with",
-            ))?;
+            ),
+        )?;
         Ok(Decrypted {
             plaintext,
             key_id: key.id,
@@ -280,20 +282,20 @@ impl<S: Store> Kms<S> {
         account_id: &str,
         key_ref: &str,
         action: Action,
-    ) -> Result<(Key, Zeroizing<Vec<u8>>)> {
+    ) -> Result<(Key, Held)> {
         let key = self.usable_key(account_id, key_ref, action)?;
         let sealed = key
             .sealed_material
             .as_deref()
             .ok_or(Error::Invariant("an Enabled key has no material"))?;
-        let material = self.crypto.open(&key.material_identity(), sealed)?;
+        let material = self.held(&key, sealed)?;
         Ok((key, material))
     }
 
     fn seal_data(
         &self,
         key: &Key,
-        material: &[u8],
+        material: &Held,
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<Encrypted> {
@@ -301,7 +303,7 @@ impl<S: Store> Kms<S> {
         let blob = CiphertextBlob {
             key_id: key.id.clone(),
             version_id: key.version_id.clone(),
-            sealed: crypto::data_encrypt(material, &aad, plaintext)?,
+            sealed: self.held_encrypt(material, &aad, plaintext)?,
         };
         Ok(Encrypted {
             ciphertext_blob: blob.encode()?,

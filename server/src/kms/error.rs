@@ -65,12 +65,23 @@ pub enum Error {
     )]
     NotExternal(Origin),
 
-    /// A protection level this KMS cannot give (HSM: not yet, even when connected to a token).
+    /// A protection level this KMS cannot give: HSM when it was started without a token
+    /// (`--hsm-module`).
     #[error(
-        "ProtectionLevel {} is not supported: byok-kms does not keep keys in a hardware \
-         security module yet, so it would only pretend; use SOFTWARE", .0.name()
+        "ProtectionLevel {} is not supported: this byok-kms was started without a hardware \
+         security module (--hsm-module, --hsm-token, --hsm-pin-file), so it would only pretend; \
+         use SOFTWARE", .0.name()
     )]
     UnsupportedProtectionLevel(ProtectionLevel),
+
+    /// The HSM's token cannot be reached now (pulled out, restarting, its session lost): keys it
+    /// protects cannot be used until it is back; software keys keep working.
+    #[error("the hardware security module cannot be reached; try again shortly")]
+    HsmUnavailable(#[source] crate::hsm::Error),
+
+    /// The HSM failed a call it should have done (an object missing, a mechanism refused).
+    #[error("the hardware security module failed")]
+    Hsm(#[source] crate::hsm::Error),
 
     /// The import token is malformed, tampered with, or belongs to another key.
     #[error("the import token is invalid: {0}")]
@@ -272,11 +283,22 @@ impl Error {
         matches!(
             self,
             Self::Store(_)
+                | Self::Hsm(_)
                 | Self::Crypto(_)
                 | Self::Invariant(_)
                 | Self::RootKeyMismatch
                 | Self::Tampered { .. }
         ) || matches!(self, Self::KeyNotUsable(KeyState::Enabled))
+    }
+}
+
+impl From<crate::hsm::Error> for Error {
+    fn from(e: crate::hsm::Error) -> Self {
+        if e.is_unreachable() {
+            Self::HsmUnavailable(e)
+        } else {
+            Self::Hsm(e)
+        }
     }
 }
 

@@ -149,9 +149,7 @@ impl<S: Store> Kms<S> {
                  asymmetric keys; import the private key",
             ));
         }
-        if request.protection_level != ProtectionLevel::Software {
-            return Err(Error::UnsupportedProtectionLevel(request.protection_level));
-        }
+        self.check_protection(request.protection_level, request.key_spec, request.origin)?;
         let mut key = Key {
             id: key_id,
             account_id: account_id.to_owned(),

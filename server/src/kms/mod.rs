@@ -22,6 +22,7 @@
 //! | [`seed`] | a known world applied at start (`serve --seed`), by the API's rules | |
 //! | [`sweep`] | expiry and deletion, in the background | |
 //! | [`reference`] | naming a key by id, alias or ARN | |
+//! | `protection` | where a key's material is kept: sealed (SOFTWARE) or an object in the HSM's token (HSM) | |
 //! | [`policy`] | where the clouds' rules differ (pending window, import algorithms and expiry, reserved aliases, asymmetric specs and signing algorithms), chosen by the front door | |
 //! | [`rules`], [`page`], [`settings`] | shared limits and text rules; listings; the operator's settings | |
 //! | [`error`] | what can go wrong, in the domain's words | |
@@ -41,6 +42,7 @@ pub mod mac;
 pub mod material;
 pub mod page;
 pub mod policy;
+pub(crate) mod protection;
 mod reference;
 pub mod rotation;
 pub mod rules;
@@ -85,8 +87,8 @@ pub struct Kms<S: Store> {
     erased: std::sync::atomic::AtomicBool,
     credentials: account::CredentialCache,
     lease: import::pool::Lease,
-    /// The HSM's token, when the operator connected one (`--hsm-module`). Nothing uses it yet:
-    /// keys with ProtectionLevel HSM are still refused.
+    /// The HSM's token, when the operator connected one (`--hsm-module`): where keys with
+    /// ProtectionLevel HSM are kept.
     hsm: Option<Arc<Hsm>>,
 }
 

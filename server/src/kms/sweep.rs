@@ -39,9 +39,18 @@ impl<S: Store> Kms<S> {
                     }
                     Err(e) => return Err(e),
                 };
-                if key.state == KeyState::PendingDeletion
-                    && key.delete_date.is_some_and(|d| d <= now)
-                {
+                let deleted = key.state == KeyState::PendingDeletion
+                    && key.delete_date.is_some_and(|d| d <= now);
+                let expired = !deleted && key.clone().expire_materials(now);
+                if deleted || expired {
+                    // An HSM key's object goes first; a token that cannot be reached leaves
+                    // the key for a later sweep (expired material is never used meanwhile).
+                    if let Err(e) = self.destroy_material_object(&key) {
+                        tracing::warn!(error = %Chain(&e), key = %key_id, "sweep: key skipped");
+                        continue;
+                    }
+                }
+                if deleted {
                     tx.delete_key(&account_id, &key_id)?;
                     report.keys_deleted += 1;
                 } else if key.expire_materials(now) {
@@ -52,6 +61,9 @@ impl<S: Store> Kms<S> {
             tx.delete_expired_wrapping_keys(now)?;
             Ok::<_, Error>(report)
         })?;
+        if let Err(e) = self.destroy_expired_wrapping_objects(now) {
+            tracing::warn!(error = %Chain(&e), "sweep: expired wrapping keys left in the HSM");
+        }
         self.store.maintain(now)?;
         let erased_by_requests = self.erased.swap(false, Ordering::AcqRel);
         if erased_by_requests || report != SweepReport::default() {

@@ -198,8 +198,11 @@ pub fn kms_code_and_status(e: &KmsError) -> (&'static str, u16) {
         }
         KmsError::AlgorithmDisabled(..) => ("InvalidParameter", 400),
         KmsError::LimitExceeded(_) => ("Rejected.LimitExceeded", 409),
-        KmsError::Unavailable(_) => ("ServiceUnavailableTemporary", 503),
+        KmsError::Unavailable(_) | KmsError::HsmUnavailable(_) => {
+            ("ServiceUnavailableTemporary", 503)
+        }
         KmsError::KeyNotUsable(KeyState::Enabled)
+        | KmsError::Hsm(_)
         | KmsError::RootKeyMismatch
         | KmsError::Tampered { .. }
         | KmsError::Store(_)
@@ -260,6 +263,7 @@ mod tests {
     #[rustfmt::skip]
     fn every_error_has_its_code_and_status() {
         let store_error = || store::Error::Corrupt { table: "keys", column: "origin", detail: "x".into() };
+        let hsm_absent = || crate::hsm::Error::TokenAbsent { label: "kms".into() };
         let cells: Vec<(Error, &str, u16)> = vec![
             (Error::MissingParameter("KeyId".into()), "MissingParameter", 400),
             (Error::invalid("KeyId", "x"), "InvalidParameter", 400),
@@ -307,6 +311,8 @@ mod tests {
             (KmsError::AlgorithmDisabled("RSAES_PKCS1_V1_5", "--disable-pkcs1v15").into(), "InvalidParameter", 400),
             (KmsError::LimitExceeded("the account has too many keys".into()).into(), "Rejected.LimitExceeded", 409),
             (KmsError::Unavailable(store_error()).into(), "ServiceUnavailableTemporary", 503),
+            (KmsError::HsmUnavailable(hsm_absent()).into(), "ServiceUnavailableTemporary", 503),
+            (KmsError::Hsm(hsm_absent()).into(), "InternalFailure", 500),
             (KmsError::Store(store_error()).into(), "InternalFailure", 500),
             (KmsError::Crypto(crypto::Error::RandomUnavailable).into(), "InternalFailure", 500),
             (KmsError::Invariant("x").into(), "InternalFailure", 500),

@@ -166,8 +166,11 @@ pub fn kms_type_and_status(e: &KmsError) -> (&'static str, u16) {
         | KmsError::RotationPending { .. }
         | KmsError::NothingToRotate => ("KMSInvalidStateException", 400),
         KmsError::LimitExceeded(_) => ("LimitExceededException", 400),
-        KmsError::Unavailable(_) => ("DependencyTimeoutException", 503),
+        KmsError::Unavailable(_) | KmsError::HsmUnavailable(_) => {
+            ("DependencyTimeoutException", 503)
+        }
         KmsError::KeyNotUsable(KeyState::Enabled)
+        | KmsError::Hsm(_)
         | KmsError::RootKeyMismatch
         | KmsError::Tampered { .. }
         | KmsError::Store(_)
@@ -229,6 +232,7 @@ mod tests {
     #[rustfmt::skip]
     fn every_error_has_its_type_and_status() {
         let store_error = || store::Error::Corrupt { table: "keys", column: "origin", detail: "x".into() };
+        let hsm_absent = || crate::hsm::Error::TokenAbsent { label: "kms".into() };
         let cells: Vec<(Error, &str, u16)> = vec![
             (Error::Serialization("the body is not JSON".into()), "SerializationException", 400),
             (Error::validation("KeyId is required"), "ValidationException", 400),
@@ -275,6 +279,8 @@ mod tests {
             (KmsError::AlgorithmDisabled("RSAES_PKCS1_V1_5", "--disable-pkcs1v15").into(), "UnsupportedOperationException", 400),
             (KmsError::LimitExceeded("too many keys".into()).into(), "LimitExceededException", 400),
             (KmsError::Unavailable(store_error()).into(), "DependencyTimeoutException", 503),
+            (KmsError::HsmUnavailable(hsm_absent()).into(), "DependencyTimeoutException", 503),
+            (KmsError::Hsm(hsm_absent()).into(), "KMSInternalException", 500),
             (KmsError::RootKeyMismatch.into(), "KMSInternalException", 500),
             (KmsError::Tampered { record: "key", id: "k".into() }.into(), "KMSInternalException", 500),
             (KmsError::Store(store_error()).into(), "KMSInternalException", 500),

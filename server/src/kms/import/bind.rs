@@ -71,7 +71,13 @@ pub(super) struct Unwrapped<'a> {
     pub genuine: bool,
     /// When it expires.
     pub expire_at: Option<i64>,
+    /// For an HSM key: the sealed label of the token object that is the material (then
+    /// `material` is empty), and what to do in the token just before the write commits.
+    pub in_token: Option<(&'a [u8], &'a InToken<'a>)>,
 }
+
+/// What an HSM import does in the token just before its write commits.
+pub(super) type InToken<'a> = dyn Fn() -> Result<()> + 'a;
 
 impl<S: Store> Kms<S> {
     /// Seals the material, then, in one write, binds it as `target` says. The key may have
@@ -87,9 +93,12 @@ impl<S: Store> Kms<S> {
         let fingerprint = self
             .crypto
             .fingerprint(&key.material_identity(), unwrapped.identifying);
-        let sealed = self
-            .crypto
-            .seal(&key.material_identity(), unwrapped.material)?;
+        let sealed = match unwrapped.in_token {
+            Some((sealed, _)) => sealed.to_vec(),
+            None => self
+                .crypto
+                .seal(&key.material_identity(), unwrapped.material)?,
+        };
         let new_version_id = crypto::random_uuid()?;
         self.store.transaction(|tx| {
             let mut key = self.resolve(tx, account_id, &key.id)?;
@@ -194,6 +203,9 @@ impl<S: Store> Kms<S> {
                 key.state = KeyState::Enabled;
             }
             self.update_key(tx, &mut key)?;
+            if let Some((_, in_token)) = unwrapped.in_token {
+                in_token()?;
+            }
             Ok(ImportedMaterial {
                 key_id: key.id.clone(),
                 key_material_id: id,
@@ -254,6 +266,12 @@ pub(crate) fn check_rotatable(policy: &Policy, key: &Key) -> Result<()> {
     if policy.max_material_rotations == 0 {
         return Err(Error::MaterialFixed(
             "this API binds one key material to a key for good; import that material again",
+        ));
+    }
+    if key.protection_level == crate::kms::key::ProtectionLevel::Hsm {
+        return Err(Error::MaterialFixed(
+            "keys with ProtectionLevel HSM keep their first key material; import it again with \
+             ImportType EXISTING_KEY_MATERIAL",
         ));
     }
     if key.key_spec.symmetric().is_none() {

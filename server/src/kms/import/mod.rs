@@ -8,6 +8,7 @@
 //! decryption) runs outside transactions; what it depends on is checked again inside.
 
 pub(crate) mod bind;
+mod in_token;
 pub mod pool;
 pub(crate) mod private_key;
 pub mod token;
@@ -18,7 +19,7 @@ use byok_wrap::{WrappingAlgorithm, WrappingKeySpec};
 use crate::crypto;
 use crate::kms::Kms;
 use crate::kms::error::{Argument, Error, Result};
-use crate::kms::key::{Key, Origin};
+use crate::kms::key::{Key, Origin, ProtectionLevel};
 use crate::kms::key_spec::KeySpec;
 use crate::kms::material::MaterialState;
 use crate::kms::policy::{MaterialExpiry, Policy};
@@ -122,9 +123,11 @@ impl<S: Store> Kms<S> {
             let key = self.resolve(tx, account_id, key_ref)?;
             check_external(&key)?;
             self.check_algorithm(policy, key.key_spec, algorithm)?;
+            in_token::check_algorithm(key.protection_level, algorithm)?;
             key.state.check(Action::GetParametersForImport)?;
-            let Some(pool_key) = &pool_key else {
-                return Ok((key.id, None));
+            let in_token = key.protection_level == ProtectionLevel::Hsm;
+            let (Some(pool_key), false) = (&pool_key, in_token) else {
+                return Ok((key.id, None, in_token));
             };
             let private = self
                 .crypto
@@ -135,9 +138,9 @@ impl<S: Store> Kms<S> {
             // The pair was claimed durably when leased; losing this record in a crash only makes
             // the client ask again.
             tx.ephemeral();
-            Ok((key.id, Some(wrapping_key)))
+            Ok((key.id, Some(wrapping_key), false))
         });
-        let (key_id, pooled) = match claimed {
+        let (key_id, pooled, in_token) = match claimed {
             Ok(claimed) => claimed,
             Err(error) => {
                 if let Some(pool_key) = pool_key {
@@ -146,12 +149,27 @@ impl<S: Store> Kms<S> {
                 return Err(error);
             }
         };
+        if let (Some(pool_key), true) = (&pool_key, in_token) {
+            // An HSM key's pair is generated in the token: the pool's goes back.
+            self.return_pool_key(pool_key.clone());
+        }
         let wrapping_key = match pooled {
             Some(wrapping_key) => wrapping_key,
             None => {
-                // The pool is empty: generate outside the transaction, then check again.
-                let pair = self.generate_on_request(wrapping_key_spec)?;
-                let wrapping_key = new_wrapping_key(&key_id, pair.public_der, &pair.private_pkcs8)?;
+                // The pool is empty (or the key is in the HSM): generate outside the
+                // transaction, then check again.
+                let wrapping_key = if in_token {
+                    self.generate_in_token(
+                        account_id,
+                        &key_id,
+                        &wrapping_key_id,
+                        wrapping_key_spec,
+                        now + TOKEN_LIFETIME_SECONDS,
+                    )?
+                } else {
+                    let pair = self.generate_on_request(wrapping_key_spec)?;
+                    new_wrapping_key(&key_id, pair.public_der, &pair.private_pkcs8)?
+                };
                 self.store.transaction(|tx| {
                     let key = self
                         .read_key(tx, account_id, &key_id)?
@@ -270,6 +288,7 @@ impl<S: Store> Kms<S> {
                 return Err(Error::ExpiredImportToken);
             }
             self.check_algorithm(policy, key.key_spec, token.algorithm)?;
+            in_token::check_algorithm(key.protection_level, token.algorithm)?;
             let wrapping_key = tx
                 .wrapping_key(&token.wrapping_key_id)?
                 .filter(|w| w.key_id == key.id && w.account_id == account_id)
@@ -285,6 +304,18 @@ impl<S: Store> Kms<S> {
             Ok((key, token, wrapping_key))
         })?;
 
+        if key.protection_level == ProtectionLevel::Hsm {
+            return self.import_in_token(
+                policy,
+                account_id,
+                &key,
+                &token,
+                &wrapping_key,
+                encrypted_key_material,
+                expire_at,
+                target,
+            );
+        }
         // 2. Unwrap outside the transaction, with implicit rejection: whatever fails (the
         //    padding, the length), the import carries on with random material of the right
         //    length down the same path — sealing, the transaction, the comparison — and is
@@ -303,6 +334,7 @@ impl<S: Store> Kms<S> {
                     identifying: &checked.public_der,
                     genuine: true,
                     expire_at,
+                    in_token: None,
                 };
                 return self.bind_material(policy, account_id, &key, &unwrapped, target);
             }
@@ -319,6 +351,7 @@ impl<S: Store> Kms<S> {
             identifying: &material,
             genuine,
             expire_at,
+            in_token: None,
         };
         self.bind_material(policy, account_id, &key, &unwrapped, target)
     }
@@ -372,6 +405,8 @@ impl<S: Store> Kms<S> {
                 }
             };
             self.update_key(tx, &mut key)?;
+            // Last, so that a token that cannot be reached leaves the row as it was.
+            self.destroy_material_object(&key)?;
             Ok::<_, Error>((before, erased))
         })?;
         // Purged from the files by the next sweep, off the request path.
