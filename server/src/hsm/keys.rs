@@ -40,16 +40,15 @@ impl Hsm {
             Attribute::Verify(false),
         ];
         let private_template = [
-            Attribute::Token(true),
-            Attribute::Private(true),
-            Attribute::Sensitive(true),
-            Attribute::Extractable(false),
-            Attribute::Unwrap(true),
-            Attribute::Decrypt(false),
-            Attribute::Sign(false),
-            Attribute::Derive(false),
-            Attribute::Label(label.as_bytes().to_vec()),
-        ];
+            kept(label).as_slice(),
+            &[
+                Attribute::Unwrap(true),
+                Attribute::Decrypt(false),
+                Attribute::Sign(false),
+                Attribute::Derive(false),
+            ],
+        ]
+        .concat();
         let attributes = self
             .with_session(|session| {
                 let (public, _private) = session.generate_key_pair(
@@ -91,21 +90,20 @@ impl Hsm {
         let mechanism =
             Mechanism::RsaPkcsOaep(PkcsOaepParams::new(hash, mgf, PkcsOaepSource::empty()));
         let template = [
-            Attribute::Class(ObjectClass::SECRET_KEY),
-            Attribute::KeyType(KeyType::AES),
-            Attribute::Token(true),
-            Attribute::Private(true),
-            Attribute::Sensitive(true),
-            Attribute::Extractable(false),
-            Attribute::Encrypt(true),
-            Attribute::Decrypt(true),
-            Attribute::Sign(true),
-            Attribute::Verify(false),
-            Attribute::Wrap(false),
-            Attribute::Unwrap(false),
-            Attribute::Derive(false),
-            Attribute::Label(label.as_bytes().to_vec()),
-        ];
+            kept(label).as_slice(),
+            &[
+                Attribute::Class(ObjectClass::SECRET_KEY),
+                Attribute::KeyType(KeyType::AES),
+                Attribute::Encrypt(true),
+                Attribute::Decrypt(true),
+                Attribute::Sign(true),
+                Attribute::Verify(false),
+                Attribute::Wrap(false),
+                Attribute::Unwrap(false),
+                Attribute::Derive(false),
+            ],
+        ]
+        .concat();
         self.with_session(|session| {
             let wrapping =
                 find_one(session, ObjectClass::PRIVATE_KEY, wrapping_label)?.ok_or(Missing)?;
@@ -305,6 +303,18 @@ impl From<cryptoki::error::Error> for Failure {
     fn from(e: cryptoki::error::Error) -> Self {
         Self::Cryptoki(e)
     }
+}
+
+/// What every key byok-kms keeps in the token has: a private token object labelled `label`,
+/// sensitive and never extractable.
+fn kept(label: &str) -> [Attribute; 5] {
+    [
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+        Attribute::Label(label.as_bytes().to_vec()),
+    ]
 }
 
 fn by_label(class: ObjectClass, label: &str) -> [Attribute; 2] {
