@@ -353,6 +353,10 @@ zone.addEventListener('drop', guarded(async (e) => {
 window.addEventListener('dragover', (e) => e.preventDefault());
 window.addEventListener('drop', (e) => e.preventDefault());
 
+// Connect works only once the handlers above are attached: a click before would submit the form
+// natively (refused by the CSP's form-action 'none', but never what the operator asked for).
+$('connect-button').disabled = false;
+
 const fromFragment = credentialsFromFragment();
 if (fromFragment) {
   guarded(() => connect(fromFragment.api, fromFragment.ak, fromFragment.sk, fromFragment.region))();

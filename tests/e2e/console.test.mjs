@@ -206,6 +206,28 @@ test('material from a file: picker and drag and drop, wrong sizes refused, re-im
   await context.close();
 });
 
+test('Connect waits for the page script: nothing is submitted before the handlers are attached', async () => {
+  const { context, page, seen } = await openConsole({ fragment: false });
+  // Hold the wasm back, so the page's module stops at init() before attaching any handler.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/pkg/byok_wrap_bg.wasm', async (route) => { await held; await route.continue(); });
+  await page.reload();
+  const connect = page.getByRole('button', { name: 'Connect' });
+  assert.equal(await connect.isDisabled(), true);
+  await page.getByLabel('AccessKeyId').fill(kms.accessKeyId);
+  await page.getByLabel('AccessKeySecret').fill('typed-before-the-script-ran');
+  await page.getByLabel('AccessKeySecret').press('Enter');
+  assert.equal(page.url(), `${kms.origin}/`);
+  release();
+  await page.waitForFunction(() => !document.getElementById('connect-button').disabled);
+  await connect.click();
+  await page.getByText('The access key was refused: check the AccessKeyId and the AccessKeySecret.').waitFor();
+  assert.equal(page.url(), `${kms.origin}/`);
+  assertNeverSent(seen, Buffer.from('typed-before-the-script-ran'), 'the secret typed before the script ran');
+  await context.close();
+});
+
 test('a wrong access key is refused with a readable message', async () => {
   const { context, page } = await openConsole({ fragment: false });
   await page.getByLabel('AccessKeyId').fill(kms.accessKeyId);
