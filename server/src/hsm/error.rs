@@ -67,6 +67,18 @@ pub enum Error {
         label: String,
     },
 
+    /// The token lacks mechanisms HSM keys need ([`super::REQUIRED_MECHANISMS`]).
+    #[error(
+        "the token {label:?} does not offer {missing}, which keys with ProtectionLevel HSM need; \
+         use a token that does, or run without --hsm-module"
+    )]
+    MechanismsMissing {
+        /// The token.
+        label: String,
+        /// The mechanisms it lacks, by their standard names.
+        missing: String,
+    },
+
     /// The token was there at start and is not any more (`CKR_TOKEN_NOT_PRESENT`,
     /// `CKR_DEVICE_REMOVED`, or its slot says so).
     #[error("the token {label:?} is no longer present")]
@@ -162,13 +174,13 @@ impl Error {
 }
 
 /// `C_Login` for `Function::Login`.
-fn function_name(function: Function) -> String {
+pub(super) fn function_name(function: Function) -> String {
     format!("C_{function:?}")
 }
 
 /// `CKR_PIN_INCORRECT` for `RvError::PinIncorrect`: cryptoki's variants are the standard's
 /// names in camel case (its `Display` is the standard's long explanation instead).
-fn ckr_name(rv: RvError) -> String {
+pub(super) fn ckr_name(rv: RvError) -> String {
     match rv {
         RvError::VendorDefined(code) => format!("CKR_VENDOR_DEFINED+{:#x}", code - 0x8000_0000),
         RvError::UnknownErrorCode(code) => format!("an unknown return value {code:#x}"),

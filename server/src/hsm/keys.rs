@@ -3,6 +3,8 @@
 //! are used for there (AES-GCM, an AES-CMAC check value). The caller chooses the labels and
 //! decides what each call is for.
 
+use cryptoki::context::Function;
+use cryptoki::error::RvError;
 use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource};
 use cryptoki::mechanism::{Mechanism, MechanismType};
@@ -11,7 +13,7 @@ use cryptoki::session::Session;
 use der::Encode as _;
 use zeroize::Zeroizing;
 
-use super::{Error, Hsm, Result};
+use super::{Error, Hsm, Result, error};
 
 /// The hash of RSA-OAEP (and of its MGF1) an unwrap uses (RFC 8017, section 7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,8 +76,9 @@ impl Hsm {
     /// `wrapping_label` into a new AES key object labelled `label`: a token object, sensitive
     /// and never extractable, that encrypts, decrypts and signs (AES-CMAC) only. Returns the
     /// length the token gives the object (`CKA_VALUE_LEN`; 0 when it does not say, as
-    /// SoftHSM2 2.6 for an unwrapped key). Data the token will not unwrap is
-    /// [`Error::Rejected`].
+    /// SoftHSM2 2.6 for an unwrapped key). Data the token will not unwrap, and unwrapped bytes
+    /// the token will not use as an AES key (not 16, 24 or 32 of them), are [`Error::Rejected`]
+    /// and leave no object behind.
     pub fn unwrap_aes_key(
         &self,
         wrapping_label: &str,
@@ -108,7 +111,8 @@ impl Hsm {
             let wrapping =
                 find_one(session, ObjectClass::PRIVATE_KEY, wrapping_label)?.ok_or(Missing)?;
             let key = session.unwrap_key(&mechanism, wrapping, wrapped, &template)?;
-            match value_len(session, key) {
+            match value_len(session, key).and_then(|len| usable_as_aes(session, key).map(|()| len))
+            {
                 Ok(len) => Ok(len),
                 Err(e) => {
                     let _ = session.destroy_object(key);
@@ -262,6 +266,10 @@ impl Hsm {
                 function: function.to_owned(),
                 code: other.to_string(),
             },
+            Failure::Unusable(rv, f) => Error::Rejected {
+                function: error::function_name(f),
+                code: error::ckr_name(rv),
+            },
         }
     }
 }
@@ -288,6 +296,8 @@ impl KeyClass {
 pub(super) enum Failure {
     Missing,
     Cryptoki(cryptoki::error::Error),
+    /// An unwrapped key the token will not use as what it was unwrapped as.
+    Unusable(RvError, Function),
 }
 
 /// The object named is not in the token.
@@ -334,6 +344,21 @@ fn find_one(
         .find_objects(&by_label(class, label))?
         .into_iter()
         .next())
+}
+
+/// Whether the token takes the AES key `key` for AES-CMAC (every HSM key's first use): an
+/// AES key of a length AES does not have is refused here, before it becomes any key's material.
+/// The token has the mechanism ([`super::REQUIRED_MECHANISMS`], checked at start), so
+/// `CKR_MECHANISM_INVALID` (SoftHSM2 2.6's answer) is about the key, like `CKR_KEY_SIZE_RANGE`.
+fn usable_as_aes(session: &Session, key: ObjectHandle) -> core::result::Result<(), Failure> {
+    match session.sign(&Mechanism::AesCMac, key, &[0; 16]) {
+        Ok(_) => Ok(()),
+        Err(cryptoki::error::Error::Pkcs11(
+            rv @ (RvError::KeySizeRange | RvError::MechanismInvalid | RvError::KeyTypeInconsistent),
+            function,
+        )) => Err(Failure::Unusable(rv, function)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `CKA_VALUE_LEN` of a secret key.

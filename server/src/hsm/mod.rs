@@ -2,8 +2,9 @@
 //! finding the token by its label and logging in with the user PIN. A backend like the store:
 //! it does what it is asked in the token and decides no KMS rule.
 //!
-//! For now it only connects (at start, so that a wrong module, label or PIN stops the server
-//! before it serves) and tells whether the token is still there; keys in the token come next.
+//! It connects at start (so that a wrong module, label or PIN, or a token without the
+//! mechanisms HSM keys need, stops the server before it serves), tells whether the token is
+//! still there, and keeps keys in it (`keys`).
 
 mod error;
 mod keys;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::mechanism::MechanismType;
 use cryptoki::session::{Session, SessionState, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
@@ -189,6 +191,18 @@ fn log_in(pkcs11: &Pkcs11, label: &str, pin: Zeroizing<String>) -> Result<(Slot,
         model: info.model().to_owned(),
         serial_number: info.serial_number().to_owned(),
     };
+    let offered = pkcs11.get_mechanism_list(slot).map_err(failed)?;
+    let missing: Vec<&str> = REQUIRED_MECHANISMS
+        .iter()
+        .filter(|(mechanism, _)| !offered.contains(mechanism))
+        .map(|(_, name)| *name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::MechanismsMissing {
+            label: label.to_owned(),
+            missing: missing.join(", "),
+        });
+    }
     let session = pkcs11.open_rw_session(slot).map_err(failed)?;
     // cryptoki's copy of the PIN is a `SecretString`, wiped on drop like ours.
     let auth = AuthPin::from(pin.as_str());
@@ -196,6 +210,19 @@ fn log_in(pkcs11: &Pkcs11, label: &str, pin: Zeroizing<String>) -> Result<(Slot,
     session.login(UserType::User, Some(&auth)).map_err(failed)?;
     Ok((slot, token, session))
 }
+
+/// The mechanisms HSM keys need of the token, checked at start: the wrapping key pair is made
+/// with the first and unwraps with the second, the material encrypts with the third and its
+/// check value (and the test that it is an AES key at all) is the fourth's.
+pub(crate) const REQUIRED_MECHANISMS: [(MechanismType, &str); 4] = [
+    (
+        MechanismType::RSA_PKCS_KEY_PAIR_GEN,
+        "CKM_RSA_PKCS_KEY_PAIR_GEN",
+    ),
+    (MechanismType::RSA_PKCS_OAEP, "CKM_RSA_PKCS_OAEP"),
+    (MechanismType::AES_GCM, "CKM_AES_GCM"),
+    (MechanismType::AES_CMAC, "CKM_AES_CMAC"),
+];
 
 /// The slot of the one initialised token labelled `label`.
 fn find_token(pkcs11: &Pkcs11, label: &str) -> Result<Slot> {
