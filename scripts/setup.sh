@@ -17,6 +17,7 @@ CHROMIUM_VERSION=156.0.8078.108-1~deb12u1
 POSTGRESQL_VERSION=15.20-0+deb12u1
 SOFTHSM2_VERSION=2.6.1-2.1
 OPENSC_VERSION=0.23.0-0.3+deb12u2
+GDB_VERSION=13.1-3
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 export NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
@@ -115,4 +116,12 @@ if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/
   say "apt-get install softhsm2 ($SOFTHSM2_VERSION) opensc ($OPENSC_VERSION)"
   apt_install "softhsm2=$SOFTHSM2_VERSION" "libsofthsm2=$SOFTHSM2_VERSION" "opensc=$OPENSC_VERSION" "opensc-pkcs11=$OPENSC_VERSION" ||
     { say "WARNING: softhsm2 $SOFTHSM2_VERSION or opensc $OPENSC_VERSION is no longer in the archive; installing the current build"; apt_install softhsm2 opensc; }
+fi
+
+# gdb's gcore, to search the running server's memory for material after an HSM import
+# (server/tests/sdk/test_hsm_sdk.py).
+if ! command -v gcore >/dev/null; then
+  say "apt-get install gdb ($GDB_VERSION)"
+  apt_install "gdb=$GDB_VERSION" ||
+    { say "WARNING: gdb $GDB_VERSION is no longer in the archive; installing the current build"; apt_install gdb; }
 fi

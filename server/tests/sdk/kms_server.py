@@ -69,9 +69,10 @@ def make_pki(cwd):
 class KmsServer:
     """One `byok-kms serve` with a fresh data directory in a temporary folder, an access key made
     up for it, and no console files (the --www-dir does not exist); with `tls`, over HTTPS with a
-    certificate of a throwaway CA (`self.ca`, a PEM file)."""
+    certificate of a throwaway CA (`self.ca`, a PEM file); with `hsm`, connected to a throwaway
+    SoftHSM2 token (`self.softhsm_conf`) by --hsm-module, --hsm-token and --hsm-pin-file."""
 
-    def __init__(self, prefix="byok-sdk-", tls=False):
+    def __init__(self, prefix="byok-sdk-", tls=False, hsm=False):
         self.work = tempfile.mkdtemp(prefix=prefix)
         self.data_dir = os.path.join(self.work, "data")
         self.port = free_port()
@@ -92,9 +93,18 @@ class KmsServer:
             self.ca = os.path.join(self.work, "ca.pem")
             tls_args = ["--tls-cert", os.path.join(self.work, "server.pem"),
                         "--tls-key", os.path.join(self.work, "server.key")]
+        self.softhsm_conf, hsm_args = None, []
+        if hsm:
+            self.softhsm_conf = init_softhsm_token(self.work, "byok-kms-sdk", "sdk-test-pin")
+            env["SOFTHSM2_CONF"] = self.softhsm_conf
+            pin_file = os.path.join(self.work, "hsm.pin")
+            with open(os.open(pin_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+                f.write("sdk-test-pin\n")
+            hsm_args = ["--hsm-module", SOFTHSM_MODULE, "--hsm-token", "byok-kms-sdk",
+                        "--hsm-pin-file", pin_file]
         self.process = subprocess.Popen(
             [BIN, "serve", "--listen", self.endpoint, "--data-dir", self.data_dir,
-             "--www-dir", os.path.join(self.work, "no-www"), *tls_args],
+             "--www-dir", os.path.join(self.work, "no-www"), *tls_args, *hsm_args],
             env=env, stdout=self.log, stderr=self.log)
         wait_until_serving(self.port, self.process, self.log, self.ca)
 
@@ -103,6 +113,25 @@ class KmsServer:
         self.process.wait(timeout=10)
         self.log.close()
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+def init_softhsm_token(cwd, label, pin):
+    """A throwaway SoftHSM2 token `label` with user PIN `pin`, in its own directory under `cwd`
+    (never the machine's tokens); returns its configuration file, for SOFTHSM2_CONF."""
+    if not os.path.exists(SOFTHSM_MODULE):
+        raise RuntimeError(f"SoftHSM2 is not installed ({SOFTHSM_MODULE}): run scripts/setup.sh test")
+    tokens = os.path.join(cwd, "softhsm-tokens")
+    os.mkdir(tokens)
+    conf = os.path.join(cwd, "softhsm2.conf")
+    with open(conf, "w") as f:
+        f.write(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin,
+                    "--so-pin", "so-pin-of-the-sdk-test"], env=dict(os.environ, SOFTHSM2_CONF=conf),
+                   check=True, capture_output=True)
+    return conf
 
 
 def openssl(*args, cwd):
