@@ -87,6 +87,21 @@ pub enum Error {
         label: String,
     },
 
+    /// The session on the token is no longer logged in as its user (the token restarted, or
+    /// someone logged it out).
+    #[error("the session on the token {label:?} is no longer logged in as its user ({state})")]
+    LoggedOut {
+        /// The token.
+        label: String,
+        /// The session's state now.
+        state: String,
+    },
+
+    /// Connecting to the token again, after it was lost, failed (the token still gone, or its
+    /// PIN changed meanwhile); the next call tries again.
+    #[error("connecting to the token again failed: {0}")]
+    Reconnect(Box<Error>),
+
     /// The token has no object with this label (it was destroyed, or never made).
     #[error("the token has no object labelled {label:?}")]
     ObjectNotFound {
@@ -158,7 +173,7 @@ impl Error {
     /// session lost), rather than refusing the call: trying again later may succeed.
     pub fn is_unreachable(&self) -> bool {
         match self {
-            Self::TokenAbsent { .. } => true,
+            Self::TokenAbsent { .. } | Self::LoggedOut { .. } | Self::Reconnect(_) => true,
             Self::Pkcs11 { code, .. } => [
                 "CKR_DEVICE_ERROR",
                 "CKR_DEVICE_MEMORY",

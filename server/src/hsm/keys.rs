@@ -254,7 +254,7 @@ impl Hsm {
 
     /// `e`, from a call on the object labelled `label`; `function` names the call when
     /// cryptoki does not.
-    fn refusal(&self, e: Failure, function: &str, label: &str) -> Error {
+    pub(super) fn refusal(&self, e: Failure, function: &str, label: &str) -> Error {
         match e {
             Failure::Missing => Error::ObjectNotFound {
                 label: label.to_owned(),
@@ -266,6 +266,14 @@ impl Hsm {
                 function: function.to_owned(),
                 code: other.to_string(),
             },
+            Failure::Absent => Error::TokenAbsent {
+                label: self.token.label.clone(),
+            },
+            Failure::LoggedOut(state) => Error::LoggedOut {
+                label: self.token.label.clone(),
+                state,
+            },
+            Failure::Reconnect(e) => Error::Reconnect(Box::new(e)),
             Failure::Unusable(rv, f) => Error::Rejected {
                 function: error::function_name(f),
                 code: error::ckr_name(rv),
@@ -298,6 +306,25 @@ pub(super) enum Failure {
     Cryptoki(cryptoki::error::Error),
     /// An unwrapped key the token will not use as what it was unwrapped as.
     Unusable(RvError, Function),
+    /// The slot says its token is not there.
+    Absent,
+    /// The session is no longer logged in as the user (its state, as cryptoki names it).
+    LoggedOut(String),
+    /// Connecting to the token again failed.
+    Reconnect(Error),
+}
+
+impl Failure {
+    /// Whether the token cannot be reached through this connection any more.
+    pub(super) fn is_unreachable(&self) -> bool {
+        match self {
+            Self::Absent | Self::LoggedOut(_) => true,
+            Self::Cryptoki(cryptoki::error::Error::Pkcs11(rv, f)) => {
+                Error::from_cryptoki(cryptoki::error::Error::Pkcs11(*rv, *f), "").is_unreachable()
+            }
+            Self::Missing | Self::Cryptoki(_) | Self::Unusable(..) | Self::Reconnect(_) => false,
+        }
+    }
 }
 
 /// The object named is not in the token.

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::RvError;
 use cryptoki::mechanism::MechanismType;
 use cryptoki::session::{Session, SessionState, UserType};
 use cryptoki::slot::Slot;
@@ -27,13 +28,24 @@ pub type Result<T> = core::result::Result<T, Error>;
 
 /// A token of a PKCS#11 module, with a session logged in as its user. `Send` and `Sync`: the
 /// session is used by one thread at a time.
+///
+/// When the token is lost at run time (pulled out, a network HSM restarting, its storage gone)
+/// calls fail as unreachable; once told so ([`Hsm::reconnect`]) the next call loads the module
+/// again, finds the token by its label and logs in anew with the PIN, which is kept (wiped on
+/// drop) for that.
 pub struct Hsm {
     module: PathBuf,
     token: Token,
-    slot: Slot,
-    /// `Some` until the `Hsm` is dropped, when it is closed before the library is finalised.
-    session: Mutex<Option<Session>>,
+    pin: Zeroizing<String>,
+    /// `None` after [`Hsm::reconnect`] or a failed reconnection: the next call connects.
+    connection: Mutex<Option<Connection>>,
+}
+
+/// The module loaded and initialised, and a session on the token logged in as its user.
+struct Connection {
     pkcs11: Pkcs11,
+    slot: Slot,
+    session: Session,
 }
 
 // The server shares one `Hsm` between its threads.
@@ -58,33 +70,19 @@ pub struct Token {
 
 impl Hsm {
     /// Loads the PKCS#11 module at `module`, finds the one initialised token labelled `label`,
-    /// opens a read-write session on it and logs in as its user with `pin`.
+    /// checks it has the mechanisms HSM keys need, opens a read-write session on it and logs in
+    /// as its user with `pin`.
     ///
     /// A PIN the token refuses is [`Error::PinIncorrect`]; if the token already says the PIN is
     /// locked, no attempt is made ([`Error::PinLocked`]).
     pub fn open(module: &Path, label: &str, pin: Zeroizing<String>) -> Result<Self> {
-        let pkcs11 = Pkcs11::new(module).map_err(|e| Error::Module {
-            path: module.to_owned(),
-            reason: module_error(e),
-        })?;
-        // The server calls the token from several threads: the module must lock for itself.
-        pkcs11
-            .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-            .map_err(|e| Error::from_cryptoki(e, label))?;
-        match log_in(&pkcs11, label, pin) {
-            Ok((slot, token, session)) => Ok(Self {
-                module: module.to_owned(),
-                token,
-                slot,
-                session: Mutex::new(Some(session)),
-                pkcs11,
-            }),
-            Err(e) => {
-                // As `drop` does, so that the module can be opened again in this process.
-                let _ = pkcs11.finalize();
-                Err(e)
-            }
-        }
+        let (connection, token) = connect(module, label, &pin)?;
+        Ok(Self {
+            module: module.to_owned(),
+            token,
+            pin,
+            connection: Mutex::new(Some(connection)),
+        })
     }
 
     /// The token connected to.
@@ -101,43 +99,73 @@ impl Hsm {
     /// (a token pulled out, a network HSM that restarted, a session the module closed).
     pub fn probe(&self) -> Result<()> {
         let label = self.token.label.as_str();
-        let slot = self
-            .pkcs11
-            .get_slot_info(self.slot)
-            .map_err(|e| Error::from_cryptoki(e, label))?;
-        if !slot.token_present() {
-            return Err(Error::TokenAbsent {
-                label: label.to_owned(),
-            });
-        }
-        let guard = self.session.lock().unwrap_or_else(|e| e.into_inner());
-        // `None` only inside `drop`, which has `&mut self`: never here.
-        let Some(session) = guard.as_ref() else {
-            unreachable!("the session is only taken when the Hsm is dropped")
-        };
-        let info = session
-            .get_session_info()
-            .map_err(|e| Error::from_cryptoki(e, label))?;
-        match info.session_state() {
-            SessionState::RwUser | SessionState::RoUser => Ok(()),
-            state => Err(Error::Pkcs11 {
-                function: "C_GetSessionInfo".to_owned(),
-                code: format!("the session is no longer logged in as the user ({state:?})"),
-            }),
+        self.with_connection(|connection| {
+            let slot = connection.pkcs11.get_slot_info(connection.slot)?;
+            if !slot.token_present() {
+                return Err(keys::Failure::Absent);
+            }
+            match connection.session.get_session_info()?.session_state() {
+                SessionState::RwUser | SessionState::RoUser => Ok(()),
+                state => Err(keys::Failure::LoggedOut(format!("{state:?}"))),
+            }
+        })
+        .map_err(|e| self.refusal(e, "C_GetSessionInfo", label))
+    }
+
+    /// Closes the connection to the token, so that the next call connects again: for when a
+    /// call showed the token is not (or not all) there.
+    pub fn reconnect(&self) {
+        let mut guard = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(connection) = guard.take() {
+            tracing::warn!(token = %self.token.label, "the token will be connected to again");
+            self.close(connection);
         }
     }
 
-    /// Runs `f` with the session (one call at a time).
+    /// Runs `f` with the session (one call at a time), connecting first if need be; a call
+    /// that finds the token unreachable leaves it to be connected again by the next.
     fn with_session<T>(
         &self,
         f: impl FnOnce(&Session) -> core::result::Result<T, keys::Failure>,
     ) -> core::result::Result<T, keys::Failure> {
-        let guard = self.session.lock().unwrap_or_else(|e| e.into_inner());
-        // `None` only inside `drop`, which has `&mut self`: never here.
-        let Some(session) = guard.as_ref() else {
-            unreachable!("the session is only taken when the Hsm is dropped")
-        };
-        f(session)
+        self.with_connection(|connection| f(&connection.session))
+    }
+
+    fn with_connection<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> core::result::Result<T, keys::Failure>,
+    ) -> core::result::Result<T, keys::Failure> {
+        let mut guard = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            let (connection, token) = connect(&self.module, &self.token.label, &self.pin)
+                .map_err(keys::Failure::Reconnect)?;
+            if token.serial_number != self.token.serial_number {
+                tracing::warn!(label = %token.label, serial = %token.serial_number,
+                    was = %self.token.serial_number, "another token with the label is connected");
+            }
+            tracing::info!(token = %token.label, "connected to the token again");
+            *guard = Some(connection);
+        }
+        let connection = guard.as_ref().expect("connected above");
+        let result = f(connection);
+        if result.as_ref().is_err_and(keys::Failure::is_unreachable) {
+            if let Some(connection) = guard.take() {
+                self.close(connection);
+            }
+        }
+        result
+    }
+
+    /// Closes the session and finalises the module (so that it can be loaded again, with a
+    /// fresh login); failures only logged: the token may well be gone.
+    fn close(&self, connection: Connection) {
+        // Closing the last session logs the user out.
+        if let Err(e) = connection.session.close() {
+            tracing::warn!(token = %self.token.label, "closing the PKCS#11 session: {e}");
+        }
+        if let Err(e) = connection.pkcs11.finalize() {
+            tracing::warn!(module = %self.module.display(), "C_Finalize: {e}");
+        }
     }
 
     /// Whether [`Hsm::probe`] finds the token there and logged in.
@@ -157,26 +185,46 @@ impl std::fmt::Debug for Hsm {
 
 impl Drop for Hsm {
     fn drop(&mut self) {
-        let session = self
-            .session
+        let connection = self
+            .connection
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        if let Some(session) = session {
-            // Closing the last session logs the user out.
-            if let Err(e) = session.close() {
-                tracing::warn!(token = %self.token.label, "closing the PKCS#11 session: {e}");
-            }
+        if let Some(connection) = connection {
+            self.close(connection);
         }
-        // So that the module can be opened again in this process, with a fresh login.
-        if let Err(e) = self.pkcs11.clone().finalize() {
-            tracing::warn!(module = %self.module.display(), "C_Finalize: {e}");
+    }
+}
+
+/// Loads and initialises the module, then logs in to the token `label` with `pin`; on failure
+/// the module is finalised again (so that it can be opened again in this process).
+fn connect(module: &Path, label: &str, pin: &str) -> Result<(Connection, Token)> {
+    let pkcs11 = Pkcs11::new(module).map_err(|e| Error::Module {
+        path: module.to_owned(),
+        reason: module_error(e),
+    })?;
+    // The server calls the token from several threads: the module must lock for itself.
+    pkcs11
+        .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+        .map_err(|e| Error::from_cryptoki(e, label))?;
+    match log_in(&pkcs11, label, pin) {
+        Ok((slot, token, session)) => Ok((
+            Connection {
+                pkcs11,
+                slot,
+                session,
+            },
+            token,
+        )),
+        Err(e) => {
+            let _ = pkcs11.finalize();
+            Err(e)
         }
     }
 }
 
 /// Finds the token and logs in on a new session of it; a session that fails is closed on return.
-fn log_in(pkcs11: &Pkcs11, label: &str, pin: Zeroizing<String>) -> Result<(Slot, Token, Session)> {
+fn log_in(pkcs11: &Pkcs11, label: &str, pin: &str) -> Result<(Slot, Token, Session)> {
     let failed = |e| Error::from_cryptoki(e, label);
     let slot = find_token(pkcs11, label)?;
     let info = pkcs11.get_token_info(slot).map_err(failed)?;
@@ -191,12 +239,16 @@ fn log_in(pkcs11: &Pkcs11, label: &str, pin: Zeroizing<String>) -> Result<(Slot,
         model: info.model().to_owned(),
         serial_number: info.serial_number().to_owned(),
     };
-    let offered = pkcs11.get_mechanism_list(slot).map_err(failed)?;
-    let missing: Vec<&str> = REQUIRED_MECHANISMS
-        .iter()
-        .filter(|(mechanism, _)| !offered.contains(mechanism))
-        .map(|(_, name)| *name)
-        .collect();
+    // One C_GetMechanismInfo each: cryptoki logs an error for every mechanism of a whole
+    // C_GetMechanismList it has no name for.
+    let mut missing = Vec::new();
+    for (mechanism, name) in REQUIRED_MECHANISMS {
+        match pkcs11.get_mechanism_info(slot, mechanism) {
+            Ok(_) => {}
+            Err(cryptoki::error::Error::Pkcs11(RvError::MechanismInvalid, _)) => missing.push(name),
+            Err(e) => return Err(failed(e)),
+        }
+    }
     if !missing.is_empty() {
         return Err(Error::MechanismsMissing {
             label: label.to_owned(),
@@ -205,8 +257,7 @@ fn log_in(pkcs11: &Pkcs11, label: &str, pin: Zeroizing<String>) -> Result<(Slot,
     }
     let session = pkcs11.open_rw_session(slot).map_err(failed)?;
     // cryptoki's copy of the PIN is a `SecretString`, wiped on drop like ours.
-    let auth = AuthPin::from(pin.as_str());
-    drop(pin);
+    let auth = AuthPin::from(pin);
     session.login(UserType::User, Some(&auth)).map_err(failed)?;
     Ok((slot, token, session))
 }

@@ -119,7 +119,8 @@ impl<S: Store> Kms<S> {
                 let nonce = crypto::random_bytes(crypto::DATA_NONCE_LEN)?;
                 let sealed = self
                     .token()?
-                    .aes_gcm_encrypt(label, &nonce, aad, plaintext)?;
+                    .aes_gcm_encrypt(label, &nonce, aad, plaintext)
+                    .map_err(|e| self.lost_object(e))?;
                 Ok([nonce.as_slice(), &sealed].concat())
             }
         }
@@ -142,20 +143,41 @@ impl<S: Store> Kms<S> {
                 match self.token()?.aes_gcm_decrypt(label, nonce, aad, ciphertext) {
                     Ok(plaintext) => Ok(Some(plaintext)),
                     Err(crate::hsm::Error::Rejected { .. }) => Ok(None),
-                    Err(e) => Err(e.into()),
+                    Err(e) => Err(self.lost_object(e)),
                 }
             }
         }
     }
 
-    /// Destroys the token object of an HSM key's material (nothing for a SOFTWARE key, or when
-    /// there is none).
-    pub(crate) fn destroy_material_object(&self, key: &Key) -> Result<()> {
+    /// Destroys the token object of an HSM key's material (nothing for a SOFTWARE key). `held`:
+    /// whether the key's row says it has material, whose object must then be there to be
+    /// destroyed: a token that does not show it (its storage gone, another token in the slot)
+    /// would keep it for when it comes back, so that is [`Error::HsmUnavailable`], never done.
+    pub(crate) fn destroy_material_object(&self, key: &Key, held: bool) -> Result<()> {
         if key.protection_level == ProtectionLevel::Hsm {
-            self.token()?
-                .destroy(KeyClass::Secret, &material_label(&key.id))?;
+            let label = material_label(&key.id);
+            let destroyed = self.token()?.destroy(KeyClass::Secret, &label)?;
+            if held && destroyed == 0 {
+                return Err(self.lost_object(crate::hsm::Error::ObjectNotFound { label }));
+            }
         }
         Ok(())
+    }
+
+    /// `e`, from a call on an object the database says the token holds: if the token does not
+    /// show it, the token is not (or not all) there — its storage gone, another token in the
+    /// slot — so it is connected to again on the next call, and the key is unavailable
+    /// meanwhile rather than broken.
+    pub(crate) fn lost_object(&self, e: crate::hsm::Error) -> Error {
+        match e {
+            crate::hsm::Error::ObjectNotFound { .. } => {
+                if let Some(hsm) = self.hsm.as_deref() {
+                    hsm.reconnect();
+                }
+                Error::HsmUnavailable(e)
+            }
+            other => other.into(),
+        }
     }
 
     /// Destroys the wrapping private keys in the token whose tokens expired by `now`; returns

@@ -45,7 +45,9 @@ impl<S: Store> Kms<S> {
                 if deleted || expired {
                     // An HSM key's object goes first; a token that cannot be reached leaves
                     // the key for a later sweep (expired material is never used meanwhile).
-                    if let Err(e) = self.destroy_material_object(&key) {
+                    if let Err(e) =
+                        self.destroy_material_object(&key, key.sealed_material.is_some())
+                    {
                         tracing::warn!(error = %Chain(&e), key = %key_id, "sweep: key skipped");
                         continue;
                     }

@@ -14,7 +14,7 @@ import unittest
 from alibabacloud_kms20160120 import models as kms
 from alibabacloud_kms20160120.client import Client
 from alibabacloud_tea_openapi import utils_models as open_api_models
-from alibabacloud_tea_openapi.exceptions import ClientException
+from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
 
 import kms_server
 
@@ -54,7 +54,7 @@ class HsmSdk(unittest.TestCase):
             endpoint=self.kms.endpoint, protocol="http", region_id="cn-hangzhou"))
 
     def refused(self, code, call):
-        with self.assertRaises(ClientException) as raised:
+        with self.assertRaises(AlibabaCloudException) as raised:  # 4xx and 5xx alike
             call()
         self.assertEqual(raised.exception.code, code, raised.exception.message)
         return raised.exception
@@ -87,6 +87,57 @@ class HsmSdk(unittest.TestCase):
         finally:
             os.remove(path)
 
+    def test_a_token_lost_at_run_time_answers_503_changes_nothing_and_comes_back(self):
+        client = self.client()
+        cwd = tempfile.mkdtemp(dir=self.kms.work)
+        keys = {}
+        for level in ("HSM", "SOFTWARE"):
+            key = client.create_key(kms.CreateKeyRequest(
+                origin="EXTERNAL", key_spec="Aliyun_AES_256", protection_level=level)).body.key_metadata
+            kms_server.new_material(cwd)
+            encrypted, token = self.wrap(client, key.key_id, cwd)
+            client.import_key_material(kms.ImportKeyMaterialRequest(
+                key_id=key.key_id, encrypted_key_material=encrypted, import_token=token))
+            keys[level] = key.key_id
+        hsm_key = keys["HSM"]
+        blob = client.encrypt(kms.EncryptRequest(
+            key_id=hsm_key, plaintext=base64.b64encode(b"kept in the token").decode())).body.ciphertext_blob
+        fresh = client.create_key(kms.CreateKeyRequest(
+            origin="EXTERNAL", key_spec="Aliyun_AES_128", protection_level="HSM")).body.key_metadata
+
+        # SoftHSM2's closest thing to pulling the token out: its storage goes away.
+        tokens = os.path.join(self.kms.work, "softhsm-tokens")
+        os.rename(tokens, tokens + ".away")
+        try:
+            unavailable = "ServiceUnavailableTemporary"
+            self.refused(unavailable, lambda: client.encrypt(kms.EncryptRequest(
+                key_id=hsm_key, plaintext=base64.b64encode(b"x").decode())))
+            self.refused(unavailable, lambda: client.decrypt(kms.DecryptRequest(ciphertext_blob=blob)))
+            self.refused(unavailable, lambda: client.generate_data_key(kms.GenerateDataKeyRequest(
+                key_id=hsm_key)))
+            # DeleteKeyMaterial cannot destroy the object: it is refused and the key keeps it.
+            self.refused(unavailable, lambda: client.delete_key_material(
+                kms.DeleteKeyMaterialRequest(key_id=hsm_key)))
+            self.assertEqual(client.describe_key(kms.DescribeKeyRequest(key_id=hsm_key))
+                             .body.key_metadata.key_state, "Enabled")
+            self.refused(unavailable, lambda: client.get_parameters_for_import(
+                kms.GetParametersForImportRequest(key_id=fresh.key_id, wrapping_algorithm=ALGORITHM,
+                                                  wrapping_key_spec="RSA_2048")))
+            # Software keys keep working.
+            sealed = client.encrypt(kms.EncryptRequest(
+                key_id=keys["SOFTWARE"], plaintext=base64.b64encode(b"software").decode())).body
+            opened = client.decrypt(kms.DecryptRequest(ciphertext_blob=sealed.ciphertext_blob)).body
+            self.assertEqual(base64.b64decode(opened.plaintext), b"software")
+        finally:
+            os.rename(tokens + ".away", tokens)
+
+        # The token is back: byok-kms connects to it again by itself, and nothing was lost.
+        plain = client.decrypt(kms.DecryptRequest(ciphertext_blob=blob)).body.plaintext
+        self.assertEqual(base64.b64decode(plain), b"kept in the token")
+        client.delete_key_material(kms.DeleteKeyMaterialRequest(key_id=hsm_key))
+        self.assertNotIn(f"byok-kms material {hsm_key}", self.token_objects())
+        self.refused("Rejected.PendingImport", lambda: client.decrypt(kms.DecryptRequest(ciphertext_blob=blob)))
+
     def test_the_whole_import_flow_with_protection_level_hsm(self):
         client = self.client()
         cwd = tempfile.mkdtemp(dir=self.kms.work)
@@ -113,7 +164,9 @@ class HsmSdk(unittest.TestCase):
             key_id=key.key_id, encrypted_key_material=wrong, import_token=wrong_token)))
         self.assertEqual(client.describe_key(kms.DescribeKeyRequest(key_id=key.key_id))
                          .body.key_metadata.key_state, "PendingImport")
-        self.assertNotIn("Secret Key Object", self.token_objects())
+        listing = self.token_objects()
+        self.assertNotIn(f"byok-kms material {key.key_id}", listing)
+        self.assertNotIn("byok-kms import", listing)
 
         material = kms_server.new_material(cwd)
         encrypted, token = self.wrap(client, key.key_id, cwd)

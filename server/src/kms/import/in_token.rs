@@ -108,8 +108,8 @@ impl<S: Store> Kms<S> {
         let len = match unwrapped {
             Ok(len) => len,
             Err(crate::hsm::Error::Rejected { .. }) => return Err(Error::InvalidKeyMaterial),
-            Err(crate::hsm::Error::ObjectNotFound { .. }) => return Err(Error::ExpiredImportToken),
-            Err(e) => return Err(e.into()),
+            // The token was checked unexpired, so its wrapping key must be in the token.
+            Err(e) => return Err(self.lost_object(e)),
         };
         let result = (|| {
             // A token that does not say the length (SoftHSM2 2.6 leaves CKA_VALUE_LEN 0 for an

@@ -382,6 +382,7 @@ impl<S: Store> Kms<S> {
             check_external(&key)?;
             key.state.check(Action::DeleteKeyMaterial)?;
             let before = self.metadata(&key);
+            let held = key.sealed_material.is_some();
             let current = key.current_material_id();
             let erased = match key_material_id {
                 Some(id) if current.as_deref() != Some(id) => {
@@ -406,7 +407,7 @@ impl<S: Store> Kms<S> {
             };
             self.update_key(tx, &mut key)?;
             // Last, so that a token that cannot be reached leaves the row as it was.
-            self.destroy_material_object(&key)?;
+            self.destroy_material_object(&key, held)?;
             Ok::<_, Error>((before, erased))
         })?;
         // Purged from the files by the next sweep, off the request path.
