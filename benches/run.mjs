@@ -72,6 +72,12 @@ if (server) {
     row('    AWS door: Encrypt throughput', `${e.rps.toFixed(0)}/s`, `Alibaba door ${e.alibaba.rps.toFixed(0)}/s`, e.rps / e.alibaba.rps, '≥ 0.9×', e.rps / e.alibaba.rps >= 0.9);
     row('    ratios of each round (Import; Encrypt)', `${each(i.allRatios)}; ${each(e.allRatios)}`, '', null, '', null);
   }
+  if (s.hsm) {
+    const [i, e] = [s.hsm.import, s.hsm.encrypt];
+    row('13. HSM keys (SoftHSM2): ImportKeyMaterial throughput', `${i.rps.toFixed(0)}/s`, `software keys ${i.software.rps.toFixed(0)}/s`, i.rps / i.software.rps, 'report', null);
+    row('    HSM keys (SoftHSM2): Encrypt throughput', `${e.rps.toFixed(0)}/s`, `software keys ${e.software.rps.toFixed(0)}/s`, e.rps / e.software.rps, 'report', null);
+    row('    ratios of each round (Import; Encrypt)', `${each(i.allRatios)}; ${each(e.allRatios)}`, '', null, '', null);
+  }
   if (s.start) {
     row('11. serve --ephemeral: exec → first answer (median of 10)', ms(s.start.answered_ms), `bare axum ${ms(s.start.bare_answered_ms)}`, s.start.answered_ms / s.start.bare_answered_ms, '≤ 200 ms', s.start.answered_ms <= 200);
     row('    exec → the --ready-json line', ms(s.start.ready_ms), '', null, '', null);

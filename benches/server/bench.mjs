@@ -3,7 +3,7 @@
 // a bare axum handler returning constant JSON, and raw aws-lc-rs RSA-2048 OAEP decryption.
 // Writes its figures as JSON (--out=FILE) for benches/run.mjs, which prints the table.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,13 +33,13 @@ function rss(pid) {
   }
 }
 
-async function startServer(args = []) {
+async function startServer(args = [], env = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'byok-bench-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn(SERVER, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...args], {
     env: {
       ...process.env, BYOK_KMS_ACCESS_KEY_ID: 'bench', BYOK_KMS_ACCESS_KEY_SECRET: 'bench-secret', RUST_LOG: 'warn',
-      BYOK_KMS_AWS_ACCESS_KEY_ID: AWS_KEY.id, BYOK_KMS_AWS_SECRET_ACCESS_KEY: AWS_KEY.secret,
+      BYOK_KMS_AWS_ACCESS_KEY_ID: AWS_KEY.id, BYOK_KMS_AWS_SECRET_ACCESS_KEY: AWS_KEY.secret, ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -210,6 +210,50 @@ if (rounds.every((x) => x.awsImport && x.awsEncrypt)) {
 for (const action of ['getParameters', 'import', 'encrypt', 'decrypt']) {
   results[action].rss_mb = Math.max(...rounds.map((x) => x[action].rss_mb));
 }
+
+// HSM keys (ProtectionLevel HSM, on a throwaway SoftHSM2 token) beside software keys on the same
+// server, round after round: ImportKeyMaterial and Encrypt. SoftHSM2 is software too, so this is
+// the PKCS#11 path's overhead (one session, calls in turn), not a hardware module's speed. An
+// older byok-kms without --hsm-module, under benches/compare.mjs, reports none.
+results.hsm = await (async () => {
+  const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
+  const dir = mkdtempSync(join(tmpdir(), 'byok-bench-hsm-'));
+  const conf = join(dir, 'softhsm2.conf');
+  mkdirSync(join(dir, 'tokens'));
+  writeFileSync(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  const env = { SOFTHSM2_CONF: conf, BYOK_KMS_HSM_PIN: 'bench-pin' };
+  const init = spawnSync('softhsm2-util', ['--init-token', '--free', '--label', 'bench', '--pin', 'bench-pin', '--so-pin', 'bench-so-pin'],
+    { env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`softhsm2-util --init-token: ${init.stderr}`);
+  let hsmServer;
+  try {
+    hsmServer = await startServer(['--wrapping-key-pool', '64', '--hsm-module', SOFTHSM, '--hsm-token', 'bench'], env);
+  } catch (e) {
+    log('HSM:', e.message);
+    rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  const at = (level, action) => load(hsmServer.origin, hsmServer.pid,
+    ['--action', action, '--protection-level', level, '--duration', String(SECONDS)]);
+  const hsmRounds = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    hsmRounds.push({
+      softwareImport: await at('SOFTWARE', 'import'), hsmImport: await at('HSM', 'import'),
+      softwareEncrypt: await at('SOFTWARE', 'encrypt'), hsmEncrypt: await at('HSM', 'encrypt'),
+    });
+  }
+  await hsmServer.stop();
+  rmSync(dir, { recursive: true, force: true });
+  const median = (ratio) => [...hsmRounds].sort((a, b) => ratio(a) - ratio(b))[Math.floor(hsmRounds.length / 2)];
+  const importRatio = (x) => x.hsmImport.rps / x.softwareImport.rps;
+  const encryptRatio = (x) => x.hsmEncrypt.rps / x.softwareEncrypt.rps;
+  const i = median(importRatio);
+  const e = median(encryptRatio);
+  return {
+    import: { ...i.hsmImport, software: i.softwareImport, allRatios: hsmRounds.map(importRatio) },
+    encrypt: { ...e.hsmEncrypt, software: e.softwareEncrypt, allRatios: hsmRounds.map(encryptRatio) },
+  };
+})();
 
 // Scale: the same calls with about 100 keys, then with SCALE_KEYS keys, in this account.
 results.small = {

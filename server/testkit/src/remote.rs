@@ -185,12 +185,23 @@ impl RemoteKms {
         key_id: &str,
         material: &KeyMaterial,
     ) -> Result<WrappedForImport, String> {
+        self.wrap_for_import_with(key_id, material, WrappingAlgorithm::RsaesOaepSha256)
+            .await
+    }
+
+    /// Like [`RemoteKms::wrap_for_import`], with `algorithm` (RSA_2048 still).
+    pub async fn wrap_for_import_with(
+        &self,
+        key_id: &str,
+        material: &KeyMaterial,
+        algorithm: WrappingAlgorithm,
+    ) -> Result<WrappedForImport, String> {
         let params = self
             .ok(
                 "GetParametersForImport",
                 &[
                     ("KeyId", key_id),
-                    ("WrappingAlgorithm", "RSAES_OAEP_SHA_256"),
+                    ("WrappingAlgorithm", algorithm.as_str()),
                     ("WrappingKeySpec", "RSA_2048"),
                 ],
             )
@@ -203,8 +214,7 @@ impl RemoteKms {
         };
         let (public_key, token) = (field("PublicKey")?, field("ImportToken")?);
         let public = WrappingPublicKey::parse(public_key.as_bytes()).map_err(|e| e.to_string())?;
-        let wrapped = byok_wrap::wrap(&public, WrappingAlgorithm::RsaesOaepSha256, material)
-            .map_err(|e| e.to_string())?;
+        let wrapped = byok_wrap::wrap(&public, algorithm, material).map_err(|e| e.to_string())?;
         Ok(WrappedForImport {
             wrapped: wrapped.to_base64(),
             token,

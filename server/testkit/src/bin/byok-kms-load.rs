@@ -91,6 +91,10 @@ struct RunArgs {
     /// The SigV4 region for `--api aws`.
     #[arg(long, default_value = "us-east-1")]
     region: String,
+    /// `HSM`: the keys created are EXTERNAL keys with ProtectionLevel HSM, their material
+    /// wrapped with RSAES_OAEP_SHA_1 (the server must have a token; Alibaba API only).
+    #[arg(long, default_value = "SOFTWARE")]
+    protection_level: String,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -263,18 +267,55 @@ async fn prepare(kms: &RemoteKms, args: &RunArgs) -> Result<Request, String> {
             .collect(),
     };
     let aws = matches!(kms.api(), Api::Aws { .. });
+    let hsm = match args.protection_level.as_str() {
+        "SOFTWARE" => false,
+        "HSM" if !aws => true,
+        other => {
+            return Err(format!(
+                "--protection-level {other}: SOFTWARE, or HSM on the Alibaba API"
+            ));
+        }
+    };
+    let algorithm = if hsm {
+        WrappingAlgorithm::RsaesOaepSha1
+    } else {
+        WrappingAlgorithm::RsaesOaepSha256
+    };
     let create_key = |origin: &'static str| async move {
         let origin = if aws && origin == "Aliyun_KMS" {
             "AWS_KMS"
         } else {
             origin
         };
-        let created = kms.ok("CreateKey", &[("Origin", origin)]).await?;
+        let mut params = vec![("Origin", origin)];
+        if hsm {
+            params.push(("ProtectionLevel", "HSM"));
+        }
+        let created = kms.ok("CreateKey", &params).await?;
         Ok::<_, String>(field(&created["KeyMetadata"], "KeyId")?.to_owned())
+    };
+    let wrapped_material = |key: String| async move {
+        let material = KeyMaterial::generate(KeySpec::AliyunAes256).map_err(|e| e.to_string())?;
+        let w = kms.wrap_for_import_with(&key, &material, algorithm).await?;
+        Ok::<_, String>((key, w))
     };
     let kms_key = || async {
         match &args.key_id {
             Some(id) => Ok(id.clone()),
+            // An HSM key's material can only be imported: an EXTERNAL key, imported once.
+            None if hsm => {
+                let (key, w) = wrapped_material(create_key("EXTERNAL").await?).await?;
+                kms.ok(
+                    "ImportKeyMaterial",
+                    &[
+                        ("KeyId", key.as_str()),
+                        ("EncryptedKeyMaterial", &w.wrapped),
+                        ("ImportToken", &w.token),
+                    ],
+                )
+                .await?;
+                Ok(key)
+            }
             None => create_key("Aliyun_KMS").await,
         }
     };
@@ -312,15 +353,12 @@ async fn prepare(kms: &RemoteKms, args: &RunArgs) -> Result<Request, String> {
             "GetParametersForImport",
             &[
                 ("KeyId", &create_key("EXTERNAL").await?),
-                ("WrappingAlgorithm", "RSAES_OAEP_SHA_256"),
+                ("WrappingAlgorithm", algorithm.as_str()),
                 ("WrappingKeySpec", "RSA_2048"),
             ],
         ),
         Action::Import => {
-            let key = create_key("EXTERNAL").await?;
-            let material =
-                KeyMaterial::generate(KeySpec::AliyunAes256).map_err(|e| e.to_string())?;
-            let w = kms.wrap_for_import(&key, &material).await?;
+            let (key, w) = wrapped_material(create_key("EXTERNAL").await?).await?;
             // Re-importing the same material with the same token is a valid import every time.
             let mut params = vec![
                 ("KeyId", key.as_str()),
