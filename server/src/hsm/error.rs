@@ -102,6 +102,11 @@ pub enum Error {
     #[error("connecting to the token again failed: {0}")]
     Reconnect(Box<Error>),
 
+    /// Connecting to the token again was refused for good ([`Error::PinIncorrect`],
+    /// [`Error::PinLocked`], another token with the label): byok-kms must be restarted.
+    #[error("not connecting to the token again ({0}); restart byok-kms once that is mended")]
+    ReconnectRefused(String),
+
     /// The token has no object with this label (it was destroyed, or never made).
     #[error("the token has no object labelled {label:?}")]
     ObjectNotFound {
@@ -173,10 +178,12 @@ impl Error {
     /// session lost), rather than refusing the call: trying again later may succeed.
     pub fn is_unreachable(&self) -> bool {
         match self {
-            Self::TokenAbsent { .. } | Self::LoggedOut { .. } | Self::Reconnect(_) => true,
+            Self::TokenAbsent { .. }
+            | Self::LoggedOut { .. }
+            | Self::Reconnect(_)
+            | Self::ReconnectRefused(_) => true,
             Self::Pkcs11 { code, .. } => [
                 "CKR_DEVICE_ERROR",
-                "CKR_DEVICE_MEMORY",
                 "CKR_SESSION_CLOSED",
                 "CKR_SESSION_HANDLE_INVALID",
                 "CKR_USER_NOT_LOGGED_IN",

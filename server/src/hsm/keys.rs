@@ -179,10 +179,15 @@ impl Hsm {
         })
     }
 
-    /// Gives the secret key objects labelled `from` the label `to`.
+    /// Gives the secret key objects labelled `from` the label `to`; none is
+    /// [`Error::ObjectNotFound`].
     pub fn relabel(&self, from: &str, to: &str) -> Result<()> {
         self.with_session(|session| {
-            for key in session.find_objects(&by_label(ObjectClass::SECRET_KEY, from))? {
+            let keys = session.find_objects(&by_label(ObjectClass::SECRET_KEY, from))?;
+            if keys.is_empty() {
+                return Err(Missing.into());
+            }
+            for key in keys {
                 session.update_attributes(key, &[Attribute::Label(to.as_bytes().to_vec())])?;
             }
             Ok(())
@@ -354,7 +359,7 @@ fn kept(label: &str) -> [Attribute; 5] {
     ]
 }
 
-fn by_label(class: ObjectClass, label: &str) -> [Attribute; 2] {
+pub(super) fn by_label(class: ObjectClass, label: &str) -> [Attribute; 2] {
     [
         Attribute::Class(class),
         Attribute::Label(label.as_bytes().to_vec()),

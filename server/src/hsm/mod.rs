@@ -6,6 +6,7 @@
 //! mechanisms HSM keys need, stops the server before it serves), tells whether the token is
 //! still there, and keeps keys in it (`keys`).
 
+mod canary;
 mod error;
 mod keys;
 
@@ -14,6 +15,7 @@ pub use keys::{KeyClass, OaepHash};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::RvError;
@@ -37,9 +39,24 @@ pub struct Hsm {
     module: PathBuf,
     token: Token,
     pin: Zeroizing<String>,
-    /// `None` after [`Hsm::reconnect`] or a failed reconnection: the next call connects.
-    connection: Mutex<Option<Connection>>,
+    /// `None` after [`Hsm::reconnect`] or a failed reconnection: a later call connects.
+    connection: Mutex<Link>,
 }
+
+/// The connection, when there is one, and when connecting again may next be tried.
+struct Link {
+    connection: Option<Connection>,
+    /// No attempt before this (one every [`RECONNECT_INTERVAL`]).
+    next_attempt: Option<Instant>,
+    /// Set when connecting again was refused for a reason retrying cannot mend (the PIN
+    /// refused or locked, another token with the label): byok-kms must be restarted.
+    refused: Option<String>,
+}
+
+/// How long after a failed attempt byok-kms waits before connecting to the token again: a wrong
+/// PIN is not retried at all (most HSMs lock it after a few), and no request waits on an
+/// attempt that just failed.
+const RECONNECT_INTERVAL: Duration = Duration::from_secs(2);
 
 /// The module loaded and initialised, and a session on the token logged in as its user.
 struct Connection {
@@ -81,7 +98,11 @@ impl Hsm {
             module: module.to_owned(),
             token,
             pin,
-            connection: Mutex::new(Some(connection)),
+            connection: Mutex::new(Link {
+                connection: Some(connection),
+                next_attempt: None,
+                refused: None,
+            }),
         })
     }
 
@@ -116,7 +137,7 @@ impl Hsm {
     /// call showed the token is not (or not all) there.
     pub fn reconnect(&self) {
         let mut guard = self.connection.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(connection) = guard.take() {
+        if let Some(connection) = guard.connection.take() {
             tracing::warn!(token = %self.token.label, "the token will be connected to again");
             self.close(connection);
         }
@@ -136,24 +157,57 @@ impl Hsm {
         f: impl FnOnce(&Connection) -> core::result::Result<T, keys::Failure>,
     ) -> core::result::Result<T, keys::Failure> {
         let mut guard = self.connection.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none() {
-            let (connection, token) = connect(&self.module, &self.token.label, &self.pin)
+        if guard.connection.is_none() {
+            let connection = self
+                .connect_again(&mut guard)
                 .map_err(keys::Failure::Reconnect)?;
-            if token.serial_number != self.token.serial_number {
-                tracing::warn!(label = %token.label, serial = %token.serial_number,
-                    was = %self.token.serial_number, "another token with the label is connected");
-            }
-            tracing::info!(token = %token.label, "connected to the token again");
-            *guard = Some(connection);
+            guard.connection = Some(connection);
         }
-        let connection = guard.as_ref().expect("connected above");
+        let connection = guard.connection.as_ref().expect("connected above");
         let result = f(connection);
         if result.as_ref().is_err_and(keys::Failure::is_unreachable) {
-            if let Some(connection) = guard.take() {
+            if let Some(connection) = guard.connection.take() {
                 self.close(connection);
             }
         }
         result
+    }
+
+    /// Connects to the token again, unless an attempt failed moments ago or for good.
+    fn connect_again(&self, link: &mut Link) -> Result<Connection> {
+        let label = &self.token.label;
+        if let Some(reason) = &link.refused {
+            return Err(Error::ReconnectRefused(reason.clone()));
+        }
+        if link.next_attempt.is_some_and(|at| Instant::now() < at) {
+            return Err(Error::TokenAbsent {
+                label: label.clone(),
+            });
+        }
+        link.next_attempt = Some(Instant::now() + RECONNECT_INTERVAL);
+        let (connection, token) = match connect(&self.module, label, &self.pin) {
+            Ok(connected) => connected,
+            Err(e @ (Error::PinIncorrect { .. } | Error::PinLocked { .. })) => {
+                link.refused = Some(e.to_string());
+                tracing::error!(token = %label, "{e}; not trying again: restart byok-kms");
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        if token.serial_number != self.token.serial_number {
+            let reason = format!(
+                "the token labelled {label:?} now has the serial number {:?}, not {:?}: another \
+                 token, which does not hold this server's keys",
+                token.serial_number, self.token.serial_number
+            );
+            tracing::error!(token = %label, "{reason}; not using it: restart byok-kms");
+            self.close(connection);
+            link.refused = Some(reason.clone());
+            return Err(Error::ReconnectRefused(reason));
+        }
+        tracing::info!(token = %label, "connected to the token again");
+        link.next_attempt = None;
+        Ok(connection)
     }
 
     /// Closes the session and finalises the module (so that it can be loaded again, with a
@@ -189,6 +243,7 @@ impl Drop for Hsm {
             .connection
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
+            .connection
             .take();
         if let Some(connection) = connection {
             self.close(connection);
@@ -207,7 +262,12 @@ fn connect(module: &Path, label: &str, pin: &str) -> Result<(Connection, Token)>
     pkcs11
         .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
         .map_err(|e| Error::from_cryptoki(e, label))?;
-    match log_in(&pkcs11, label, pin) {
+    match log_in(&pkcs11, label, pin).and_then(
+        |(slot, token, session)| match canary::ensure_canary(&session) {
+            Ok(()) => Ok((slot, token, session)),
+            Err(e) => Err(Error::from_cryptoki(e, label)),
+        },
+    ) {
         Ok((slot, token, session)) => Ok((
             Connection {
                 pkcs11,

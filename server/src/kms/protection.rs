@@ -156,8 +156,11 @@ impl<S: Store> Kms<S> {
     pub(crate) fn destroy_material_object(&self, key: &Key, held: bool) -> Result<()> {
         if key.protection_level == ProtectionLevel::Hsm {
             let label = material_label(&key.id);
-            let destroyed = self.token()?.destroy(KeyClass::Secret, &label)?;
-            if held && destroyed == 0 {
+            let hsm = self.token()?;
+            let destroyed = hsm.destroy(KeyClass::Secret, &label)?;
+            // Not there: destroyed before (a write that failed after it), unless the token is
+            // not all there, when it would come back with the token.
+            if held && destroyed == 0 && !hsm.holds_canary()? {
                 return Err(self.lost_object(crate::hsm::Error::ObjectNotFound { label }));
             }
         }
@@ -165,17 +168,23 @@ impl<S: Store> Kms<S> {
     }
 
     /// `e`, from a call on an object the database says the token holds: if the token does not
-    /// show it, the token is not (or not all) there — its storage gone, another token in the
-    /// slot — so it is connected to again on the next call, and the key is unavailable
-    /// meanwhile rather than broken.
+    /// show it and has lost its canary too, the token is not (or not all) there — its storage
+    /// gone, another token in the slot — so it is connected to again, and the key is
+    /// unavailable meanwhile rather than broken. A token that still shows its canary lacks just
+    /// that object ([`Error::Hsm`]).
     pub(crate) fn lost_object(&self, e: crate::hsm::Error) -> Error {
         match e {
-            crate::hsm::Error::ObjectNotFound { .. } => {
-                if let Some(hsm) = self.hsm.as_deref() {
-                    hsm.reconnect();
-                }
-                Error::HsmUnavailable(e)
-            }
+            crate::hsm::Error::ObjectNotFound { .. } => match self.hsm.as_deref() {
+                Some(hsm) => match hsm.holds_canary() {
+                    Ok(true) => Error::Hsm(e),
+                    Ok(false) => {
+                        hsm.reconnect();
+                        Error::HsmUnavailable(e)
+                    }
+                    Err(unreachable) => unreachable.into(),
+                },
+                None => Error::Hsm(e),
+            },
             other => other.into(),
         }
     }

@@ -108,7 +108,13 @@ impl<S: Store> Kms<S> {
         let len = match unwrapped {
             Ok(len) => len,
             Err(crate::hsm::Error::Rejected { .. }) => return Err(Error::InvalidKeyMaterial),
-            // The token was checked unexpired, so its wrapping key must be in the token.
+            // The sweep destroys a wrapping key once its token expires (maybe just now);
+            // otherwise a missing one means the token is not all there.
+            Err(crate::hsm::Error::ObjectNotFound { .. })
+                if wrapping_key.expires_at <= self.now() || hsm.holds_canary()? =>
+            {
+                return Err(Error::ExpiredImportToken);
+            }
             Err(e) => return Err(self.lost_object(e)),
         };
         let result = (|| {
