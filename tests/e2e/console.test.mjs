@@ -217,7 +217,13 @@ test('Connect waits for the page script: nothing is submitted before the handler
   assert.equal(await connect.isDisabled(), true);
   await page.getByLabel('AccessKeyId').fill(kms.accessKeyId);
   await page.getByLabel('AccessKeySecret').fill('typed-before-the-script-ran');
+  // A native submission would be refused by the CSP (form-action 'none'): watch for that.
+  await page.evaluate(() => {
+    window.refusedSubmissions = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.refusedSubmissions.push(e.violatedDirective));
+  });
   await page.getByLabel('AccessKeySecret').press('Enter');
+  assert.deepEqual(await page.evaluate(() => window.refusedSubmissions), []);
   assert.equal(page.url(), `${kms.origin}/`);
   release();
   await page.waitForFunction(() => !document.getElementById('connect-button').disabled);
