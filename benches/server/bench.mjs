@@ -191,8 +191,8 @@ for (let round = 0; round < ROUNDS; round++) {
   });
 }
 bare.kill();
-/** The round whose `ratio` is the median of all rounds'. */
-const medianRound = (ratio) => [...rounds].sort((a, b) => ratio(a) - ratio(b))[Math.floor(rounds.length / 2)];
+/** The round of `list` (default: the rounds above) whose `ratio` is the median of all of them. */
+const medianRound = (ratio, list = rounds) => [...list].sort((a, b) => ratio(a) - ratio(b))[Math.floor(list.length / 2)];
 let r = medianRound((x) => x.getParameters.p99_ms / x.bare.p99_ms);
 results.getParameters = { ...r.getParameters, bare: r.bare, allP99: rounds.map((x) => x.getParameters.p99_ms) };
 r = medianRound((x) => x.import.rps / x.raw);
@@ -248,11 +248,10 @@ results.hsm = await (async () => {
     await hsmServer.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  const median = (ratio) => [...hsmRounds].sort((a, b) => ratio(a) - ratio(b))[Math.floor(hsmRounds.length / 2)];
   const importRatio = (x) => x.hsmImport.rps / x.softwareImport.rps;
   const encryptRatio = (x) => x.hsmEncrypt.rps / x.softwareEncrypt.rps;
-  const i = median(importRatio);
-  const e = median(encryptRatio);
+  const i = medianRound(importRatio, hsmRounds);
+  const e = medianRound(encryptRatio, hsmRounds);
   return {
     import: { ...i.hsmImport, software: i.softwareImport, allRatios: hsmRounds.map(importRatio) },
     encrypt: { ...e.hsmEncrypt, software: e.softwareEncrypt, allRatios: hsmRounds.map(encryptRatio) },

@@ -76,9 +76,9 @@ impl Hsm {
     /// `wrapping_label` into a new AES key object labelled `label`: a token object, sensitive
     /// and never extractable, that encrypts, decrypts and signs (AES-CMAC) only. Returns the
     /// length the token gives the object (`CKA_VALUE_LEN`; 0 when it does not say, as
-    /// SoftHSM2 2.6 for an unwrapped key). Data the token will not unwrap, and unwrapped bytes
-    /// the token will not use as an AES key (not 16, 24 or 32 of them), are [`Error::Rejected`]
-    /// and leave no object behind.
+    /// SoftHSM2 2.6 for an unwrapped key). Data the token will not unwrap is
+    /// [`Error::Rejected`]; bytes of the wrong length for AES are found by the first use
+    /// ([`Hsm::aes_cmac`]).
     pub fn unwrap_aes_key(
         &self,
         wrapping_label: &str,
@@ -111,8 +111,7 @@ impl Hsm {
             let wrapping =
                 find_one(session, ObjectClass::PRIVATE_KEY, wrapping_label)?.ok_or(Missing)?;
             let key = session.unwrap_key(&mechanism, wrapping, wrapped, &template)?;
-            match value_len(session, key).and_then(|len| usable_as_aes(session, key).map(|()| len))
-            {
+            match value_len(session, key) {
                 Ok(len) => Ok(len),
                 Err(e) => {
                     let _ = session.destroy_object(key);
@@ -124,11 +123,24 @@ impl Hsm {
     }
 
     /// The AES-CMAC of `data` under the AES key labelled `label`: a check value of the key that
-    /// shows nothing of it.
+    /// shows nothing of it. A key the token will not use for AES (not 16, 24 or 32 bytes: an
+    /// unwrapped key's first use) is [`Error::Rejected`].
     pub fn aes_cmac(&self, label: &str, data: &[u8]) -> Result<Vec<u8>> {
         self.with_session(|session| {
             let key = find_one(session, ObjectClass::SECRET_KEY, label)?.ok_or(Missing)?;
-            Ok(session.sign(&Mechanism::AesCMac, key, data)?)
+            match session.sign(&Mechanism::AesCMac, key, data) {
+                Ok(mac) => Ok(mac),
+                // The token has the mechanism (`super::REQUIRED_MECHANISMS`, checked at start),
+                // so CKR_MECHANISM_INVALID (SoftHSM2 2.6's answer) is about the key, like
+                // CKR_KEY_SIZE_RANGE: bytes of a length AES does not have.
+                Err(cryptoki::error::Error::Pkcs11(
+                    rv @ (RvError::KeySizeRange
+                    | RvError::MechanismInvalid
+                    | RvError::KeyTypeInconsistent),
+                    function,
+                )) => Err(Failure::Unusable(rv, function)),
+                Err(e) => Err(e.into()),
+            }
         })
         .map_err(|e| self.refusal(e, "C_Sign", label))
     }
@@ -309,7 +321,7 @@ impl KeyClass {
 pub(super) enum Failure {
     Missing,
     Cryptoki(cryptoki::error::Error),
-    /// An unwrapped key the token will not use as what it was unwrapped as.
+    /// A key the token will not use as what it was unwrapped as.
     Unusable(RvError, Function),
     /// The slot says its token is not there.
     Absent,
@@ -376,21 +388,6 @@ fn find_one(
         .find_objects(&by_label(class, label))?
         .into_iter()
         .next())
-}
-
-/// Whether the token takes the AES key `key` for AES-CMAC (every HSM key's first use): an
-/// AES key of a length AES does not have is refused here, before it becomes any key's material.
-/// The token has the mechanism ([`super::REQUIRED_MECHANISMS`], checked at start), so
-/// `CKR_MECHANISM_INVALID` (SoftHSM2 2.6's answer) is about the key, like `CKR_KEY_SIZE_RANGE`.
-fn usable_as_aes(session: &Session, key: ObjectHandle) -> core::result::Result<(), Failure> {
-    match session.sign(&Mechanism::AesCMac, key, &[0; 16]) {
-        Ok(_) => Ok(()),
-        Err(cryptoki::error::Error::Pkcs11(
-            rv @ (RvError::KeySizeRange | RvError::MechanismInvalid | RvError::KeyTypeInconsistent),
-            function,
-        )) => Err(Failure::Unusable(rv, function)),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// `CKA_VALUE_LEN` of a secret key.

@@ -157,18 +157,17 @@ impl Hsm {
         f: impl FnOnce(&Connection) -> core::result::Result<T, keys::Failure>,
     ) -> core::result::Result<T, keys::Failure> {
         let mut guard = self.connection.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.connection.is_none() {
-            let connection = self
+        let connection = match guard.connection.take() {
+            Some(connection) => connection,
+            None => self
                 .connect_again(&mut guard)
-                .map_err(keys::Failure::Reconnect)?;
-            guard.connection = Some(connection);
-        }
-        let connection = guard.connection.as_ref().expect("connected above");
-        let result = f(connection);
+                .map_err(keys::Failure::Reconnect)?,
+        };
+        let result = f(&connection);
         if result.as_ref().is_err_and(keys::Failure::is_unreachable) {
-            if let Some(connection) = guard.connection.take() {
-                self.close(connection);
-            }
+            self.close(connection);
+        } else {
+            guard.connection = Some(connection);
         }
         result
     }

@@ -108,6 +108,15 @@ class KmsServer:
             env=env, stdout=self.log, stderr=self.log)
         wait_until_serving(self.port, self.process, self.log, self.ca)
 
+    def official_client(self):
+        """The official Python SDK's client (alibabacloud-kms20160120), ACS3-signed over HTTP with
+        this server's access key."""
+        from alibabacloud_kms20160120.client import Client
+        from alibabacloud_tea_openapi import utils_models as open_api_models
+        return Client(open_api_models.Config(
+            access_key_id=self.access_key_id, access_key_secret=self.secret,
+            endpoint=self.endpoint, protocol="http", region_id="cn-hangzhou"))
+
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=10)

@@ -13,8 +13,6 @@ import time
 import unittest
 
 from alibabacloud_kms20160120 import models as kms
-from alibabacloud_kms20160120.client import Client
-from alibabacloud_tea_openapi import utils_models as open_api_models
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
 
 import kms_server
@@ -50,9 +48,7 @@ class HsmSdk(unittest.TestCase):
         cls.kms.stop()
 
     def client(self):
-        return Client(open_api_models.Config(
-            access_key_id=self.kms.access_key_id, access_key_secret=self.kms.secret,
-            endpoint=self.kms.endpoint, protocol="http", region_id="cn-hangzhou"))
+        return self.kms.official_client()
 
     def refused(self, code, call):
         with self.assertRaises(AlibabaCloudException) as raised:  # 4xx and 5xx alike

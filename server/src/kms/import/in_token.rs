@@ -123,7 +123,11 @@ impl<S: Store> Kms<S> {
             if len != 0 && len != expected {
                 return Err(Error::InvalidKeyMaterial);
             }
-            let check = hsm.aes_cmac(&new_label, &check_block(key))?;
+            // The first use of the new object: bytes that are no AES key are refused here.
+            let check = match hsm.aes_cmac(&new_label, &check_block(key)) {
+                Err(crate::hsm::Error::Rejected { .. }) => return Err(Error::InvalidKeyMaterial),
+                other => other?,
+            };
             let label = material_label(&key.id);
             let sealed = self
                 .crypto
